@@ -1,0 +1,78 @@
+//! Command-line interface definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "leakhunt",
+    version,
+    about = "Find, explain and prevent memory leaks in Node.js and Bun services",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Per-class counts, shallow and retained sizes of one heap snapshot
+    Summary(SummaryArgs),
+    /// Shortest paths from the GC roots that keep an object alive
+    Retainers(RetainersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    /// Heap snapshot (.heapsnapshot, optionally .gz; `-` reads stdin)
+    pub file: PathBuf,
+    /// Show the N largest classes (0 = all)
+    #[arg(long, default_value_t = 25)]
+    pub top: usize,
+    /// Order of the rows
+    #[arg(long, value_enum, default_value_t = SortArg::Retained)]
+    pub sort: SortArg,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    Retained,
+    Shallow,
+    Count,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["id", "class"])))]
+pub struct RetainersArgs {
+    /// Heap snapshot (.heapsnapshot, optionally .gz; `-` reads stdin)
+    pub file: PathBuf,
+    /// The object's node id (the `@123` DevTools shows)
+    #[arg(long)]
+    pub id: Option<u32>,
+    /// A class name: paths to its largest instances
+    #[arg(long)]
+    pub class: Option<String>,
+    /// How many paths to show
+    #[arg(long, default_value_t = 3)]
+    pub paths: usize,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,15 @@
+//! One module per subcommand.
+
+mod retainers;
+mod summary;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Summary(args) => summary::run(&args),
+        Command::Retainers(args) => retainers::run(&args),
+    }
+}

@@ -1,0 +1,35 @@
+//! The `leakhunt` command line: argument parsing, exit codes and error printing. Each
+//! subcommand lives in `commands/`; the work itself is in the library crates.
+
+mod cli;
+mod commands;
+mod load;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes: 0 clean, 1 a leak (or threshold) was found, 2 bad usage or input.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_LEAK: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match commands::run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // `| head` closing the pipe is not an error worth reporting.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::from(EXIT_CLEAN);
+            }
+            eprintln!("leakhunt: error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! A fixed-size set of small integers, one bit each (node and edge flags over millions).
+
+#[derive(Clone, Debug, Default)]
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub fn new(len: usize) -> BitSet {
+        BitSet { words: vec![0; len.div_ceil(64)] }
+    }
+
+    #[inline]
+    pub fn get(&self, i: u32) -> bool {
+        self.words[(i >> 6) as usize] & (1 << (i & 63)) != 0
+    }
+
+    #[inline]
+    pub fn set(&mut self, i: u32) {
+        self.words[(i >> 6) as usize] |= 1 << (i & 63);
+    }
+
+    /// Sets bit `i`, returning whether it was already set.
+    #[inline]
+    pub fn test_and_set(&mut self, i: u32) -> bool {
+        let w = &mut self.words[(i >> 6) as usize];
+        let bit = 1 << (i & 63);
+        let was = *w & bit != 0;
+        *w |= bit;
+        was
+    }
+
+    pub fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}

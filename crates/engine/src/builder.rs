@@ -1,0 +1,86 @@
+//! Builds small heap graphs in code, for tests and examples: the same columns the reader
+//! fills, without writing JSON.
+
+use crate::graph::{EdgeType, HeapGraph, NodeIndex, NodeType, Producer};
+use crate::strings::StringTable;
+
+/// Accumulates nodes and edges; `build` lays them out as the reader would.
+///
+/// ```
+/// use leakhunt_engine::{GraphBuilder, NodeType, EdgeType};
+/// let mut b = GraphBuilder::new();
+/// let root = b.root();
+/// let a = b.node(NodeType::Object, "A", 32);
+/// b.edge(root, EdgeType::Element, "1", a);
+/// let g = b.build();
+/// assert_eq!(g.node_count(), 2);
+/// ```
+#[derive(Default)]
+pub struct GraphBuilder {
+    strings: StringTable,
+    string_ids: std::collections::HashMap<String, u32>,
+    nodes: Vec<(NodeType, u32, u32, u64)>,
+    edges: Vec<Vec<(EdgeType, u32, NodeIndex)>>,
+    next_id: u32,
+}
+
+impl GraphBuilder {
+    /// A builder whose node 0 is the synthetic root, as in every V8 snapshot.
+    pub fn new() -> GraphBuilder {
+        let mut b = GraphBuilder { strings: StringTable::new(), next_id: 1, ..Default::default() };
+        b.intern("<dummy>");
+        b.node(NodeType::Synthetic, "", 0);
+        b
+    }
+
+    pub fn root(&self) -> NodeIndex {
+        0
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.string_ids.get(s) {
+            return i;
+        }
+        let i = self.strings.push(s);
+        self.string_ids.insert(s.to_string(), i);
+        i
+    }
+
+    /// Adds a node with the next odd id (V8 gives JS objects odd ids).
+    pub fn node(&mut self, t: NodeType, name: &str, self_size: u64) -> NodeIndex {
+        let id = self.next_id;
+        self.next_id += 2;
+        self.node_with_id(t, name, self_size, id)
+    }
+
+    pub fn node_with_id(&mut self, t: NodeType, name: &str, self_size: u64, id: u32) -> NodeIndex {
+        let name = self.intern(name);
+        self.nodes.push((t, name, id, self_size));
+        self.edges.push(Vec::new());
+        (self.nodes.len() - 1) as NodeIndex
+    }
+
+    /// Adds an edge; `name` is a property name, or a number for element/hidden edges.
+    pub fn edge(&mut self, from: NodeIndex, t: EdgeType, name: &str, to: NodeIndex) {
+        let name = if t.name_is_index() {
+            name.parse().expect("element and hidden edges take a numeric name")
+        } else {
+            self.intern(name)
+        };
+        self.edges[from as usize].push((t, name, to));
+    }
+
+    pub fn build(mut self) -> HeapGraph {
+        let edge_total = self.edges.iter().map(Vec::len).sum();
+        let mut g = HeapGraph::with_capacity(self.nodes.len(), edge_total);
+        g.producer = Producer::V8;
+        for (i, &(t, name, id, size)) in self.nodes.iter().enumerate() {
+            for &(et, en, to) in &self.edges[i] {
+                g.push_edge(et as u8, en, to);
+            }
+            g.push_node(t as u8, name, id, size, g.edge_count() as u32);
+        }
+        g.strings = std::mem::take(&mut self.strings);
+        g
+    }
+}

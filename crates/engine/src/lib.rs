@@ -1,0 +1,32 @@
+//! leakhunt's engine: V8 heap snapshots in, flat graph and analyses out.
+//!
+//! - [`reader`] streams a `.heapsnapshot` (file, stdin, gzip, any `Read`) into a [`HeapGraph`]:
+//!   flat columns indexed by node and edge ordinal, no object per node.
+//! - Analyses run over those columns: GC roots and distances, the dominator tree and retained
+//!   sizes, class grouping as Chrome DevTools does it, and retainer paths to the GC roots.
+//!
+
+pub mod error;
+pub mod graph;
+pub mod reader;
+pub mod strings;
+
+pub use error::{ErrorKind, SnapshotError};
+pub use graph::{EdgeIndex, EdgeType, HeapGraph, Location, NodeIndex, NodeType, Producer};
+pub use strings::StringTable;
+pub mod builder;
+pub mod dominators;
+
+pub use builder::GraphBuilder;
+pub use dominators::DominatorTree;
+pub mod bitset;
+pub mod fold;
+pub mod roots;
+pub mod weakmap;
+pub mod distances;
+pub mod classes;
+pub mod summary;
+pub mod analysis;
+
+pub use analysis::{Analysis, AnalysisOptions, Phase};
+pub use summary::{ClassRow, SortKey, Summary};
