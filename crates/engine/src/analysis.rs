@@ -4,10 +4,11 @@
 use crate::classes::Classes;
 use crate::distances::Distances;
 use crate::dominators::{self, DominatorTree};
-use crate::fold::fold_storage_into_owners;
+use crate::fold::{fold_into_owners, storage_owners};
 use crate::graph::HeapGraph;
+use crate::timing::stage;
 use crate::roots::{essential_edges, page_objects, user_roots};
-use crate::summary::{summarize, Summary};
+use crate::summary::{outermost_retained, summarize, Summary};
 use crate::weakmap::EphemeronNames;
 
 /// Steps of [`Analysis::new`], for progress displays.
@@ -45,9 +46,14 @@ pub struct Analysis {
     pub weakmaps: EphemeronNames,
     /// How many storage nodes had their size moved into their owner.
     pub folded_nodes: usize,
+    /// Per class: retained size of its outermost instances (see [`crate::summary`]).
+    pub class_retained: Vec<u64>,
 }
 
 impl Analysis {
+    /// Runs every analysis. Independent steps run two at a time (the machines this is
+    /// measured on have two cores): ownership beside page objects, distances beside the
+    /// per-class retained sizes.
     pub fn new(mut graph: HeapGraph, opts: &AnalysisOptions) -> Analysis {
         let phase = |p: Phase| {
             if let Some(f) = opts.on_phase {
@@ -56,27 +62,52 @@ impl Analysis {
         };
         phase(Phase::Folding);
         let has_user_roots = !user_roots(&graph).is_empty();
-        let folded_nodes = fold_storage_into_owners(&mut graph, has_user_roots);
-        let weakmaps = EphemeronNames::new(&graph);
+        let t = stage("folding ‖ page objects");
+        let (owners, page, weakmaps) = std::thread::scope(|s| {
+            let page = s.spawn(|| {
+                let _t = stage("page objects");
+                page_objects(&graph)
+            });
+            let _t = stage("storage owners, weakmaps");
+            let owners = storage_owners(&graph, has_user_roots);
+            let weakmaps = EphemeronNames::new(&graph);
+            (owners, page.join().expect("page objects thread"), weakmaps)
+        });
+        let folded_nodes = fold_into_owners(&mut graph, &owners);
+        drop(owners);
+        drop(t);
 
         phase(Phase::Dominators);
         let dominators = {
-            let page = page_objects(&graph);
+            let t = stage("essential edges");
             let essential = essential_edges(&graph, &weakmaps, &page);
             drop(page);
+            drop(t);
             // The closure owns the bit set, so `compute` can free it before its peak.
             dominators::compute(&graph, HeapGraph::ROOT, move |_, e, _| essential.get(e))
         };
 
-        phase(Phase::Distances);
-        let distances = Distances::compute(&graph, &weakmaps, opts.retainer_paths);
-
         phase(Phase::Classes);
         let classes = Classes::new(&graph);
-        Analysis { graph, dominators, distances, classes, weakmaps, folded_nodes }
+
+        phase(Phase::Distances);
+        let with_paths = opts.retainer_paths;
+        let _t = stage("distances ‖ class retained");
+        let (distances, class_retained) = std::thread::scope(|s| {
+            let d = s.spawn(|| {
+                let _t = stage("distances");
+                Distances::compute(&graph, &weakmaps, with_paths)
+            });
+            let r = {
+                let _t = stage("class retained sizes");
+                outermost_retained(&graph, &classes, &dominators)
+            };
+            (d.join().expect("distances thread"), r)
+        });
+        Analysis { graph, dominators, distances, classes, weakmaps, folded_nodes, class_retained }
     }
 
     pub fn summary(&self) -> Summary {
-        summarize(&self.graph, &self.classes, &self.dominators, &self.distances)
+        summarize(&self.graph, &self.classes, &self.dominators, &self.distances, &self.class_retained)
     }
 }

@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 
 use crate::graph::{EdgeIndex, EdgeType, HeapGraph, NodeIndex, NodeType};
+use crate::prefetch::prefetch;
 use crate::roots::is_user_root;
 use crate::weakmap::EphemeronNames;
 
@@ -73,6 +74,7 @@ impl Distances {
     fn bfs<'a>(&mut self, g: &'a HeapGraph, queue: &mut Vec<NodeIndex>, filter: &mut EdgeFilter<'a>) {
         let mut head = 0;
         while head < queue.len() {
+            prefetch_queue(g, queue, head, &self.distance);
             let v = queue[head];
             head += 1;
             let next = self.distance[v as usize] + 1;
@@ -121,6 +123,23 @@ impl Distances {
 
     pub fn has_paths(&self) -> bool {
         self.parent_edge.is_some()
+    }
+}
+
+/// Warms the cache for the nodes a few places ahead in a BFS queue: their edge ranges, then
+/// their targets, then the targets' entries in `per_node`, each a step closer to use.
+#[inline(always)]
+pub(crate) fn prefetch_queue(g: &HeapGraph, queue: &[NodeIndex], head: usize, per_node: &[u32]) {
+    if let Some(&far) = queue.get(head + 12) {
+        prefetch(&g.first_edge, far as usize);
+    }
+    if let Some(&mid) = queue.get(head + 8) {
+        prefetch(&g.edge_targets, g.first_edge[mid as usize] as usize);
+    }
+    if let Some(&near) = queue.get(head + 4) {
+        for e in g.edges_of(near) {
+            prefetch(per_node, g.edge_targets[e as usize] as usize);
+        }
     }
 }
 

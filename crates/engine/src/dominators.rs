@@ -13,6 +13,7 @@
 //! stored, grouped by target.
 
 use crate::graph::{EdgeIndex, HeapGraph, NodeIndex};
+use crate::prefetch::{prefetch, DISTANCE};
 
 /// Marks a node outside the tree (only possible for a root other than node 0's graph).
 pub const UNREACHABLE: NodeIndex = NodeIndex::MAX;
@@ -113,6 +114,7 @@ pub fn compute(
     // Preorder numbers start at 1 so that 0 can mean "not visited".
     let mut pre = vec![0u32; n];
     let mut dfs = Dfs::with_capacity(n);
+    let t = crate::timing::stage("dominators: dfs");
     dfs.search(graph, root, 0, &essential, &mut pre);
     let reached_from_root = dfs.parent.len() - 1;
     if reached_from_root < n {
@@ -120,13 +122,18 @@ pub fn compute(
     }
     let count = dfs.parent.len(); // vertices + 1 (slot 0 unused)
     let Dfs { mut parent, mut semi, late_counts, .. } = dfs;
+    drop(t);
+    let t = crate::timing::stage("dominators: late edges");
     let late = LatePredecessors::build(graph, &pre, late_counts, &essential);
     drop(essential);
+    drop(t);
+    let t = crate::timing::stage("dominators: semidominators");
 
-    // Link-eval with path compression. `ancestor` starts as the DFS parent; a vertex counts
-    // as linked once it has been processed (its number is above the current one).
-    let mut ancestor = parent.clone();
-    let mut label: Vec<u32> = (0..count as u32).collect();
+    // Link-eval with path compression. A vertex's ancestor starts as its DFS parent; a vertex
+    // counts as linked once it has been processed (its number is above the current one).
+    // Ancestor and label sit side by side: eval reads both for every vertex it passes.
+    let mut links: Vec<Link> =
+        parent.iter().enumerate().map(|(v, &a)| Link { ancestor: a, label: v as u32 }).collect();
     let mut stack: Vec<u32> = Vec::new();
     let mut cursor = late.sources.len();
     for w in (2..count).rev() {
@@ -136,9 +143,12 @@ pub fn compute(
         let mut s = semi[w];
         loop {
             cursor -= 1;
+            if let Some(&ahead) = cursor.checked_sub(DISTANCE).and_then(|i| late.sources.get(i)) {
+                prefetch(&links, (ahead & !GROUP_START) as usize);
+            }
             let entry = late.sources[cursor];
             let v = entry & !GROUP_START;
-            let u = eval(v, w as u32 + 1, &mut ancestor, &mut label, &semi, &mut stack);
+            let u = eval(v, w as u32 + 1, &mut links, &semi, &mut stack);
             s = s.min(semi[u as usize]);
             if entry & GROUP_START != 0 {
                 break;
@@ -146,7 +156,9 @@ pub fn compute(
         }
         semi[w] = s;
     }
-    drop((ancestor, label, late));
+    drop((links, late));
+    drop(t);
+    let t = crate::timing::stage("dominators: idom and sizes");
 
     // idom(w) = NCA(parent(w), semi(w)) in the DFS tree: walk up the already-final idoms.
     // `parent` becomes `idom` in place; vertices are final in increasing order.
@@ -192,6 +204,7 @@ pub fn compute(
     for &v in &vertex[1..=reached_from_root] {
         reachable.set(v);
     }
+    drop(t);
     DominatorTree { idom, retained, reachable }
 }
 
@@ -359,13 +372,21 @@ impl LatePredecessors {
             *slot = total;
         }
         let mut sources = vec![0u32; total as usize];
+        let targets = &graph.edge_targets;
         for v in 0..graph.node_count() as u32 {
             let pv = pre[v as usize];
             if pv == 0 {
                 continue;
             }
             for e in graph.edges_of(v) {
-                let w = graph.edge_targets[e as usize];
+                // Two steps of lookahead: the target's number, then that number's slot.
+                if let Some(&ahead) = targets.get(e as usize + DISTANCE) {
+                    prefetch(pre, ahead as usize);
+                }
+                if let Some(&near) = targets.get(e as usize + DISTANCE / 2) {
+                    prefetch(&pos, pre[near as usize] as usize);
+                }
+                let w = targets[e as usize];
                 let pw = pre[w as usize];
                 if pw != 0 && pw < pv && essential(v, e, w) {
                     let slot = &mut pos[pw as usize];
@@ -386,43 +407,42 @@ impl LatePredecessors {
     }
 }
 
+/// Per vertex, for link-eval: the (compressed) ancestor in the linked forest and the vertex
+/// with the smallest semidominator on the path to it.
+#[derive(Clone, Copy)]
+struct Link {
+    ancestor: u32,
+    label: u32,
+}
+
 /// The vertex with the smallest semidominator on the path from `v` up to (not including) the
 /// root of its linked tree, compressing the path on the way.
 #[inline]
-fn eval(
-    v: u32,
-    last_linked: u32,
-    ancestor: &mut [u32],
-    label: &mut [u32],
-    semi: &[u32],
-    stack: &mut Vec<u32>,
-) -> u32 {
-    if ancestor[v as usize] < last_linked {
-        return label[v as usize];
+fn eval(v: u32, last_linked: u32, links: &mut [Link], semi: &[u32], stack: &mut Vec<u32>) -> u32 {
+    let first = links[v as usize];
+    if first.ancestor < last_linked {
+        return first.label;
     }
     // Collect the path up to the last vertex whose ancestor is still linked.
     let mut x = v;
     loop {
         stack.push(x);
-        x = ancestor[x as usize];
-        if ancestor[x as usize] < last_linked {
+        x = links[x as usize].ancestor;
+        if links[x as usize].ancestor < last_linked {
             break;
         }
     }
     // Compress: everything on the path now points at the tree root, carrying the best label.
-    let mut p = x;
-    let mut p_label = label[p as usize];
+    let mut p = links[x as usize];
     while let Some(y) = stack.pop() {
-        ancestor[y as usize] = ancestor[p as usize];
-        let y_label = label[y as usize];
-        if semi[p_label as usize] < semi[y_label as usize] {
-            label[y as usize] = p_label;
-        } else {
-            p_label = y_label;
+        let link = &mut links[y as usize];
+        link.ancestor = p.ancestor;
+        if semi[p.label as usize] < semi[link.label as usize] {
+            link.label = p.label;
         }
-        p = y;
+        p = *link;
     }
-    label[v as usize]
+    links[v as usize].label
 }
 
 #[cfg(test)]

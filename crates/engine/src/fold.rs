@@ -27,10 +27,11 @@ fn is_storage(g: &HeapGraph, n: NodeIndex) -> bool {
     }
 }
 
-/// Folds storage sizes into their single owners, in place. Returns how many nodes folded.
-pub fn fold_storage_into_owners(g: &mut HeapGraph, has_user_roots: bool) -> usize {
+/// Per node: its single owner, [`NO_OWNER`] or [`MANY_OWNERS`] for storage nodes, and
+/// itself for every other node. Read-only, so it can run beside other analyses.
+pub fn storage_owners(g: &HeapGraph, has_user_roots: bool) -> Vec<u32> {
     if !has_user_roots {
-        return 0;
+        return Vec::new();
     }
     let n = g.node_count();
     let mut storage = crate::bitset::BitSet::new(n);
@@ -45,6 +46,7 @@ pub fn fold_storage_into_owners(g: &mut HeapGraph, has_user_roots: bool) -> usiz
         if storage.get(v) {
             continue;
         }
+        owner[v as usize] = v;
         stack.push((v, v));
         while let Some((src, own)) = stack.pop() {
             for e in g.edges_of(src) {
@@ -65,10 +67,16 @@ pub fn fold_storage_into_owners(g: &mut HeapGraph, has_user_roots: bool) -> usiz
             }
         }
     }
+    owner
+}
+
+/// Moves each storage node's size into its single owner (from [`storage_owners`]), in place,
+/// unless that owner is the root or synthetic. Returns how many nodes folded.
+pub fn fold_into_owners(g: &mut HeapGraph, owners: &[u32]) -> usize {
     let mut folded = 0;
-    for v in 0..n as NodeIndex {
-        let own = owner[v as usize];
-        if own == NO_OWNER || own == MANY_OWNERS || own == HeapGraph::ROOT {
+    for (v, &own) in owners.iter().enumerate() {
+        let v = v as NodeIndex;
+        if own == v || own == NO_OWNER || own == MANY_OWNERS || own == HeapGraph::ROOT {
             continue;
         }
         if g.node_type(own) == NodeType::Synthetic {

@@ -30,3 +30,6 @@ pub mod analysis;
 
 pub use analysis::{Analysis, AnalysisOptions, Phase};
 pub use summary::{ClassRow, SortKey, Summary};
+pub mod writer;
+mod prefetch;
+pub mod timing;

@@ -65,6 +65,7 @@ pub fn summarize(
     classes: &Classes,
     dom: &DominatorTree,
     distances: &Distances,
+    retained: &[u64],
 ) -> Summary {
     let k = classes.len();
     let mut count = vec![0u64; k];
@@ -86,7 +87,6 @@ pub fn summarize(
             min_distance[c] = min_distance[c].min(d);
         }
     }
-    let retained = outermost_retained(g, classes, dom);
     let rows = (0..k)
         .filter(|&c| count[c] > 0)
         .map(|c| ClassRow {
@@ -113,7 +113,7 @@ pub fn summarize(
 /// Per class, the sum of retained sizes over instances with no same-class instance above
 /// them in the dominator tree: a depth-first walk that keeps, per class, how many counted
 /// instances are open on the current path.
-fn outermost_retained(g: &HeapGraph, classes: &Classes, dom: &DominatorTree) -> Vec<u64> {
+pub fn outermost_retained(g: &HeapGraph, classes: &Classes, dom: &DominatorTree) -> Vec<u64> {
     let children = dom.children();
     let mut retained = vec![0u64; classes.len()];
     let mut open = vec![0u32; classes.len()];

@@ -1,6 +1,6 @@
 //! Bytes in, blocks out: a reader thread fills fixed-size blocks (decompressing gzip on the
-//! way) while the parser works on the previous one, so on two cores I/O and inflate overlap
-//! with tokenizing instead of adding to it.
+//! way) and pre-scans their numbers while the parser works on the previous one, so on two
+//! cores reading, inflating and tokenizing overlap with storing.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,9 +8,12 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-const BLOCK_SIZE: usize = 1 << 20;
+use super::numbers::Tokens;
+
+/// Small in tests, so that every test crosses block boundaries in odd places.
+const BLOCK_SIZE: usize = if cfg!(test) { 4099 } else { 1 << 20 };
 /// Blocks in flight: enough to ride out a slow read, small enough to stay a few MB.
-const QUEUE_DEPTH: usize = 4;
+const QUEUE_DEPTH: usize = 2;
 
 /// Counts bytes as they come off the underlying source, for progress reporting.
 pub(crate) struct Counting<R> {
@@ -32,18 +35,25 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// A chunk of input and the numbers the reader thread found in it.
+#[derive(Default)]
+pub(crate) struct Block {
+    pub bytes: Vec<u8>,
+    pub tokens: Tokens,
+}
+
 /// The consumer end: hands out filled blocks in order and takes spent ones back for reuse.
 pub(crate) struct Blocks {
-    filled: Receiver<io::Result<Vec<u8>>>,
-    spent: Sender<Vec<u8>>,
+    filled: Receiver<io::Result<Block>>,
+    spent: Sender<Block>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Blocks {
     /// Starts the reader thread over `source`.
     pub(crate) fn spawn<R: Read + Send + 'static>(mut source: R) -> Blocks {
-        let (filled_tx, filled) = mpsc::sync_channel::<io::Result<Vec<u8>>>(QUEUE_DEPTH);
-        let (spent, spent_rx) = mpsc::channel::<Vec<u8>>();
+        let (filled_tx, filled) = mpsc::sync_channel::<io::Result<Block>>(QUEUE_DEPTH);
+        let (spent, spent_rx) = mpsc::channel::<Block>();
         let thread = std::thread::Builder::new()
             .name("leakhunt-read".into())
             .spawn(move || fill_blocks(&mut source, &filled_tx, &spent_rx))
@@ -52,12 +62,12 @@ impl Blocks {
     }
 
     /// The next block, or `None` at end of input. `spent` is returned to the pool.
-    pub(crate) fn next(&mut self, spent: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
-        if spent.capacity() > 0 {
+    pub(crate) fn next(&mut self, spent: Block) -> io::Result<Option<Block>> {
+        if spent.bytes.capacity() > 0 {
             let _ = self.spent.send(spent);
         }
         match self.filled.recv() {
-            Ok(Ok(block)) if block.is_empty() => Ok(None),
+            Ok(Ok(block)) if block.bytes.is_empty() => Ok(None),
             Ok(Ok(block)) => Ok(Some(block)),
             Ok(Err(e)) => Err(e),
             Err(_) => Ok(None),
@@ -79,19 +89,23 @@ impl Drop for Blocks {
 
 fn fill_blocks(
     source: &mut dyn Read,
-    filled: &SyncSender<io::Result<Vec<u8>>>,
-    spent: &Receiver<Vec<u8>>,
+    filled: &SyncSender<io::Result<Block>>,
+    spent: &Receiver<Block>,
 ) {
     loop {
-        let mut block = spent.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK_SIZE));
-        block.resize(BLOCK_SIZE, 0);
+        let mut block = spent.try_recv().unwrap_or_else(|_| Block {
+            bytes: Vec::with_capacity(BLOCK_SIZE),
+            tokens: Tokens::default(),
+        });
+        let bytes = &mut block.bytes;
+        bytes.resize(BLOCK_SIZE, 0);
         let mut len = 0;
         let result = loop {
-            match source.read(&mut block[len..]) {
+            match source.read(&mut bytes[len..]) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     len += n;
-                    if len == block.len() {
+                    if len == bytes.len() {
                         break Ok(());
                     }
                 }
@@ -99,7 +113,8 @@ fn fill_blocks(
                 Err(e) => break Err(e),
             }
         };
-        block.truncate(len);
+        bytes.truncate(len);
+        block.tokens.scan(&block.bytes);
         let done = len == 0;
         let msg = match result {
             Ok(()) => Ok(block),

@@ -2,12 +2,13 @@
 //! integers and one long array of strings. Nothing is ever held as a JSON tree and no token
 //! needs to sit whole in one block: numbers and strings are carried across block boundaries.
 
-use super::blocks::Blocks;
+use super::blocks::{Block, Blocks};
+use super::numbers::{scan_uints, Carry};
 use crate::error::{ErrorKind, Result, SnapshotError};
 
 pub(crate) struct Lexer {
     blocks: Blocks,
-    buf: Vec<u8>,
+    block: Block,
     pos: usize,
     /// Absolute offset of `buf[0]` in the (decompressed) input, for error messages.
     base: u64,
@@ -20,7 +21,7 @@ fn truncated(what: impl Into<String>) -> SnapshotError {
 
 impl Lexer {
     pub(crate) fn new(blocks: Blocks) -> Lexer {
-        Lexer { blocks, buf: Vec::new(), pos: 0, base: 0, eof: false }
+        Lexer { blocks, block: Block::default(), pos: 0, base: 0, eof: false }
     }
 
     /// Loads the next block; false at end of input.
@@ -28,11 +29,11 @@ impl Lexer {
         if self.eof {
             return Ok(false);
         }
-        self.base += self.buf.len() as u64;
-        let spent = std::mem::take(&mut self.buf);
+        self.base += self.block.bytes.len() as u64;
+        let spent = std::mem::take(&mut self.block);
         match self.blocks.next(spent)? {
             Some(block) => {
-                self.buf = block;
+                self.block = block;
                 self.pos = 0;
                 Ok(true)
             }
@@ -51,12 +52,12 @@ impl Lexer {
     /// The next byte without consuming it; `None` at end of input.
     #[inline]
     pub(crate) fn peek(&mut self) -> Result<Option<u8>> {
-        if self.pos < self.buf.len() {
-            return Ok(Some(self.buf[self.pos]));
+        if self.pos < self.block.bytes.len() {
+            return Ok(Some(self.block.bytes[self.pos]));
         }
         while self.refill()? {
-            if self.pos < self.buf.len() {
-                return Ok(Some(self.buf[self.pos]));
+            if self.pos < self.block.bytes.len() {
+                return Ok(Some(self.block.bytes[self.pos]));
             }
         }
         Ok(None)
@@ -116,7 +117,7 @@ impl Lexer {
     /// a lone surrogate (Bun writes `\ud800`) becomes U+FFFD instead of an error.
     pub(crate) fn read_string_body(&mut self, out: &mut Vec<u8>) -> Result<()> {
         loop {
-            let rest = &self.buf[self.pos..];
+            let rest = &self.block.bytes[self.pos..];
             match memchr::memchr2(b'"', b'\\', rest) {
                 Some(k) => {
                     out.extend_from_slice(&rest[..k]);
@@ -129,7 +130,7 @@ impl Lexer {
                 }
                 None => {
                     out.extend_from_slice(rest);
-                    self.pos = self.buf.len();
+                    self.pos = self.block.bytes.len();
                     if !self.refill()? {
                         return Err(truncated("the file ends inside a string"));
                     }
@@ -213,66 +214,79 @@ impl Lexer {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Reads `[n, n, …]` of non-negative integers, handing each to `sink`. This is the hot
-    /// loop of the whole reader: one pass over the bytes, no allocation, no token copies.
-    /// Returns how many numbers were read.
+    /// Reads `[n, n, …]` of non-negative integers, handing them to `sink` in batches (slices
+    /// in file order; a record may straddle two batches). This is the hot loop of the whole
+    /// reader: whole blocks come pre-split by the reader thread and go to `sink` as they are;
+    /// only the block where the array starts or ends is scanned here. Returns the count.
     pub(crate) fn read_uint_array<F>(&mut self, what: &str, mut sink: F) -> Result<u64>
     where
-        F: FnMut(u64) -> Result<()>,
+        F: FnMut(&[u64]) -> Result<()>,
     {
         self.expect(b'[', &format!("where the '{what}' array should start"))?;
-        let mut value: u64 = 0;
-        let mut digits: u32 = 0;
         let mut count: u64 = 0;
+        let too_long = || -> SnapshotError {
+            ErrorKind::Corrupt(format!("a number in '{what}' has more than 19 digits")).into()
+        };
+        let mut carry = Carry::default();
+        let mut batch: Vec<u64> = Vec::new();
         loop {
-            let buf = &self.buf[..];
-            let mut i = self.pos;
-            while i < buf.len() {
-                let b = buf[i];
-                let d = b.wrapping_sub(b'0');
-                if d < 10 {
-                    value = value.wrapping_mul(10).wrapping_add(d as u64);
-                    digits += 1;
-                    i += 1;
-                    continue;
+            let stop = scan_uints(
+                &self.block.bytes,
+                self.pos,
+                &mut carry,
+                &mut |v| {
+                    batch.push(v);
+                    Ok(())
+                },
+                too_long,
+            )?;
+            count += batch.len() as u64;
+            sink(&batch)?;
+            batch.clear();
+            self.pos = stop;
+            if stop < self.block.bytes.len() {
+                let b = self.block.bytes[stop];
+                self.pos += 1;
+                if b == b']' {
+                    return Ok(count);
                 }
-                if digits > 0 {
-                    if digits > 19 {
-                        self.pos = i;
-                        return Err(ErrorKind::Corrupt(format!(
-                            "a number in '{what}' has {digits} digits (value {count})"
-                        ))
-                        .into());
-                    }
-                    sink(value)?;
-                    count += 1;
-                    value = 0;
-                    digits = 0;
-                }
-                match b {
-                    b',' | b' ' | b'\n' | b'\r' | b'\t' => i += 1,
-                    b']' => {
-                        self.pos = i + 1;
-                        return Ok(count);
-                    }
-                    other => {
-                        self.pos = i + 1;
-                        let inside = format!("in the '{what}' array (value {count})");
-                        return Err(match other {
-                            b'-' | b'.' | b'e' | b'E' => ErrorKind::Corrupt(format!(
-                                "a number that is not a non-negative integer {inside}"
-                            ))
-                            .into(),
-                            _ => self.unexpected(Some(other), &inside),
-                        });
-                    }
-                }
+                let inside = format!("in the '{what}' array");
+                return Err(match b {
+                    b'-' | b'.' | b'e' | b'E' => ErrorKind::Corrupt(format!(
+                        "a number that is not a non-negative integer {inside}"
+                    ))
+                    .into(),
+                    _ => self.unexpected(Some(b), &inside),
+                });
             }
-            self.pos = i;
-            if !self.refill()? {
-                return Err(truncated(format!(
-                    "the file ends inside the '{what}' array, after {count} values"
-                )));
+            // The rest of the array continues in the next block(s), which the reader thread
+            // has already split into numbers: take those instead of scanning again.
+            loop {
+                if !self.refill()? {
+                    return Err(truncated(format!(
+                        "the file ends inside the '{what}' array, after {count} values"
+                    )));
+                }
+                let t = &self.block.tokens;
+                if t.failed {
+                    break; // scan this block byte by byte; it will report the problem
+                }
+                if t.lead.digits > 0 {
+                    carry.extend(t.lead).map_err(|_| too_long())?;
+                    if !t.lead_closed {
+                        self.pos = self.block.bytes.len();
+                        continue; // the whole block was one number's middle
+                    }
+                }
+                if carry.digits > 0 {
+                    count += 1;
+                    sink(&[carry.value])?;
+                }
+                count += t.numbers.len() as u64;
+                sink(&t.numbers)?;
+                carry = t.tail;
+                self.pos = t.stop;
+                break;
             }
         }
     }

@@ -7,6 +7,7 @@
 mod blocks;
 mod layout;
 mod lexer;
+mod numbers;
 mod v8;
 
 use std::fs::File;
@@ -45,6 +46,7 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<HeapGraph> {
 
 /// Reads a snapshot from any byte source; gzip is recognised and inflated transparently.
 pub fn read_from<R: Read + Send + 'static>(source: R, opts: &ReadOptions) -> Result<HeapGraph> {
+    let _t = crate::timing::stage("read snapshot");
     let counter = opts.bytes_read.clone().unwrap_or_default();
     let mut buffered = BufReader::with_capacity(64 * 1024, Counting::new(source, counter));
     let head = buffered.fill_buf()?;
@@ -66,4 +68,89 @@ pub fn read_from<R: Read + Send + 'static>(source: R, opts: &ReadOptions) -> Res
 /// Reads a snapshot held in memory (tests, small inputs).
 pub fn read_bytes(bytes: Vec<u8>) -> Result<HeapGraph> {
     read_from(io::Cursor::new(bytes), &ReadOptions::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::GraphBuilder;
+    use crate::graph::{EdgeType, NodeType};
+    use crate::writer::snapshot_bytes;
+
+    fn random_graph(seed: u64, nodes: u32) -> HeapGraph {
+        let mut s = seed;
+        let mut rand = |m: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s % m
+        };
+        let mut b = GraphBuilder::new();
+        let types = [NodeType::Object, NodeType::Array, NodeType::String, NodeType::Closure, NodeType::Hidden];
+        for i in 1..nodes {
+            // Sizes and ids of every digit count, including past 2^31 and 2^32.
+            let size = match i % 5 {
+                0 => rand(10),
+                1 => rand(100_000),
+                2 => rand(1 << 40),
+                _ => rand(1000),
+            };
+            let id = if i % 7 == 0 { 2_074_184_160 + i } else { 2 * i + 1 };
+            b.node_with_id(types[i as usize % types.len()], &format!("N{}", rand(50)), size, id);
+        }
+        for _ in 0..nodes * 3 {
+            let from = rand(nodes as u64) as u32;
+            let to = rand(nodes as u64) as u32;
+            match rand(4) {
+                0 => b.edge(from, EdgeType::Element, &rand(1_000_000).to_string(), to),
+                1 => b.edge(from, EdgeType::Weak, "w", to),
+                _ => b.edge(from, EdgeType::Property, &format!("p{}", rand(30)), to),
+            }
+        }
+        b.build()
+    }
+
+    fn assert_same(a: &HeapGraph, b: &HeapGraph) {
+        assert_eq!(a.node_count(), b.node_count());
+        assert_eq!(a.edge_count(), b.edge_count());
+        for n in 0..a.node_count() as u32 {
+            assert_eq!(a.node_type(n), b.node_type(n));
+            assert_eq!(a.node_name(n), b.node_name(n));
+            assert_eq!(a.node_id(n), b.node_id(n));
+            assert_eq!(a.self_size(n), b.self_size(n), "node {n}");
+            assert_eq!(a.edges_of(n), b.edges_of(n));
+        }
+        for e in 0..a.edge_count() as u32 {
+            assert_eq!(a.edge_type(e), b.edge_type(e));
+            assert_eq!(a.edge_name_or_index(e), b.edge_name_or_index(e));
+            assert_eq!(a.edge_target(e), b.edge_target(e));
+        }
+    }
+
+    #[test]
+    fn round_trips_through_many_block_boundaries() {
+        for seed in 1..6 {
+            let g = random_graph(seed * 7919, 3000);
+            let read = read_bytes(snapshot_bytes(&g)).unwrap();
+            assert_same(&g, &read);
+        }
+    }
+
+    #[test]
+    fn single_line_layout_reads_the_same() {
+        // Node 24 and Bun write each array on one line.
+        let g = random_graph(42, 2000);
+        let text = String::from_utf8(snapshot_bytes(&g)).unwrap();
+        let one_line = text.replace(",\n", ",").replace("\n", "");
+        assert_same(&g, &read_bytes(one_line.into_bytes()).unwrap());
+    }
+
+    #[test]
+    fn gzip_is_read_transparently() {
+        use std::io::Write;
+        let g = random_graph(5, 500);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&snapshot_bytes(&g)).unwrap();
+        assert_same(&g, &read_bytes(enc.finish().unwrap()).unwrap());
+    }
 }

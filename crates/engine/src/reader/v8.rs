@@ -127,6 +127,57 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
     Ok(g)
 }
 
+/// Cuts a stream of number batches into fixed-size records. Most records lie whole inside
+/// a batch and are handed out as sub-slices; only those straddling two batches are copied.
+struct Records<const MAX: usize> {
+    stride: usize,
+    pending: [u64; MAX],
+    filled: usize,
+    /// Values seen so far, for error messages and the final count check.
+    values: u64,
+}
+
+impl<const MAX: usize> Records<MAX> {
+    fn new(stride: usize) -> Result<Records<MAX>> {
+        if stride == 0 || stride > MAX {
+            return Err(ErrorKind::UnknownLayout(format!(
+                "records of {stride} fields (expected 1 to {MAX})"
+            ))
+            .into());
+        }
+        Ok(Records { stride, pending: [0; MAX], filled: 0, values: 0 })
+    }
+
+    #[inline]
+    fn feed(&mut self, mut vals: &[u64], mut each: impl FnMut(&[u64]) -> Result<()>) -> Result<()> {
+        self.values += vals.len() as u64;
+        if self.filled > 0 {
+            let take = (self.stride - self.filled).min(vals.len());
+            self.pending[self.filled..self.filled + take].copy_from_slice(&vals[..take]);
+            self.filled += take;
+            vals = &vals[take..];
+            if self.filled < self.stride {
+                return Ok(());
+            }
+            each(&self.pending[..self.stride])?;
+            self.filled = 0;
+        }
+        let mut chunks = vals.chunks_exact(self.stride);
+        for rec in &mut chunks {
+            each(rec)?;
+        }
+        let rest = chunks.remainder();
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.filled = rest.len();
+        Ok(())
+    }
+}
+
+/// Position of `field` in a record layout (validated to exist by `Layout`).
+fn field_index<T: PartialEq>(fields: &[T], field: T) -> usize {
+    fields.iter().position(|f| *f == field).unwrap_or(0)
+}
+
 fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()> {
     let n = layout.node_count as usize;
     *g = HeapGraph::with_capacity(n, layout.edge_count as usize);
@@ -135,42 +186,38 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
     let stride = fields.len();
     let expected = (n * stride) as u64;
     let type_map = &layout.node_type_map;
-    let mut field = 0usize;
-    let mut seen = 0u64;
-    let (mut t, mut name, mut id, mut size) = (0u8, 0u32, 0u32, 0u64);
+    let [ti, ni, ii, si, ei] = [
+        NodeField::Type,
+        NodeField::Name,
+        NodeField::Id,
+        NodeField::SelfSize,
+        NodeField::EdgeCount,
+    ]
+    .map(|f| field_index(fields, f));
+    let mut records = Records::<16>::new(stride)?;
     let mut edges_so_far: u64 = 0;
-    let total = lex.read_uint_array("nodes", |v| {
-        if seen == expected {
+    lex.read_uint_array("nodes", |vals| {
+        if records.values + vals.len() as u64 > expected {
             return Err(corrupt(format!(
                 "'nodes' holds more than node_count ({n}) × {stride} values"
             )));
         }
-        seen += 1;
-        match fields[field] {
-            NodeField::Type => {
-                t = type_map.get(v as usize).copied().unwrap_or(NodeType::Unknown as u8)
+        records.feed(vals, |rec| {
+            let t = type_map.get(rec[ti] as usize).copied().unwrap_or(NodeType::Unknown as u8);
+            edges_so_far += rec[ei];
+            if edges_so_far > layout.edge_count {
+                return Err(corrupt(format!(
+                    "the nodes' edge counts add up to more than edge_count ({})",
+                    layout.edge_count
+                )));
             }
-            NodeField::Name => name = fit_u32(v, "a node name")?,
-            NodeField::Id => id = fit_u32(v, "a node id")?,
-            NodeField::SelfSize => size = v,
-            NodeField::EdgeCount => {
-                edges_so_far += v;
-                if edges_so_far > layout.edge_count {
-                    return Err(corrupt(format!(
-                        "the nodes' edge counts add up to more than edge_count ({})",
-                        layout.edge_count
-                    )));
-                }
-            }
-            NodeField::Ignored => {}
-        }
-        field += 1;
-        if field == stride {
-            field = 0;
-            g.push_node(t, name, id, size, edges_so_far as u32);
-        }
-        Ok(())
+            let name = fit_u32(rec[ni], "a node name")?;
+            let id = fit_u32(rec[ii], "a node id")?;
+            g.push_node(t, name, id, rec[si], edges_so_far as u32);
+            Ok(())
+        })
     })?;
+    let total = records.values;
     if total != expected {
         return Err(ErrorKind::Truncated(format!(
             "'nodes' has {total} values but node_count {n} × {stride} fields needs {expected}"
@@ -194,40 +241,30 @@ fn read_edges(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
     let node_stride = layout.node_stride() as u64;
     let node_count = layout.node_count;
     let type_map = &layout.edge_type_map;
-    let mut field = 0usize;
-    let mut seen = 0u64;
-    let (mut t, mut name, mut to) = (0u8, 0u32, 0u32);
-    let total = lex.read_uint_array("edges", |v| {
-        if seen == expected {
+    let [ti, ni, di] = [EdgeField::Type, EdgeField::NameOrIndex, EdgeField::ToNode]
+        .map(|f| field_index(fields, f));
+    let mut records = Records::<8>::new(stride)?;
+    lex.read_uint_array("edges", |vals| {
+        if records.values + vals.len() as u64 > expected {
             return Err(corrupt(format!(
                 "'edges' holds more than edge_count ({m}) × {stride} values"
             )));
         }
-        seen += 1;
-        match fields[field] {
-            EdgeField::Type => {
-                t = type_map.get(v as usize).copied().unwrap_or(EdgeType::Unknown as u8)
+        let edges_before = g.edge_count();
+        records.feed(vals, |rec| {
+            let t = type_map.get(rec[ti] as usize).copied().unwrap_or(EdgeType::Unknown as u8);
+            let (ordinal, rest) = div_stride(rec[di], node_stride);
+            if rest != 0 || ordinal >= node_count {
+                return Err(corrupt(format!(
+                    "edge {} points at nodes[{}], which is not the start of one of the {node_count} nodes",
+                    edges_before, rec[di]
+                )));
             }
-            EdgeField::NameOrIndex => name = fit_u32(v, "an edge name")?,
-            EdgeField::ToNode => {
-                let (ordinal, rest) = div_stride(v, node_stride);
-                if rest != 0 || ordinal >= node_count {
-                    return Err(corrupt(format!(
-                        "edge {} points at nodes[{v}], which is not the start of one of the {node_count} nodes",
-                        (seen - 1) / stride as u64
-                    )));
-                }
-                to = ordinal as u32;
-            }
-            EdgeField::Ignored => {}
-        }
-        field += 1;
-        if field == stride {
-            field = 0;
-            g.push_edge(t, name, to);
-        }
-        Ok(())
+            g.push_edge(t, fit_u32(rec[ni], "an edge name")?, ordinal as u32);
+            Ok(())
+        })
     })?;
+    let total = records.values;
     if total != expected {
         return Err(ErrorKind::Truncated(format!(
             "'edges' has {total} values but edge_count {m} × {stride} fields needs {expected}"
@@ -242,32 +279,32 @@ fn read_locations(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result
     if fields.is_empty() {
         return lex.skip_value("locations");
     }
-    let stride = fields.len();
     let node_stride = layout.node_stride() as u64;
-    let mut field = 0usize;
-    let mut cur = Location { node: 0, script_id: 0, line: 0, column: 0 };
-    lex.read_uint_array("locations", |v| {
-        match fields[field] {
-            LocationField::ObjectIndex => {
-                let (ordinal, rest) = div_stride(v, node_stride);
-                if rest != 0 || ordinal >= layout.node_count {
-                    return Err(corrupt(format!(
-                        "a location points at nodes[{v}], which is not a node"
-                    )));
-                }
-                cur.node = ordinal as u32
+    let [oi, si, li, ci] = [
+        LocationField::ObjectIndex,
+        LocationField::ScriptId,
+        LocationField::Line,
+        LocationField::Column,
+    ]
+    .map(|f| field_index(fields, f));
+    let mut records = Records::<8>::new(fields.len())?;
+    lex.read_uint_array("locations", |vals| {
+        records.feed(vals, |rec| {
+            let (ordinal, rest) = div_stride(rec[oi], node_stride);
+            if rest != 0 || ordinal >= layout.node_count {
+                return Err(corrupt(format!(
+                    "a location points at nodes[{}], which is not a node",
+                    rec[oi]
+                )));
             }
-            LocationField::ScriptId => cur.script_id = fit_u32(v, "a script id")?,
-            LocationField::Line => cur.line = fit_u32(v, "a line")?,
-            LocationField::Column => cur.column = fit_u32(v, "a column")?,
-            LocationField::Ignored => {}
-        }
-        field += 1;
-        if field == stride {
-            field = 0;
-            g.locations.push(cur);
-        }
-        Ok(())
+            g.locations.push(Location {
+                node: ordinal as u32,
+                script_id: fit_u32(rec[si], "a script id")?,
+                line: fit_u32(rec[li], "a line")?,
+                column: fit_u32(rec[ci], "a column")?,
+            });
+            Ok(())
+        })
     })?;
     Ok(())
 }
