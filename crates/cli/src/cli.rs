@@ -23,6 +23,15 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Shortest paths from the GC roots that keep an object alive
     Retainers(RetainersArgs),
+    /// Run the bundled example (needs only `node` on PATH) and explain its leak
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Keep the example's files and snapshot in this folder instead of a temporary one
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

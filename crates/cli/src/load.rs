@@ -13,13 +13,24 @@ use crate::progress::Progress;
 pub fn analyse_file(path: &Path, retainer_paths: bool, show_progress: bool) -> Result<Analysis> {
     let progress = Progress::new(show_progress);
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let counter = progress.start(&format!("Reading {name}"), total);
-    let opts = ReadOptions { bytes_read: Some(counter) };
+    let opts = ReadOptions {
+        bytes_read: Some(counter),
+    };
     let graph = reader::read_path(path, &opts)?;
-    let on_phase = |p: leakhunt_engine::Phase| progress.set_label(&format!("{name}: {}", p.describe()));
-    let analysis =
-        Analysis::new(graph, &AnalysisOptions { retainer_paths, on_phase: Some(&on_phase) });
+    let on_phase =
+        |p: leakhunt_engine::Phase| progress.set_label(&format!("{name}: {}", p.describe()));
+    let analysis = Analysis::new(
+        graph,
+        &AnalysisOptions {
+            retainer_paths,
+            on_phase: Some(&on_phase),
+        },
+    );
     progress.finish();
     Ok(analysis)
 }

@@ -26,7 +26,10 @@ impl Progress {
     /// A progress line if `enabled` and stderr is a terminal; otherwise a silent stand-in.
     pub fn new(enabled: bool) -> Progress {
         if !enabled || !std::io::stderr().is_terminal() {
-            return Progress { state: None, thread: None };
+            return Progress {
+                state: None,
+                thread: None,
+            };
         }
         let state = Arc::new(State {
             label: Mutex::new(String::new()),
@@ -36,7 +39,10 @@ impl Progress {
         });
         let s = state.clone();
         let thread = std::thread::spawn(move || draw_loop(&s));
-        Progress { state: Some(state), thread: Some(thread) }
+        Progress {
+            state: Some(state),
+            thread: Some(thread),
+        }
     }
 
     /// Shows `label`; when `total` > 0 the returned counter drives a percentage.

@@ -25,9 +25,20 @@ fn main() {
         eprintln!("  {:?} after {:?}", p, last.get().elapsed());
         last.set(Instant::now());
     };
-    let a = Analysis::new(g, &AnalysisOptions { retainer_paths: false, on_phase: Some(&on_phase) });
+    let a = Analysis::new(
+        g,
+        &AnalysisOptions {
+            retainer_paths: false,
+            on_phase: Some(&on_phase),
+        },
+    );
     eprintln!("  done after {:?}", last.get().elapsed());
     let t2 = Instant::now();
     let s = a.summary();
-    eprintln!("summary: {:?} ({} classes); total {:?}", t2.elapsed(), s.classes.len(), t.elapsed());
+    eprintln!(
+        "summary: {:?} ({} classes); total {:?}",
+        t2.elapsed(),
+        s.classes.len(),
+        t.elapsed()
+    );
 }

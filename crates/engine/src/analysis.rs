@@ -6,9 +6,9 @@ use crate::distances::Distances;
 use crate::dominators::{self, DominatorTree};
 use crate::fold::{fold_into_owners, storage_owners};
 use crate::graph::HeapGraph;
-use crate::timing::stage;
 use crate::roots::{essential_edges, page_objects, user_roots};
 use crate::summary::{outermost_retained, summarize, Summary};
+use crate::timing::stage;
 use crate::weakmap::EphemeronNames;
 
 /// Steps of [`Analysis::new`], for progress displays.
@@ -104,10 +104,24 @@ impl Analysis {
             };
             (d.join().expect("distances thread"), r)
         });
-        Analysis { graph, dominators, distances, classes, weakmaps, folded_nodes, class_retained }
+        Analysis {
+            graph,
+            dominators,
+            distances,
+            classes,
+            weakmaps,
+            folded_nodes,
+            class_retained,
+        }
     }
 
     pub fn summary(&self) -> Summary {
-        summarize(&self.graph, &self.classes, &self.dominators, &self.distances, &self.class_retained)
+        summarize(
+            &self.graph,
+            &self.classes,
+            &self.dominators,
+            &self.distances,
+            &self.class_retained,
+        )
     }
 }

@@ -7,7 +7,9 @@ pub struct BitSet {
 
 impl BitSet {
     pub fn new(len: usize) -> BitSet {
-        BitSet { words: vec![0; len.div_ceil(64)] }
+        BitSet {
+            words: vec![0; len.div_ceil(64)],
+        }
     }
 
     #[inline]

@@ -27,7 +27,11 @@ pub struct GraphBuilder {
 impl GraphBuilder {
     /// A builder whose node 0 is the synthetic root, as in every V8 snapshot.
     pub fn new() -> GraphBuilder {
-        let mut b = GraphBuilder { strings: StringTable::new(), next_id: 1, ..Default::default() };
+        let mut b = GraphBuilder {
+            strings: StringTable::new(),
+            next_id: 1,
+            ..Default::default()
+        };
         b.intern("<dummy>");
         b.node(NodeType::Synthetic, "", 0);
         b
@@ -63,7 +67,8 @@ impl GraphBuilder {
     /// Adds an edge; `name` is a property name, or a number for element/hidden edges.
     pub fn edge(&mut self, from: NodeIndex, t: EdgeType, name: &str, to: NodeIndex) {
         let name = if t.name_is_index() {
-            name.parse().expect("element and hidden edges take a numeric name")
+            name.parse()
+                .expect("element and hidden edges take a numeric name")
         } else {
             self.intern(name)
         };

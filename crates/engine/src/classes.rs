@@ -84,10 +84,10 @@ impl Classes {
                     if c.by_name[s as usize] == UNASSIGNED {
                         let raw = g.string(s);
                         let mut name = constructor_class_name(raw).to_string();
-                        if name.starts_with('<') || name.starts_with("Detached <") {
-                            if name.contains(' ') || !name.ends_with('>') {
-                                name.push('>');
-                            }
+                        if (name.starts_with('<') || name.starts_with("Detached <"))
+                            && (name.contains(' ') || !name.ends_with('>'))
+                        {
+                            name.push('>');
                         }
                         c.by_name[s as usize] = intern(&mut c.names, name);
                     }
@@ -125,7 +125,10 @@ impl Classes {
 
     /// The class with this exact name.
     pub fn find(&self, name: &str) -> Option<ClassId> {
-        self.names.iter().position(|n| n == name).map(|i| i as ClassId)
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| i as ClassId)
     }
 }
 
@@ -136,7 +139,10 @@ mod tests {
     #[test]
     fn dom_names_keep_only_the_tag() {
         assert_eq!(constructor_class_name("<div id=\"a\">"), "<div");
-        assert_eq!(constructor_class_name("Detached <li class=\"x\">"), "Detached <li");
+        assert_eq!(
+            constructor_class_name("Detached <li class=\"x\">"),
+            "Detached <li"
+        );
         assert_eq!(constructor_class_name("Planted"), "Planted");
     }
 }

@@ -71,7 +71,12 @@ impl Distances {
         d
     }
 
-    fn bfs<'a>(&mut self, g: &'a HeapGraph, queue: &mut Vec<NodeIndex>, filter: &mut EdgeFilter<'a>) {
+    fn bfs<'a>(
+        &mut self,
+        g: &'a HeapGraph,
+        queue: &mut Vec<NodeIndex>,
+        filter: &mut EdgeFilter<'a>,
+    ) {
         let mut head = 0;
         while head < queue.len() {
             prefetch_queue(g, queue, head, &self.distance);

@@ -121,7 +121,12 @@ pub fn compute(
         attach_leftovers(graph, &essential, &mut pre, &mut dfs);
     }
     let count = dfs.parent.len(); // vertices + 1 (slot 0 unused)
-    let Dfs { mut parent, mut semi, late_counts, .. } = dfs;
+    let Dfs {
+        mut parent,
+        mut semi,
+        late_counts,
+        ..
+    } = dfs;
     drop(t);
     let t = crate::timing::stage("dominators: late edges");
     let late = LatePredecessors::build(graph, &pre, late_counts, &essential);
@@ -132,8 +137,14 @@ pub fn compute(
     // Link-eval with path compression. A vertex's ancestor starts as its DFS parent; a vertex
     // counts as linked once it has been processed (its number is above the current one).
     // Ancestor and label sit side by side: eval reads both for every vertex it passes.
-    let mut links: Vec<Link> =
-        parent.iter().enumerate().map(|(v, &a)| Link { ancestor: a, label: v as u32 }).collect();
+    let mut links: Vec<Link> = parent
+        .iter()
+        .enumerate()
+        .map(|(v, &a)| Link {
+            ancestor: a,
+            label: v as u32,
+        })
+        .collect();
     let mut stack: Vec<u32> = Vec::new();
     let mut cursor = late.sources.len();
     for w in (2..count).rev() {
@@ -143,7 +154,10 @@ pub fn compute(
         let mut s = semi[w];
         loop {
             cursor -= 1;
-            if let Some(&ahead) = cursor.checked_sub(DISTANCE).and_then(|i| late.sources.get(i)) {
+            if let Some(&ahead) = cursor
+                .checked_sub(DISTANCE)
+                .and_then(|i| late.sources.get(i))
+            {
                 prefetch(&links, (ahead & !GROUP_START) as usize);
             }
             let entry = late.sources[cursor];
@@ -205,7 +219,11 @@ pub fn compute(
         reachable.set(v);
     }
     drop(t);
-    DominatorTree { idom, retained, reachable }
+    DominatorTree {
+        idom,
+        retained,
+        reachable,
+    }
 }
 
 struct Dfs {
@@ -362,7 +380,10 @@ impl LatePredecessors {
         counts: Vec<u32>,
         essential: &impl Fn(NodeIndex, EdgeIndex, NodeIndex) -> bool,
     ) -> LatePredecessors {
-        assert!(counts.len() < GROUP_START as usize, "too many nodes for 31-bit preorder numbers");
+        assert!(
+            counts.len() < GROUP_START as usize,
+            "too many nodes for 31-bit preorder numbers"
+        );
         // counts[t] becomes the end of t's range, then is walked down while filling, which
         // leaves it at the range's start.
         let mut pos = counts;
@@ -588,11 +609,15 @@ mod tests {
         let from_root = reach(&[], None);
         let has_retainer: Vec<bool> = (0..n as u32)
             .map(|w| {
-                (0..n as u32).any(|v| g.edges_of(v).any(|e| essential(e) && g.edge_target(e) == w && v != w))
+                (0..n as u32).any(|v| {
+                    g.edges_of(v)
+                        .any(|e| essential(e) && g.edge_target(e) == w && v != w)
+                })
             })
             .collect();
-        let mut extra: Vec<NodeIndex> =
-            (0..n as u32).filter(|&v| !from_root[v as usize] && !has_retainer[v as usize]).collect();
+        let mut extra: Vec<NodeIndex> = (0..n as u32)
+            .filter(|&v| !from_root[v as usize] && !has_retainer[v as usize])
+            .collect();
         let with_starts = reach(&extra, None);
         extra.extend((0..n as u32).filter(|&v| !with_starts[v as usize]));
         let doms: Vec<Vec<bool>> = (0..n as u32)
@@ -608,7 +633,9 @@ mod tests {
                 }
                 // Among v's strict dominators (the root always is one), the nearest is the one
                 // dominated by all the others.
-                let strict: Vec<usize> = (0..n).filter(|&d| d != v && (d == 0 || doms[d][v])).collect();
+                let strict: Vec<usize> = (0..n)
+                    .filter(|&d| d != v && (d == 0 || doms[d][v]))
+                    .collect();
                 *strict
                     .iter()
                     .find(|&&d| strict.iter().all(|&o| o == d || o == 0 || doms[o][d]))
@@ -637,15 +664,19 @@ mod tests {
             for k in 0..m {
                 let from = rand(n as u64) as u32;
                 let to = rand(n as u64) as u32;
-                let t = if rand(6) == 0 { EdgeType::Weak } else { EdgeType::Property };
+                let t = if rand(6) == 0 {
+                    EdgeType::Weak
+                } else {
+                    EdgeType::Property
+                };
                 b.edge(from, t, &format!("e{k}"), to);
             }
             let g = b.build();
             let t = compute(&g, 0, not_weak(&g));
             let (expected, reachable) = brute_force_idom(&g);
             assert_eq!(t.idom, expected, "round {round}");
-            for v in 0..g.node_count() {
-                assert_eq!(t.is_reachable(v as u32), reachable[v], "round {round} node {v}");
+            for (v, &r) in reachable.iter().enumerate() {
+                assert_eq!(t.is_reachable(v as u32), r, "round {round} node {v}");
             }
             // Retained size = self + sum of dominated children's retained sizes.
             for v in 0..g.node_count() as u32 {
@@ -653,7 +684,11 @@ mod tests {
                     .filter(|&c| c != v && t.idom[c as usize] == v)
                     .map(|c| t.retained[c as usize])
                     .sum();
-                assert_eq!(t.retained[v as usize], g.self_size(v) + children, "round {round}");
+                assert_eq!(
+                    t.retained[v as usize],
+                    g.self_size(v) + children,
+                    "round {round}"
+                );
             }
         }
     }

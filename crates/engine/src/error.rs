@@ -33,7 +33,10 @@ pub enum ErrorKind {
 
 impl SnapshotError {
     pub fn new(kind: ErrorKind) -> SnapshotError {
-        SnapshotError { source_name: None, kind }
+        SnapshotError {
+            source_name: None,
+            kind,
+        }
     }
 
     pub(crate) fn with_source(mut self, name: impl Into<PathBuf>) -> SnapshotError {
@@ -51,14 +54,9 @@ impl fmt::Display for SnapshotError {
     }
 }
 
-impl std::error::Error for SnapshotError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: the message already contains the cause, and error reporters that print
+/// the chain (`{:#}`) would repeat it.
+impl std::error::Error for SnapshotError {}
 
 impl From<ErrorKind> for SnapshotError {
     fn from(kind: ErrorKind) -> Self {

@@ -87,7 +87,10 @@ impl NodeType {
     }
 
     pub fn from_u8(v: u8) -> NodeType {
-        NodeType::ALL.get(v as usize).copied().unwrap_or(NodeType::Unknown)
+        NodeType::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(NodeType::Unknown)
     }
 
     pub fn v8_name(self) -> &'static str {
@@ -114,7 +117,10 @@ impl NodeType {
 
     /// Strings of every representation; their node name is their content.
     pub fn is_string(self) -> bool {
-        matches!(self, NodeType::String | NodeType::ConsString | NodeType::SlicedString)
+        matches!(
+            self,
+            NodeType::String | NodeType::ConsString | NodeType::SlicedString
+        )
     }
 }
 
@@ -158,7 +164,10 @@ impl EdgeType {
     }
 
     pub fn from_u8(v: u8) -> EdgeType {
-        EdgeType::ALL.get(v as usize).copied().unwrap_or(EdgeType::Unknown)
+        EdgeType::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(EdgeType::Unknown)
     }
 
     pub fn v8_name(self) -> &'static str {
@@ -265,7 +274,8 @@ impl HeapGraph {
         } else {
             name
         };
-        self.node_type_name.push(name_field << NODE_TYPE_BITS | t as u32);
+        self.node_type_name
+            .push(name_field << NODE_TYPE_BITS | t as u32);
         self.node_ids.push(id);
         if self_size >= LARGE_SELF_SIZE as u64 {
             self.large_self_sizes.push((n, self_size));
@@ -279,12 +289,14 @@ impl HeapGraph {
     #[inline]
     pub(crate) fn push_edge(&mut self, t: u8, name_or_index: u32, to: NodeIndex) {
         let name_field = if name_or_index >= EDGE_NAME_ESCAPE {
-            self.large_edge_names.push((self.edge_targets.len() as EdgeIndex, name_or_index));
+            self.large_edge_names
+                .push((self.edge_targets.len() as EdgeIndex, name_or_index));
             EDGE_NAME_ESCAPE
         } else {
             name_or_index
         };
-        self.edge_type_name.push(name_field << EDGE_TYPE_BITS | t as u32);
+        self.edge_type_name
+            .push(name_field << EDGE_TYPE_BITS | t as u32);
         self.edge_targets.push(to);
     }
 
@@ -409,7 +421,10 @@ impl HeapGraph {
 
     /// Finds a node by its V8 id (a linear scan: ids are not sorted).
     pub fn node_by_id(&self, id: u32) -> Option<NodeIndex> {
-        self.node_ids.iter().position(|&x| x == id).map(|i| i as NodeIndex)
+        self.node_ids
+            .iter()
+            .position(|&x| x == id)
+            .map(|i| i as NodeIndex)
     }
 
     /// All node ids, by node index (for matching snapshots of one process).
@@ -419,7 +434,9 @@ impl HeapGraph {
 
     /// Sum of every node's self size.
     pub fn total_self_size(&self) -> u64 {
-        (0..self.node_count() as NodeIndex).map(|n| self.self_size(n)).sum()
+        (0..self.node_count() as NodeIndex)
+            .map(|n| self.self_size(n))
+            .sum()
     }
 
     /// Moves `n`'s self size into `owner` (DevTools' folding of internal arrays into the one

@@ -19,17 +19,23 @@ pub mod dominators;
 
 pub use builder::GraphBuilder;
 pub use dominators::DominatorTree;
+pub mod analysis;
 pub mod bitset;
+pub mod classes;
+pub mod distances;
 pub mod fold;
 pub mod roots;
-pub mod weakmap;
-pub mod distances;
-pub mod classes;
 pub mod summary;
-pub mod analysis;
+pub mod weakmap;
 
 pub use analysis::{Analysis, AnalysisOptions, Phase};
 pub use summary::{ClassRow, SortKey, Summary};
-pub mod writer;
+pub mod labels;
+pub mod locations;
 mod prefetch;
+pub mod retainers;
 pub mod timing;
+pub mod writer;
+
+pub use locations::{Locations, SourceLocation};
+pub use retainers::{RetainerPath, Step};

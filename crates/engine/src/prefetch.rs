@@ -15,7 +15,10 @@ pub fn prefetch<T>(slice: &[T], i: usize) {
         // SAFETY: a prefetch never faults and has no visible effect; the pointer is to an
         // element of `slice`, so it is valid anyway.
         unsafe {
-            std::arch::x86_64::_mm_prefetch(item as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
+            std::arch::x86_64::_mm_prefetch(
+                item as *const T as *const i8,
+                std::arch::x86_64::_MM_HINT_T0,
+            );
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -15,7 +15,11 @@ pub struct StringTable {
 
 impl StringTable {
     pub fn new() -> StringTable {
-        StringTable { bytes: Vec::new(), offsets: vec![0], wraps: Vec::new() }
+        StringTable {
+            bytes: Vec::new(),
+            offsets: vec![0],
+            wraps: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {

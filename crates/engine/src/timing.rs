@@ -17,7 +17,10 @@ pub struct Stage {
 
 /// Starts timing `name` (free when timings are off).
 pub fn stage(name: &'static str) -> Stage {
-    Stage { name, started: enabled().map(|_| Instant::now()) }
+    Stage {
+        name,
+        started: enabled().map(|_| Instant::now()),
+    }
 }
 
 impl Drop for Stage {

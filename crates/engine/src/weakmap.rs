@@ -35,7 +35,10 @@ pub fn parse_ephemeron_name(name: &str) -> Option<EphemeronName<'_>> {
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(EphemeronName { pair, table_id: id.parse().ok()? })
+    Some(EphemeronName {
+        pair,
+        table_id: id.parse().ok()?,
+    })
 }
 
 /// Which strings of a snapshot are ephemeron edge names: computed once so the hot loops over
@@ -93,6 +96,9 @@ mod tests {
     fn rejects_other_names() {
         assert!(parse_ephemeron_name("map").is_none());
         assert!(parse_ephemeron_name("12 / part of key (a @1)").is_none());
-        assert!(parse_ephemeron_name(" / part of key (K @1) -> value (V @2) pair in WeakMap (table @3)").is_none());
+        assert!(parse_ephemeron_name(
+            " / part of key (K @1) -> value (V @2) pair in WeakMap (table @3)"
+        )
+        .is_none());
     }
 }

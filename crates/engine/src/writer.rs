@@ -25,9 +25,9 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
     )?;
     for n in 0..g.node_count() as NodeIndex {
         let edges = g.edges_of(n);
-        write!(
+        writeln!(
             out,
-            "{}{},{},{},{},{},0,0\n",
+            "{}{},{},{},{},{},0,0",
             if n == 0 { "" } else { "," },
             g.node_type(n) as u8,
             g.node_name_index(n),
@@ -38,20 +38,22 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
     }
     out.write_all(b"],\n\"edges\":[")?;
     for e in 0..g.edge_count() as u32 {
-        write!(
+        writeln!(
             out,
-            "{}{},{},{}\n",
+            "{}{},{},{}",
             if e == 0 { "" } else { "," },
             g.edge_type(e) as u8,
             g.edge_name_or_index(e),
             g.edge_target(e) as usize * NODE_FIELDS
         )?;
     }
-    out.write_all(b"],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[")?;
+    out.write_all(
+        b"],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[",
+    )?;
     for (i, l) in g.locations().iter().enumerate() {
-        write!(
+        writeln!(
             out,
-            "{}{},{},{},{}\n",
+            "{}{},{},{},{}",
             if i == 0 { "" } else { "," },
             l.node as usize * NODE_FIELDS,
             l.script_id,

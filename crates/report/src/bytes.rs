@@ -34,7 +34,7 @@ pub fn format_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -45,9 +45,13 @@ pub fn format_count(n: u64) -> String {
 /// Parses `2KB`, `1.5 MB`, `300`, `4kib`: decimal units by default, binary with `i`.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| format!("'{text}' is not a size like 2KB or 1.5MB"))?;
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size like 2KB or 1.5MB"))?;
     let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -56,7 +60,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "kib" => 1024.0,
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("'{text}': unknown unit '{other}' (use B, KB, MB, GB, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "'{text}': unknown unit '{other}' (use B, KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
     };
     Ok((value * scale).round() as u64)
 }

@@ -12,7 +12,9 @@ impl Style {
     /// (<https://no-color.org>).
     pub fn for_stdout() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: !no_color && std::io::stdout().is_terminal() }
+        Style {
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
     }
 
     pub fn plain() -> Style {

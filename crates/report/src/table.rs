@@ -63,7 +63,13 @@ impl Table {
             .map(|r| r.iter().enumerate().map(|(i, c)| clip(c, i)).collect())
             .collect();
         let widths: Vec<usize> = (0..self.headers.len())
-            .map(|i| cells.iter().map(|r| visible_width(&r[i])).max().unwrap_or(0))
+            .map(|i| {
+                cells
+                    .iter()
+                    .map(|r| visible_width(&r[i]))
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for row in &cells {
@@ -102,7 +108,10 @@ mod tests {
         let mut t = Table::new(&[("Class", Align::Left), ("Count", Align::Right)]);
         t.row(vec!["Planted".into(), "1,000".into()]);
         t.row(vec!["(closure)".into(), "7".into()]);
-        assert_eq!(t.render(40), "Class      Count\nPlanted    1,000\n(closure)      7\n");
+        assert_eq!(
+            t.render(40),
+            "Class      Count\nPlanted    1,000\n(closure)      7\n"
+        );
     }
 
     #[test]

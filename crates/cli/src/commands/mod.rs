@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod demo;
 mod retainers;
 mod summary;
 
@@ -11,5 +12,6 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => summary::run(&args),
         Command::Retainers(args) => retainers::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }

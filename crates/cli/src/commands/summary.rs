@@ -29,14 +29,21 @@ pub fn run(args: &SummaryArgs) -> Result<u8> {
         summary.classes.truncate(args.top);
     }
     if args.json {
-        print_json(&SummaryJson { file: args.file.display().to_string(), summary: &summary })?;
+        print_json(&SummaryJson {
+            file: args.file.display().to_string(),
+            summary: &summary,
+        })?;
     } else {
-        print_text(&render(&args.file.display().to_string(), &summary, Style::for_stdout()))?;
+        print_text(&render(
+            &args.file.display().to_string(),
+            &summary,
+            Style::for_stdout(),
+        ))?;
     }
     Ok(EXIT_CLEAN)
 }
 
-fn render(file: &str, s: &Summary, style: Style) -> String {
+pub fn render(file: &str, s: &Summary, style: Style) -> String {
     let t = &s.totals;
     let total = t.total_size.max(1) as f64;
     let mut table = Table::new(&[

@@ -58,7 +58,11 @@ impl Blocks {
             .name("leakhunt-read".into())
             .spawn(move || fill_blocks(&mut source, &filled_tx, &spent_rx))
             .expect("spawn reader thread");
-        Blocks { filled, spent, thread: Some(thread) }
+        Blocks {
+            filled,
+            spent,
+            thread: Some(thread),
+        }
     }
 
     /// The next block, or `None` at end of input. `spent` is returned to the pool.

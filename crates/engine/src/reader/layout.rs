@@ -165,5 +165,8 @@ fn type_names(types: &[serde_json::Value], list: &str) -> Result<Vec<String>> {
     let names = types.first().and_then(|v| v.as_array()).ok_or_else(|| {
         ErrorKind::UnknownLayout(format!("meta.{list}[0] is not a list of type names"))
     })?;
-    Ok(names.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+    Ok(names
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").to_string())
+        .collect())
 }

@@ -21,7 +21,13 @@ fn truncated(what: impl Into<String>) -> SnapshotError {
 
 impl Lexer {
     pub(crate) fn new(blocks: Blocks) -> Lexer {
-        Lexer { blocks, block: Block::default(), pos: 0, base: 0, eof: false }
+        Lexer {
+            blocks,
+            block: Block::default(),
+            pos: 0,
+            base: 0,
+            eof: false,
+        }
     }
 
     /// Loads the next block; false at end of input.
@@ -140,7 +146,9 @@ impl Lexer {
     }
 
     fn read_escape(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        let c = self.next_byte()?.ok_or_else(|| truncated("the file ends inside a string"))?;
+        let c = self
+            .next_byte()?
+            .ok_or_else(|| truncated("the file ends inside a string"))?;
         let simple = match c {
             b'"' => b'"',
             b'\\' => b'\\',
@@ -194,7 +202,9 @@ impl Lexer {
     fn read_hex4(&mut self) -> Result<u16> {
         let mut v: u16 = 0;
         for _ in 0..4 {
-            let b = self.next_byte()?.ok_or_else(|| truncated("the file ends inside a string"))?;
+            let b = self
+                .next_byte()?
+                .ok_or_else(|| truncated("the file ends inside a string"))?;
             let d = (b as char).to_digit(16).ok_or_else(|| {
                 SnapshotError::from(ErrorKind::NotJson(format!(
                     "bad \\u escape ({}) at byte {}",
@@ -311,7 +321,9 @@ impl Lexer {
                 Some(b',') => {}
                 Some(b']') => return Ok(count),
                 other => {
-                    return Err(self.unexpected(other, &format!("after string {count} of 'strings'")))
+                    return Err(
+                        self.unexpected(other, &format!("after string {count} of 'strings'"))
+                    )
                 }
             }
             match self.next_token_byte()? {
@@ -334,7 +346,9 @@ impl Lexer {
     fn scan_value(&mut self, what: &str, mut out: Option<&mut Vec<u8>>) -> Result<()> {
         let inside = format!("inside '{what}'");
         let first = self.next_token_byte()?;
-        let Some(first) = first else { return Err(self.unexpected(None, &inside)) };
+        let Some(first) = first else {
+            return Err(self.unexpected(None, &inside));
+        };
         let mut depth: u32 = 0;
         let mut b = first;
         loop {
@@ -346,7 +360,9 @@ impl Lexer {
                     // Copy the raw string text, escapes untouched, up to the closing quote.
                     let mut escaped = false;
                     loop {
-                        let c = self.next_byte()?.ok_or_else(|| self.unexpected(None, &inside))?;
+                        let c = self
+                            .next_byte()?
+                            .ok_or_else(|| self.unexpected(None, &inside))?;
                         if let Some(o) = out.as_deref_mut() {
                             o.push(c);
                         }
@@ -383,7 +399,9 @@ impl Lexer {
                 }
                 return Ok(());
             }
-            b = self.next_byte()?.ok_or_else(|| self.unexpected(None, &inside))?;
+            b = self
+                .next_byte()?
+                .ok_or_else(|| self.unexpected(None, &inside))?;
         }
     }
 }

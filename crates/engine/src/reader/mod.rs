@@ -35,9 +35,9 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<HeapGraph> {
     } else {
         match File::open(path) {
             Ok(f) => read_from(f, opts),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(SnapshotError::from(io::Error::new(e.kind(), "no such file")))
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(SnapshotError::from(
+                io::Error::new(e.kind(), "no such file"),
+            )),
             Err(e) => Err(e.into()),
         }
     };
@@ -86,7 +86,13 @@ mod tests {
             s % m
         };
         let mut b = GraphBuilder::new();
-        let types = [NodeType::Object, NodeType::Array, NodeType::String, NodeType::Closure, NodeType::Hidden];
+        let types = [
+            NodeType::Object,
+            NodeType::Array,
+            NodeType::String,
+            NodeType::Closure,
+            NodeType::Hidden,
+        ];
         for i in 1..nodes {
             // Sizes and ids of every digit count, including past 2^31 and 2^32.
             let size = match i % 5 {
@@ -95,8 +101,17 @@ mod tests {
                 2 => rand(1 << 40),
                 _ => rand(1000),
             };
-            let id = if i % 7 == 0 { 2_074_184_160 + i } else { 2 * i + 1 };
-            b.node_with_id(types[i as usize % types.len()], &format!("N{}", rand(50)), size, id);
+            let id = if i % 7 == 0 {
+                2_074_184_160 + i
+            } else {
+                2 * i + 1
+            };
+            b.node_with_id(
+                types[i as usize % types.len()],
+                &format!("N{}", rand(50)),
+                size,
+                id,
+            );
         }
         for _ in 0..nodes * 3 {
             let from = rand(nodes as u64) as u32;

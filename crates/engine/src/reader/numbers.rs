@@ -47,7 +47,17 @@ fn eight_digits(v: u64) -> u64 {
     (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
 }
 
-const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// Reads the digits starting at `buf[i]`. Returns the number's value, its digit count (0 if
 /// `buf[i]` is no digit) and the index after it; the number may end at `buf.len()` (then it
@@ -81,11 +91,15 @@ fn read_digits_slow(buf: &[u8], mut i: usize) -> (u64, u32, usize) {
         if mask != 0 {
             let len = mask.trailing_zeros() / 8;
             if len > 0 {
-                value = value.wrapping_mul(POW10[len as usize]).wrapping_add(eight_digits(x << (64 - 8 * len)));
+                value = value
+                    .wrapping_mul(POW10[len as usize])
+                    .wrapping_add(eight_digits(x << (64 - 8 * len)));
             }
             return (value, digits + len, i + len as usize);
         }
-        value = value.wrapping_mul(100_000_000).wrapping_add(eight_digits(x));
+        value = value
+            .wrapping_mul(100_000_000)
+            .wrapping_add(eight_digits(x));
         digits += 8;
         i += 8;
     }
@@ -116,7 +130,12 @@ pub(crate) fn scan_uints<E>(
     // Finish a number cut at the previous block's end.
     if carry.digits > 0 {
         let (v, d, next) = read_digits(buf, i);
-        carry.extend(Carry { value: v, digits: d }).map_err(|_| too_long())?;
+        carry
+            .extend(Carry {
+                value: v,
+                digits: d,
+            })
+            .map_err(|_| too_long())?;
         i = next;
         if i == buf.len() {
             return Ok(i);
@@ -140,7 +159,10 @@ pub(crate) fn scan_uints<E>(
             }
             i = next;
             if i == buf.len() {
-                *carry = Carry { value: v, digits: d };
+                *carry = Carry {
+                    value: v,
+                    digits: d,
+                };
                 return Ok(i);
             }
             sink(v)?;
@@ -180,7 +202,10 @@ mod simd {
             let (d, s) = unsafe {
                 let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k) as *const __m128i);
                 // digit: (b - '0') < 10 unsigned, done as a signed compare after flipping bit 7
-                let x = _mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)), _mm_set1_epi8(-128));
+                let x = _mm_xor_si128(
+                    _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)),
+                    _mm_set1_epi8(-128),
+                );
                 let d = _mm_cmplt_epi8(x, _mm_set1_epi8((10u8 ^ 0x80) as i8));
                 let s = _mm_or_si128(
                     _mm_or_si128(
@@ -195,7 +220,10 @@ mod simd {
                         _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\t' as i8)),
                     ),
                 );
-                (_mm_movemask_epi8(d) as u16 as u64, _mm_movemask_epi8(s) as u16 as u64)
+                (
+                    _mm_movemask_epi8(d) as u16 as u64,
+                    _mm_movemask_epi8(s) as u16 as u64,
+                )
             };
             digits |= d << (16 * k);
             others |= (!(d | s) & 0xFFFF) << (16 * k);
@@ -216,7 +244,11 @@ mod simd {
         while i + 128 <= buf.len() {
             let chunk: &[u8; 64] = buf[i..i + 64].try_into().unwrap();
             let (digits, others) = classify(chunk);
-            let limit = if others != 0 { others.trailing_zeros() } else { 64 };
+            let limit = if others != 0 {
+                others.trailing_zeros()
+            } else {
+                64
+            };
             // A digit starts a number unless a digit precedes it (the byte before the chunk
             // is never a digit: `i` always sits after a complete number).
             let mut starts = digits & !(digits << 1);
@@ -267,7 +299,10 @@ impl Tokens {
         self.numbers.clear();
         self.failed = false;
         let (v, d, i) = read_digits(buf, 0);
-        self.lead = Carry { value: v, digits: d };
+        self.lead = Carry {
+            value: v,
+            digits: d,
+        };
         self.lead_closed = i < buf.len();
         if d > 19 {
             self.failed = true;
@@ -280,10 +315,16 @@ impl Tokens {
         }
         let mut tail = Carry::default();
         let numbers = &mut self.numbers;
-        let scanned = scan_uints(buf, i, &mut tail, &mut |v| {
-            numbers.push(v);
-            Ok::<(), ()>(())
-        }, || ());
+        let scanned = scan_uints(
+            buf,
+            i,
+            &mut tail,
+            &mut |v| {
+                numbers.push(v);
+                Ok::<(), ()>(())
+            },
+            || (),
+        );
         match scanned {
             Ok(stop) => {
                 self.stop = stop;
@@ -301,10 +342,16 @@ mod tests {
     fn scan_all(text: &str) -> (Vec<u64>, Carry, usize) {
         let mut out = Vec::new();
         let mut carry = Carry::default();
-        let stop = scan_uints(text.as_bytes(), 0, &mut carry, &mut |v| {
-            out.push(v);
-            Ok::<(), ()>(())
-        }, || ())
+        let stop = scan_uints(
+            text.as_bytes(),
+            0,
+            &mut carry,
+            &mut |v| {
+                out.push(v);
+                Ok::<(), ()>(())
+            },
+            || (),
+        )
         .unwrap();
         (out, carry, stop)
     }
@@ -331,24 +378,47 @@ mod tests {
     fn leaves_a_cut_number_in_the_carry() {
         let (got, carry, stop) = scan_all("1,22,3334");
         assert_eq!(got, vec![1, 22]);
-        assert_eq!(carry, Carry { value: 3334, digits: 4 });
+        assert_eq!(
+            carry,
+            Carry {
+                value: 3334,
+                digits: 4
+            }
+        );
         assert_eq!(stop, 9);
         let mut c = carry;
-        c.extend(Carry { value: 5, digits: 1 }).unwrap();
+        c.extend(Carry {
+            value: 5,
+            digits: 1,
+        })
+        .unwrap();
         assert_eq!(c.value, 33345);
     }
 
     #[test]
     fn zero_digits_inside_a_cut_number_count() {
         // "10" + "05" is 1005, not 105.
-        let mut c = Carry { value: 10, digits: 2 };
-        c.extend(Carry { value: 5, digits: 2 }).unwrap();
+        let mut c = Carry {
+            value: 10,
+            digits: 2,
+        };
+        c.extend(Carry {
+            value: 5,
+            digits: 2,
+        })
+        .unwrap();
         assert_eq!(c.value, 1005);
     }
 
     #[test]
     fn rejects_twenty_digits() {
-        let r = scan_uints(b"123456789012345678901,", 0, &mut Carry::default(), &mut |_| Ok::<(), ()>(()), || ());
+        let r = scan_uints(
+            b"123456789012345678901,",
+            0,
+            &mut Carry::default(),
+            &mut |_| Ok::<(), ()>(()),
+            || (),
+        );
         assert!(r.is_err());
     }
 
@@ -356,10 +426,22 @@ mod tests {
     fn tokens_split_lead_numbers_and_tail() {
         let mut t = Tokens::default();
         t.scan(b"45,6,78\n,9");
-        assert_eq!(t.lead, Carry { value: 45, digits: 2 });
+        assert_eq!(
+            t.lead,
+            Carry {
+                value: 45,
+                digits: 2
+            }
+        );
         assert!(t.lead_closed);
         assert_eq!(t.numbers, vec![6, 78]);
-        assert_eq!(t.tail, Carry { value: 9, digits: 1 });
+        assert_eq!(
+            t.tail,
+            Carry {
+                value: 9,
+                digits: 1
+            }
+        );
         t.scan(b"],\"strings\":[\"1,2\"");
         assert_eq!(t.lead.digits, 0);
         assert_eq!(t.stop, 0);

@@ -123,7 +123,11 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
         .into());
     }
     validate_names(&g)?;
-    g.producer = if g.strings.get(0) == "<dummy>" { Producer::V8 } else { Producer::BunV8Export };
+    g.producer = if g.strings.get(0) == "<dummy>" {
+        Producer::V8
+    } else {
+        Producer::BunV8Export
+    };
     Ok(g)
 }
 
@@ -145,7 +149,12 @@ impl<const MAX: usize> Records<MAX> {
             ))
             .into());
         }
-        Ok(Records { stride, pending: [0; MAX], filled: 0, values: 0 })
+        Ok(Records {
+            stride,
+            pending: [0; MAX],
+            filled: 0,
+            values: 0,
+        })
     }
 
     #[inline]
@@ -203,7 +212,10 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
             )));
         }
         records.feed(vals, |rec| {
-            let t = type_map.get(rec[ti] as usize).copied().unwrap_or(NodeType::Unknown as u8);
+            let t = type_map
+                .get(rec[ti] as usize)
+                .copied()
+                .unwrap_or(NodeType::Unknown as u8);
             edges_so_far += rec[ei];
             if edges_so_far > layout.edge_count {
                 return Err(corrupt(format!(

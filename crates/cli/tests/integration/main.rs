@@ -1,0 +1,9 @@
+//! Integration tests: the real `leakhunt` binary against snapshots written by real Node and
+//! Bun processes. One test binary, topic modules.
+
+mod support;
+
+mod bad_input;
+mod retainers;
+mod runtimes;
+mod summary;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the JavaScript runtimes the tests run besides the machine's Node 20: Node 24 and
+# Bun, from the npm registry, into .cache/runtimes/ (idempotent; a second run is instant).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="$root/.cache/runtimes"
+NODE24_VERSION="${NODE24_VERSION:-24}"
+BUN_VERSION="${BUN_VERSION:-1}"
+
+install() { # name, package spec, binary path to check
+  local dir="$dest/$1"
+  if [ -x "$dir/$3" ]; then return 0; fi
+  echo "installing $2 into $dir" >&2
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || echo '{"name":"leakhunt-runtime","private":true}' > "$dir/package.json"
+  # The node and bun packages fetch their binary in an install script, so scripts must run.
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "$2" >&2)
+  [ -x "$dir/$3" ] || { echo "error: $2 installed but $dir/$3 is missing" >&2; exit 1; }
+}
+
+install node24 "node@$NODE24_VERSION" node_modules/.bin/node
+install bun "bun@$BUN_VERSION" node_modules/.bin/bun
+echo "node24: $("$dest/node24/node_modules/.bin/node" --version)  bun: $("$dest/bun/node_modules/.bin/bun" --version)" >&2
