@@ -195,3 +195,64 @@ impl<'a> EdgeFilter<'a> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::GraphBuilder;
+
+    #[test]
+    fn user_objects_count_from_the_global_and_system_ones_from_far_away() {
+        let mut b = GraphBuilder::new();
+        let gc_roots = b.node(NodeType::Synthetic, "(GC roots)", 0);
+        let global = b.node(NodeType::Object, "global", 10);
+        let a = b.node(NodeType::Object, "A", 10);
+        let c = b.node(NodeType::Object, "C", 10);
+        let internal = b.node(NodeType::Hidden, "system / Foo", 10);
+        let weakly = b.node(NodeType::Object, "W", 10);
+        b.edge(b.root(), EdgeType::Element, "1", gc_roots);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "a", a);
+        b.edge(a, EdgeType::Property, "c", c);
+        b.edge(gc_roots, EdgeType::Element, "1", internal);
+        b.edge(a, EdgeType::Weak, "1", weakly);
+        let g = b.build();
+        let d = Distances::compute(&g, &EphemeronNames::new(&g), true);
+        assert_eq!(d.user_distance(global), Some(1));
+        assert_eq!(d.user_distance(c), Some(3));
+        assert_eq!(d.user_distance(internal), None);
+        assert_eq!(d.distance[internal as usize], SYSTEM_BASE + 2);
+        assert_eq!(
+            d.distance[weakly as usize], NO_DISTANCE,
+            "weak edges are not followed"
+        );
+        let e = d.parent_edge(c).unwrap();
+        assert_eq!(g.edge_target(e), c);
+    }
+
+    #[test]
+    fn weakmap_value_sits_below_the_later_of_key_and_table() {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let table = b.node_with_id(NodeType::Array, "table", 40, 901);
+        let mid = b.node(NodeType::Object, "Mid", 1);
+        let key = b.node_with_id(NodeType::Object, "Key", 16, 903);
+        let value = b.node_with_id(NodeType::Object, "Value", 1000, 905);
+        let pair = "part of key (Key @903) -> value (Value @905) pair in WeakMap (table @901)";
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "t", table); // table at 2
+        b.edge(global, EdgeType::Property, "m", mid);
+        b.edge(mid, EdgeType::Property, "k", key); // key at 3
+        b.edge(table, EdgeType::Internal, &format!("2 / {pair}"), value);
+        b.edge(key, EdgeType::Internal, &format!("7 / {pair}"), value);
+        let g = b.build();
+        let d = Distances::compute(&g, &EphemeronNames::new(&g), false);
+        assert_eq!(d.user_distance(table), Some(2));
+        assert_eq!(d.user_distance(key), Some(3));
+        assert_eq!(
+            d.user_distance(value),
+            Some(4),
+            "one below the key, not the table"
+        );
+    }
+}

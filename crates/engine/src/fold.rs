@@ -87,3 +87,66 @@ pub fn fold_into_owners(g: &mut HeapGraph, owners: &[u32]) -> usize {
     }
     folded
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::GraphBuilder;
+    use crate::graph::EdgeType;
+
+    #[test]
+    fn storage_with_one_owner_folds_and_shared_storage_does_not() {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let list = b.node(NodeType::Object, "Array", 32);
+        let elements = b.node(NodeType::Array, "(object elements)", 800);
+        let a = b.node(NodeType::Object, "A", 16);
+        let c = b.node(NodeType::Object, "C", 16);
+        let shared = b.node(NodeType::Hidden, "system / PropertyArray", 64);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "list", list);
+        b.edge(list, EdgeType::Internal, "elements", elements);
+        b.edge(global, EdgeType::Property, "a", a);
+        b.edge(global, EdgeType::Property, "c", c);
+        b.edge(a, EdgeType::Internal, "properties", shared);
+        b.edge(c, EdgeType::Internal, "properties", shared);
+        let mut g = b.build();
+        let owners = storage_owners(&g, true);
+        assert_eq!(fold_into_owners(&mut g, &owners), 1);
+        assert_eq!(
+            g.self_size(list),
+            832,
+            "the array now includes its elements"
+        );
+        assert_eq!(g.self_size(elements), 0);
+        assert_eq!(g.self_size(shared), 64, "two owners: stays where it is");
+        assert_eq!(g.total_self_size(), 10 + 832 + 16 + 16 + 64);
+    }
+
+    #[test]
+    fn weak_references_and_root_ownership_do_not_fold() {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let held_by_root = b.node(NodeType::Array, "(roots)", 100);
+        let weak_only = b.node(NodeType::Array, "(weak)", 100);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(b.root(), EdgeType::Element, "1", held_by_root);
+        b.edge(global, EdgeType::Weak, "1", weak_only);
+        let mut g = b.build();
+        let owners = storage_owners(&g, true);
+        assert_eq!(fold_into_owners(&mut g, &owners), 0);
+        assert_eq!(g.self_size(held_by_root), 100);
+        assert_eq!(g.self_size(weak_only), 100);
+    }
+
+    #[test]
+    fn nothing_folds_without_user_roots() {
+        let mut b = GraphBuilder::new();
+        let o = b.node(NodeType::Object, "O", 10);
+        let arr = b.node(NodeType::Array, "", 100);
+        b.edge(b.root(), EdgeType::Element, "1", o);
+        b.edge(o, EdgeType::Internal, "elements", arr);
+        let g = b.build();
+        assert!(storage_owners(&g, false).is_empty());
+    }
+}

@@ -82,3 +82,87 @@ pub fn essential_edges(g: &HeapGraph, weakmaps: &EphemeronNames, page: &BitSet) 
     }
     essential
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::GraphBuilder;
+    use crate::dominators;
+
+    fn dominator_tree(g: &HeapGraph) -> dominators::DominatorTree {
+        let essential = essential_edges(g, &EphemeronNames::new(g), &page_objects(g));
+        dominators::compute(g, HeapGraph::ROOT, move |_, e, _| essential.get(e))
+    }
+
+    #[test]
+    fn weakmap_value_is_retained_by_its_key_not_the_table() {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let map = b.node(NodeType::Object, "WeakMap", 20);
+        let table = b.node_with_id(NodeType::Array, "system / EphemeronHashTable", 40, 901);
+        let key = b.node_with_id(NodeType::Object, "Key", 16, 903);
+        let value = b.node_with_id(NodeType::Object, "Value", 1000, 905);
+        let pair = "part of key (Key @903) -> value (Value @905) pair in WeakMap (table @901)";
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "cache", map);
+        b.edge(global, EdgeType::Property, "user", key);
+        b.edge(map, EdgeType::Internal, "table", table);
+        b.edge(table, EdgeType::Weak, "1", key);
+        b.edge(table, EdgeType::Internal, &format!("2 / {pair}"), value);
+        b.edge(key, EdgeType::Internal, &format!("7 / {pair}"), value);
+        let g = b.build();
+        let t = dominator_tree(&g);
+        assert_eq!(t.idom[value as usize], key);
+        assert_eq!(t.retained[key as usize], 1016);
+        assert_eq!(t.retained[table as usize], 40);
+    }
+
+    #[test]
+    fn an_ordinary_internal_edge_from_a_table_still_retains() {
+        // Quiet case: the same shape without an ephemeron name is a normal reference.
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let table = b.node(NodeType::Array, "system / FixedArray", 40);
+        let value = b.node(NodeType::Object, "Value", 1000);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "t", table);
+        b.edge(table, EdgeType::Internal, "2", value);
+        let g = b.build();
+        let t = dominator_tree(&g);
+        assert_eq!(t.idom[value as usize], table);
+    }
+
+    #[test]
+    fn system_roots_do_not_dominate_program_objects() {
+        // A handle scope (system) and the global both reach `obj`: it is credited to the
+        // global's side, not to the root that merges both.
+        let mut b = GraphBuilder::new();
+        let gc_roots = b.node(NodeType::Synthetic, "(GC roots)", 0);
+        let handles = b.node(NodeType::Synthetic, "(Handle scope)", 0);
+        let global = b.node(NodeType::Object, "global", 10);
+        let holder = b.node(NodeType::Object, "Holder", 10);
+        let obj = b.node(NodeType::Object, "Obj", 500);
+        b.edge(b.root(), EdgeType::Element, "1", gc_roots);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(gc_roots, EdgeType::Element, "1", handles);
+        b.edge(handles, EdgeType::Element, "1", obj);
+        b.edge(global, EdgeType::Property, "holder", holder);
+        b.edge(holder, EdgeType::Property, "obj", obj);
+        let g = b.build();
+        let page = page_objects(&g);
+        assert!(page.get(obj) && page.get(holder) && !page.get(handles));
+        let t = dominator_tree(&g);
+        assert_eq!(t.idom[obj as usize], holder);
+        assert_eq!(t.retained[holder as usize], 510);
+    }
+
+    #[test]
+    fn user_roots_are_the_non_synthetic_children_of_the_root() {
+        let mut b = GraphBuilder::new();
+        let gc_roots = b.node(NodeType::Synthetic, "(GC roots)", 0);
+        let global = b.node(NodeType::Object, "global", 10);
+        b.edge(b.root(), EdgeType::Element, "1", gc_roots);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        assert_eq!(user_roots(&b.build()), vec![global]);
+    }
+}

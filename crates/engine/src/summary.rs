@@ -144,3 +144,37 @@ pub fn outermost_retained(g: &HeapGraph, classes: &Classes, dom: &DominatorTree)
     }
     retained
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builder::GraphBuilder;
+    use crate::graph::{EdgeType, NodeType};
+    use crate::{Analysis, AnalysisOptions};
+
+    #[test]
+    fn nested_instances_of_a_class_count_once_in_its_retained_size() {
+        // global → Node(a) → Node(b) → Leaf; global → Node(c). Node's retained size is a's
+        // (which includes b) plus c's, not a + b + c.
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let na = b.node(NodeType::Object, "Node", 10);
+        let nb = b.node(NodeType::Object, "Node", 10);
+        let leaf = b.node(NodeType::Object, "Leaf", 100);
+        let nc = b.node(NodeType::Object, "Node", 10);
+        let empty = b.node(NodeType::Object, "Node", 0);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "a", na);
+        b.edge(na, EdgeType::Property, "next", nb);
+        b.edge(nb, EdgeType::Property, "leaf", leaf);
+        b.edge(global, EdgeType::Property, "c", nc);
+        b.edge(global, EdgeType::Property, "e", empty);
+        let a = Analysis::new(b.build(), &AnalysisOptions::default());
+        let s = a.summary();
+        let node = s.classes.iter().find(|c| c.class == "Node").unwrap();
+        assert_eq!(node.count, 3, "objects of size 0 are not counted");
+        assert_eq!(node.shallow_size, 30);
+        assert_eq!(node.retained_size, 120 + 10);
+        assert_eq!(node.min_distance, Some(2));
+        assert_eq!(s.totals.total_size, 140);
+    }
+}
