@@ -23,8 +23,27 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Shortest paths from the GC roots that keep an object alive
     Retainers(RetainersArgs),
+    /// Compare two snapshots of one process, as DevTools' Comparison view does
+    Diff(DiffArgs),
     /// Run the bundled example (needs only `node` on PATH) and explain its leak
     Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier snapshot
+    pub base: PathBuf,
+    /// The later snapshot of the same process
+    pub after: PathBuf,
+    /// Show the N classes with the largest size delta (0 = all)
+    #[arg(long, default_value_t = 25)]
+    pub top: usize,
+    /// Only this class, with its largest new objects
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod diff;
 mod retainers;
 mod summary;
 
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Summary(args) => summary::run(&args),
         Command::Retainers(args) => retainers::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }

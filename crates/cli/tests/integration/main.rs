@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod diff;
 mod retainers;
 mod runtimes;
 mod summary;

@@ -24,15 +24,15 @@ pub fn node() -> PathBuf {
 
 /// A runtime installed by `scripts/install-runtimes.sh`. Missing is a failure, not a skip:
 /// the test command installs them.
-fn installed(env: &str, dir: &str, bin: &str) -> PathBuf {
+fn installed(env: &str, dir: &str, file: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
     let p = repo_root()
         .join(".cache/runtimes")
         .join(dir)
-        .join("node_modules/.bin")
-        .join(bin);
+        .join("node_modules")
+        .join(file);
     assert!(
         p.exists(),
         "{} is missing: run scripts/install-runtimes.sh (scripts/test does) or set {env}",
@@ -42,11 +42,22 @@ fn installed(env: &str, dir: &str, bin: &str) -> PathBuf {
 }
 
 pub fn node24() -> PathBuf {
-    installed("LEAKHUNT_NODE24", "node24", "node")
+    installed("LEAKHUNT_NODE24", "node24", ".bin/node")
+}
+
+/// Folder whose node_modules holds Chrome DevTools' heap snapshot code (heap-snapshot-toolkit).
+pub fn devtools_toolkit() -> PathBuf {
+    let pkg = installed(
+        "LEAKHUNT_DEVTOOLS_PKG",
+        "devtools",
+        "heap-snapshot-toolkit/package.json",
+    );
+    // …/devtools/node_modules/heap-snapshot-toolkit/package.json → …/devtools
+    pkg.ancestors().nth(3).unwrap().to_path_buf()
 }
 
 pub fn bun() -> PathBuf {
-    installed("LEAKHUNT_BUN", "bun", "bun")
+    installed("LEAKHUNT_BUN", "bun", ".bin/bun")
 }
 
 /// Runs `runtime script out` and returns `out`, a freshly written heap snapshot.

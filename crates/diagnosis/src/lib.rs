@@ -1,0 +1,12 @@
+//! Analyses over several heap snapshots of one process.
+//!
+//! - [`diff`]: DevTools' Comparison view: per class, objects new and deleted between two
+//!   snapshots (matched by node id, which V8 keeps stable within a process), their sizes, and
+//!   the change in retained size.
+//! - [`leaks`]: leak diagnosis over a ladder of snapshots taken after equal amounts of work.
+
+pub mod diff;
+pub mod objects;
+
+pub use diff::{compare, ClassDiff, Comparison, DiffError};
+pub use objects::SnapshotObjects;
