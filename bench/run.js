@@ -107,6 +107,20 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // of the extra fork/exec of `time` is about a millisecond).
 // stdout/stderr go to files: DevTools' JSON for 1 GB is large and memlab
 // prints a lot of progress.
+//
+// The bench machine is a small shared VM, so each measurement also records
+// how much CPU *other* processes used meanwhile: system-wide busy time from
+// /proc/stat minus the command's own user+sys time (%U %S), divided by the
+// wall time, in cores. Anything well above 0 means the timing is disturbed.
+function systemBusyS() {
+  // cpu  user nice system idle iowait irq softirq steal ... (USER_HZ ticks)
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  // Steal (the hypervisor running someone else) counts as disturbance too.
+  return (user + nice + system + irq + softirq + (steal || 0)) / USER_HZ;
+}
+const USER_HZ = 100; // the /proc/stat tick on every Linux architecture Node runs on
+
 function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
   const base = path.join(workDir, label.replace(/[^A-Za-z0-9._-]+/g, '_'));
   const files = {stdout: `${base}.out`, stderr: `${base}.err`, time: `${base}.time`};
@@ -114,8 +128,9 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
   const outFd = fs.openSync(files.stdout, 'w');
   const errFd = fs.openSync(files.stderr, 'w');
   return new Promise(resolve => {
+    const busy0 = systemBusyS();
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', files.time, ...argv],
+    const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', files.time, ...argv],
       {stdio: ['ignore', outFd, errFd], env, detached: true});
     currentChild = child;
     let timedOut = false;
@@ -125,6 +140,7 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
     }, timeoutS * 1000);
     child.on('exit', (code, signal) => {
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+      const busyS = systemBusyS() - busy0;
       clearTimeout(timer);
       currentChild = null;
       fs.closeSync(outFd);
@@ -132,7 +148,8 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
       // GNU time writes "Command exited with non-zero status N" or
       // "Command terminated by signal N" before the format line.
       const timeText = fs.existsSync(files.time) ? fs.readFileSync(files.time, 'utf8') : '';
-      const m = timeText.match(/^([\d.]+) (\d+)\s*$/m);
+      const m = timeText.match(/^([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/m);
+      const cpuS = m ? Number(m[3]) + Number(m[4]) : null;
       const sig = timeText.match(/terminated by signal (\d+)/);
       const st = timeText.match(/non-zero status (\d+)/);
       resolve({
@@ -140,9 +157,13 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
         wallS,
         timeElapsedS: m ? Number(m[1]) : null,
         peakRssBytes: m ? Number(m[2]) * 1024 : null,
+        cpuS,
+        // (node's own bookkeeping while waiting is negligible)
+        otherCores: cpuS == null ? null : Math.max(0, (busyS - cpuS) / wallS),
         exitCode: st ? Number(st[1]) : (code === 0 && !sig ? 0 : code),
         signal: sig ? Number(sig[1]) : signal,
         timedOut,
+        timeoutS,
         files,
       });
     });
@@ -151,7 +172,7 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
 
 // A short, human-readable reason why a peer run failed, from its stderr.
 function failureReason(r) {
-  if (r.timedOut) return `timeout after ${Math.round(r.wallS)} s`;
+  if (r.timedOut) return `timeout: killed after ${r.timeoutS} s`;
   const err = fs.readFileSync(r.files.stderr, 'utf8');
   const patterns = [
     [/Cannot create a string longer than (0x[0-9a-f]+) characters/i, m => `Cannot create a string longer than ${m[1]} characters`],
@@ -248,6 +269,8 @@ function machineInfo(peersDir) {
     leakhunt: `${gitRev}${dirty ? ' (with uncommitted changes)' : ''}`,
     memlab: pkgVersion('@memlab/cli'),
     hst: pkgVersion('heap-snapshot-toolkit'),
+    // Other work on a 2-core VM shows up directly in the timings.
+    loadavg: os.loadavg().map(x => x.toFixed(2)).join(', '),
   };
 }
 
@@ -255,18 +278,13 @@ function machineInfo(peersDir) {
 // Agreement with DevTools
 // ---------------------------------------------------------------------------
 
-// DevTools class key/name -> the leakhunt class name it corresponds to.
+// DevTools class key/name -> the leakhunt class name it corresponds to
+// (shared with devtools-summary.js, which uses it for the merged-key check):
 //   Function            -> (closure)      (DevTools' row for all closures)
 //   "81,2,23,Foo"       -> Foo            (split by constructor location; the name is aggregate.name)
 //   {a, b} / Object     -> Object         (interface inference on plain objects)
 //   Detached X          -> X              (DevTools renames detached native nodes)
-function leakhuntNameFor(dtClass) {
-  const name = dtClass.name;
-  if (name === 'Function') return '(closure)';
-  if (name.startsWith('{') && name.endsWith('}')) return 'Object';
-  if (name.startsWith('Detached ')) return name.slice('Detached '.length);
-  return name;
-}
+const {leakhuntNameFor} = require('./devtools-summary.js');
 
 function relDiffPct(lh, dt) {
   if (lh === dt) return 0;
@@ -278,7 +296,7 @@ function relDiffPct(lh, dt) {
 function compareClasses(lh, dt) {
   const groups = new Map();
   for (const c of dt.classes) {
-    const name = leakhuntNameFor(c);
+    const name = leakhuntNameFor(c.name);
     let g = groups.get(name);
     if (!g) groups.set(name, g = {name, keys: [], count: 0, self: 0, retained: 0});
     g.keys.push(c.key);
@@ -306,8 +324,13 @@ function compareClasses(lh, dt) {
     row.dRetained = relDiffPct(...row.retained);
     const within = d => Math.abs(d) <= 0.5;
     row.countSelfExact = row.count[0] === row.count[1] && row.self[0] === row.self[1];
+    // For merged classes, DevTools' per-key retained sizes cannot be compared,
+    // but devtools-summary.js also walks DevTools' own dominator tree with the
+    // keys merged (mergedRetained): that number must match leakhunt's.
+    row.mergedRetained = dt.mergedRetained ? dt.mergedRetained[g.name] ?? 0 : null;
+    row.dMerged = row.mergedRetained == null ? null : relDiffPct(row.retained[0], row.mergedRetained);
     row.pass = !row.missing && (merged
-      ? row.countSelfExact
+      ? row.countSelfExact && (row.dMerged == null || within(row.dMerged))
       : within(row.dCount) && within(row.dSelf) && within(row.dRetained));
     rows.push(row);
   }
@@ -344,16 +367,13 @@ async function main() {
   fs.mkdirSync(workDir, {recursive: true});
   if (!fs.existsSync(leakhunt)) die(`no leakhunt binary at ${leakhunt} (run bench/run.sh, it builds it)`);
   if (!fs.existsSync('/usr/bin/time')) die('/usr/bin/time is missing (apt-get install -y time)');
-  const memlabBin = path.join(peersDir, 'node_modules/.bin/memlab');
-  if (!args.skipPeers && !fs.existsSync(memlabBin)) die(`peers not installed in ${peersDir} (run bench/run.sh, or pass --skip-peers)`);
+  const memlabJs = path.join(peersDir, 'node_modules/@memlab/cli/bin/memlab.js');
+  if (!args.skipPeers && !fs.existsSync(memlabJs)) die(`peers not installed in ${peersDir} (run bench/run.sh, or pass --skip-peers)`);
 
   // Peers are Node programs; the big files need far more than the default
   // ~4 GB heap limit (DevTools' worker needs ~4 GB on the 1 GB file).
-  const peerEnv = {
-    ...process.env,
-    NODE_OPTIONS: process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000',
-    HST_DIR: peersDir,
-  };
+  const peerNodeOptions = process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000';
+  const peerEnv = {...process.env, NODE_OPTIONS: peerNodeOptions, HST_DIR: peersDir};
 
   const machine = machineInfo(peersDir);
   const results = [];
@@ -399,7 +419,11 @@ async function main() {
 
     const peers = [
       ['devtools', [process.execPath, path.join(ROOT, 'bench/devtools-summary.js'), file]],
-      ['memlab', [memlabBin, 'analyze', 'object-size', '--snapshot', file, '--work-dir', path.join(workDir, 'memlab')]],
+      // memlab's bin script has the shebang `node --expose-gc
+      // --max-old-space-size=4096`, and command-line flags override
+      // NODE_OPTIONS; start it with the same flags but our heap limit.
+      ['memlab', [process.execPath, '--expose-gc', ...peerNodeOptions.split(/\s+/).filter(Boolean), memlabJs,
+        'analyze', 'object-size', '--snapshot', file, '--work-dir', path.join(workDir, 'memlab')]],
       ['json-parse', [process.execPath, path.join(ROOT, 'bench/json-parse.js'), file]],
     ];
     fs.mkdirSync(path.join(workDir, 'memlab'), {recursive: true});
@@ -411,13 +435,18 @@ async function main() {
       if (ok && tool === 'devtools') {
         try {
           res.devtoolsJson = JSON.parse(fs.readFileSync(r.files.stdout, 'utf8'));
+          // The merged-key check is the bench's own addition, not DevTools
+          // work: take its time (measured inside the process) off the wall.
+          r.rawWallS = r.wallS;
+          r.extraS = (res.devtoolsJson.perf.mergedRetainedMs || 0) / 1000;
+          r.wallS -= r.extraS;
         } catch (e) {
           ok = false;
           reason = `bad JSON output: ${e.message}`;
         }
       }
       if (ok && tool === 'memlab' && !/^· @\d+/m.test(fs.readFileSync(r.files.stdout, 'utf8'))) {
-        // memlab sometimes reports problems on stdout and still exits 0.
+        // Count a run without the object list as failed even if memlab exited 0.
         ok = false;
         reason = 'no object list in output';
       }
@@ -433,6 +462,8 @@ async function main() {
   log(`report written to ${path.relative(process.cwd(), args.out) || args.out}`);
   const bad = results.flatMap(r => r.agreement ? r.agreement.failed1to1 : []);
   if (bad.length) log(`WARNING: ${bad.length} 1:1 class(es) differ from DevTools by more than 0.5% — see the report`);
+  const badM = results.flatMap(r => r.agreement ? r.agreement.failedMerged : []);
+  if (badM.length) log(`WARNING: ${badM.length} merged class(es) disagree with DevTools — see the report`);
 }
 
 // ---------------------------------------------------------------------------
@@ -456,19 +487,24 @@ function buildReport(args, m, results) {
   p(`- OS: ${m.os}`);
   p(`- Node ${m.node}; ${m.rustc}`);
   p(`- leakhunt commit ${m.leakhunt}, release build`);
-  if (!args.skipPeers) p(`- Peers: @memlab/cli ${m.memlab}, heap-snapshot-toolkit ${m.hst} (DevTools heap snapshot worker); peers run with NODE_OPTIONS=${process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000'}`);
-  p(`- Date: ${m.date}`);
+  if (!args.skipPeers) p(`- Peers: @memlab/cli ${m.memlab}, heap-snapshot-toolkit ${m.hst} (DevTools heap snapshot worker); peers run with \`${process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000'}\` ` +
+    '(in NODE_OPTIONS; for memlab as node flags, replacing the `--max-old-space-size=4096` of its bin script)');
+  p(`- Date: ${m.date}; load average at start ${m.loadavg} (1, 5, 15 min)`);
   p(`- Command: \`${process.env.BENCH_CMDLINE || `node bench/run.js ${process.argv.slice(2).join(' ')}`}\``);
   p('');
   p(`leakhunt ran ${args.runs} time(s) per file: "wall" is the median, "best" the fastest run, peak RSS the largest of the runs. ` +
     'Every other tool ran once. Files were in the page cache (read once before measuring). ' +
-    'MB/s = file size (10^6 bytes) / wall time. Peak RSS is /usr/bin/time\'s %M.');
+    'MB/s = file size (10^6 bytes) / wall time. Peak RSS is /usr/bin/time\'s %M. CPU = user + sys time of the tool (more than wall = parallel). ' +
+    '"other load" = CPU used by other processes (and VM steal) during the run, in cores, the worst of the runs: on this 2-core machine, ' +
+    'values above ~0.2 mean the timing was disturbed. ' +
+    'The DevTools row excludes the time of the bench\'s extra merged-key walk (see Agreement), measured inside the process' +
+    `${results.some(r => r.tools.devtools?.runs[0].extraS) ? ` (${results.filter(r => r.tools.devtools?.runs[0].extraS).map(r => `${r.name}: ${secs(r.tools.devtools.runs[0].extraS)}`).join(', ')})` : ''}.`);
   p('');
 
   p('## Speed and memory');
   p('');
-  p('| file | size | nodes | edges | tool | wall | best | MB/s | peak RSS | wall vs leakhunt |');
-  p('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+  p('| file | size | nodes | edges | tool | wall | best | MB/s | peak RSS | CPU | other load | wall vs leakhunt |');
+  p('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const lhMed = r.tools.leakhunt && r.tools.leakhunt.ok ? median(r.tools.leakhunt.runs.map(x => x.wallS)) : null;
     let firstRow = true;
@@ -480,14 +516,19 @@ function buildReport(args, m, results) {
       firstRow = false;
       const walls = t.runs.map(x => x.wallS);
       const rss = Math.max(...t.runs.map(x => x.peakRssBytes || 0)) || null;
+      // CPU time of the median run; other load: the worst of the runs.
+      const medRun = [...t.runs].sort((a, b) => a.wallS - b.wallS)[Math.floor((t.runs.length - 1) / 2)];
+      const cpu = medRun.cpuS == null ? '–' : secs(medRun.cpuS);
+      const other = t.runs.some(x => x.otherCores != null) ? Math.max(...t.runs.map(x => x.otherCores || 0)).toFixed(2) : '–';
       if (!t.ok) {
-        p(`${first}| ${TOOL_LABEL[tool]} | failed (${escapeMd(t.reason)}) after ${secs(Math.max(...walls))} | | | ${mb(rss)} | |`);
+        p(`${first}| ${TOOL_LABEL[tool]} | failed (${escapeMd(t.reason)}) after ${secs(Math.max(...walls))} | | | ${mb(rss)} | ${cpu} | ${other} | |`);
         continue;
       }
       const w = median(walls);
       const best = Math.min(...walls);
       const ratio = lhMed && tool !== 'leakhunt' ? `${(w / lhMed).toFixed(w / lhMed < 10 ? 1 : 0)}×` : '';
-      p(`${first}| ${TOOL_LABEL[tool]} | ${secs(w)} | ${t.runs.length > 1 ? secs(best) : ''} | ${Math.round(r.bytes / MB / w).toLocaleString('en-US')} | ${tool === 'cat' ? '' : mb(rss)} | ${ratio} |`);
+      p(`${first}| ${TOOL_LABEL[tool]} | ${secs(w)} | ${t.runs.length > 1 ? secs(best) : ''} | ${Math.round(r.bytes / MB / w).toLocaleString('en-US')} | ` +
+        `${tool === 'cat' ? '' : mb(rss)} | ${cpu} | ${other} | ${ratio} |`);
     }
   }
   p('');
@@ -517,6 +558,8 @@ function buildReport(args, m, results) {
       'DevTools keys are mapped to leakhunt names first: `Function` → `(closure)`; location-split keys (`script,line,col,Name`) → `Name`; ' +
       'interface classes `{a, b}` and `Object` → `Object`; `Detached X` → `X`. Rows are the 50 largest classes by DevTools retained size after that mapping. ' +
       'A 1:1 class (exactly one DevTools key) PASSes when count, shallow size and retained size are all within 0.5%. ' +
+      'A merged class (several DevTools keys, "keys differ") PASSes when count and shallow size add up exactly and leakhunt\'s retained size is within 0.5% of ' +
+      'the same outermost-instance sum computed on DevTools\' own dominator tree with the keys merged (bench/devtools-summary.js, `mergedRetained`). ' +
       'Δ% = (leakhunt − DevTools) / DevTools.');
     p('');
     for (const r of results) agreementSection(r, p);
@@ -547,7 +590,8 @@ function agreementSection(r, p) {
   const exact = x => x.countSelfExact && x.retained[0] === x.retained[1];
   p(`- All ${rows.length} classes after mapping (${dt.classes.length} DevTools keys): ${all1.filter(x => x.pass).length}/${all1.length} 1:1 classes within 0.5% ` +
     `(${all1.filter(exact).length} of them exactly equal); ` +
-    `${allM.filter(x => x.pass).length}/${allM.length} merged classes with exact count and shallow size (${allM.map(x => `\`${escapeMd(x.name)}\` ${x.keys.length} keys`).join(', ')})` +
+    `${allM.filter(x => x.pass).length}/${allM.length} merged classes with exact count and shallow size and retained size within 0.5% of DevTools' tree with keys merged ` +
+    `(${allM.filter(x => x.countSelfExact && x.dMerged === 0).length} exactly equal; ${allM.map(x => `\`${escapeMd(x.name)}\` ${x.keys.length} keys`).join(', ')})` +
     `${extra.length ? `; only in leakhunt: ${extra.map(c => `\`${c.class}\``).join(', ')}` : ''}`);
   p('');
 
@@ -571,26 +615,30 @@ function agreementSection(r, p) {
     p('DevTools splits these names into several keys (plain objects into `{…}` interface classes, constructors by source location, `Detached ` native nodes). ' +
       'Count and shallow size are per-node sums, so they must add up exactly. Retained size legitimately differs: DevTools counts the outermost instances ' +
       '*per key*, so an instance nested in the dominator subtree of an instance with a different key (e.g. a `{b}` object inside an `{a}` object) is counted ' +
-      'again, while leakhunt counts the outermost instances of the whole merged class. The DevTools retained column is the plain sum over its keys.');
+      'again, while leakhunt counts the outermost instances of the whole merged class. "retained DT Σkeys" is the plain sum of the per-key Summary values ' +
+      '(not a meaningful size, shown for reference); "retained DT merged" is DevTools\' dominator tree walked with the keys merged, which is what leakhunt computes.');
     p('');
-    p(head.replace('| result |', '| DT keys | count+shallow |'));
-    p(sep + '---|');
+    p('| # | class | count lh | count DT | Δ% | shallow lh | shallow DT | Δ% | retained lh | retained DT Σkeys | retained DT merged | Δ% vs merged | DT keys | result |');
+    p('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
     for (const x of merged) {
       const sample = x.keys.slice(0, 3).map(k => `\`${escapeMd(k.length > 40 ? k.slice(0, 40) + '…' : k)}\``).join(', ');
-      p(`| ${rows.indexOf(x) + 1} | \`${escapeMd(x.name)}\` | ${cells(x)} | ${x.keys.length}: ${sample}${x.keys.length > 3 ? ', …' : ''} | ${x.pass ? 'exact' : '**DIFFERS**'} |`);
+      p(`| ${rows.indexOf(x) + 1} | \`${escapeMd(x.name)}\` | ${int(x.count[0])} | ${int(x.count[1])} | ${pct(x.dCount)} | ${int(x.self[0])} | ${int(x.self[1])} | ${pct(x.dSelf)} | ` +
+        `${int(x.retained[0])} | ${int(x.retained[1])} | ${int(x.mergedRetained)} | ${x.dMerged == null ? '–' : pct(x.dMerged)} | ` +
+        `${x.keys.length}: ${sample}${x.keys.length > 3 ? ', …' : ''} | ${x.pass ? 'PASS' : '**FAIL**'} |`);
     }
     p('');
   }
 
   // Anything that is not explained by key merging is reported as a finding.
   const failed = rows.filter(x => !x.pass);
-  r.agreement = {failed1to1: failed.filter(x => !x.merged)};
+  r.agreement = {failed1to1: failed.filter(x => !x.merged), failedMerged: failed.filter(x => x.merged)};
   if (failed.length) {
     p('#### Differences');
     p('');
     for (const x of failed.slice(0, 30)) {
       p(`- \`${escapeMd(x.name)}\`${x.merged ? ` (merged from ${x.keys.length} keys)` : ` (1:1, DT key \`${escapeMd(x.keys[0])}\`)`}: ` +
-        `count ${int(x.count[0])} vs ${int(x.count[1])}, shallow ${int(x.self[0])} vs ${int(x.self[1])}, retained ${int(x.retained[0])} vs ${int(x.retained[1])}` +
+        `count ${int(x.count[0])} vs ${int(x.count[1])}, shallow ${int(x.self[0])} vs ${int(x.self[1])}, ` +
+        `retained ${int(x.retained[0])} vs ${x.merged ? `${int(x.mergedRetained)} (DevTools tree, keys merged)` : int(x.retained[1])}` +
         `${x.missing ? ' — missing in leakhunt' : ''}`);
     }
     if (failed.length > 30) p(`- … and ${failed.length - 30} more`);
@@ -599,7 +647,8 @@ function agreementSection(r, p) {
   const pass1 = oneToOne.filter(x => x.pass).length;
   const passM = merged.filter(x => x.pass).length;
   p(`**${r.name}: ${pass1 + passM} of the top ${top.length} classes agree — ${pass1}/${oneToOne.length} 1:1 classes within 0.5% on count, shallow and retained size; ` +
-    `${passM}/${merged.length} merged classes with exact count and shallow size (retained not comparable). Total size ${totalOk ? 'exact' : 'DIFFERS'}.**`);
+    `${passM}/${merged.length} merged classes with exact count and shallow size and retained size within 0.5% of DevTools' tree with keys merged. ` +
+    `Total size ${totalOk ? 'exact' : 'DIFFERS'}.**`);
   p('');
 }
 

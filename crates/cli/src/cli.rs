@@ -25,6 +25,8 @@ pub enum Command {
     Retainers(RetainersArgs),
     /// Compare two snapshots of one process, as DevTools' Comparison view does
     Diff(DiffArgs),
+    /// Diagnose leaks from 3+ snapshots of one process taken after equal amounts of work
+    Leaks(LeaksArgs),
     /// Run the bundled example (needs only `node` on PATH) and explain its leak
     Demo(DemoArgs),
 }
@@ -44,6 +46,26 @@ pub struct DiffArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LeaksArgs {
+    /// Snapshots, oldest first (at least 3), each after the same amount of work
+    #[arg(required = true, num_args = 3..)]
+    pub snapshots: Vec<PathBuf>,
+    /// Ignore growth below this many bytes per step (e.g. 1KB, 64KiB)
+    #[arg(long, default_value = "1KB", value_parser = parse_size)]
+    pub min_growth: u64,
+    /// Show at most N suspects
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    leakhunt_report::parse_bytes(s)
 }
 
 #[derive(Args, Debug)]

@@ -6,7 +6,10 @@
 //! - [`leaks`]: leak diagnosis over a ladder of snapshots taken after equal amounts of work.
 
 pub mod diff;
+mod hash;
+pub mod leaks;
 pub mod objects;
 
 pub use diff::{compare, ClassDiff, Comparison, DiffError};
+pub use leaks::{diagnose, LeakError, LeakOptions, LeakReport, Suspect, Verdict};
 pub use objects::SnapshotObjects;

@@ -19,7 +19,8 @@ use crate::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 const NO_OWNER: u32 = u32::MAX;
 const MANY_OWNERS: u32 = u32::MAX - 1;
 
-fn is_storage(g: &HeapGraph, n: NodeIndex) -> bool {
+/// Storage DevTools folds into an owner: hidden and array nodes, and external string data.
+pub fn is_storage(g: &HeapGraph, n: NodeIndex) -> bool {
     match g.node_type(n) {
         NodeType::Hidden | NodeType::Array => true,
         NodeType::Native => g.node_name(n) == "system / ExternalStringData",

@@ -2,6 +2,7 @@
 
 mod demo;
 mod diff;
+mod leaks;
 mod retainers;
 mod summary;
 
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Retainers(args) => retainers::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Leaks(args) => leaks::run(&args),
     }
 }

@@ -1,0 +1,21 @@
+//! A small, fast, deterministic hash for path signatures (not for untrusted keys in maps: the
+//! maps it feeds are keyed by these hashes, computed from the snapshot itself).
+
+/// Mixes `value` into `state` (a multiply-rotate step in the style of FxHash, finished with
+/// a xor-shift so nearby inputs spread).
+#[inline]
+pub fn mix(state: u64, value: u64) -> u64 {
+    let x = (state.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    x ^ (x >> 29)
+}
+
+/// Hash of a string's bytes.
+pub fn hash_str(s: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for chunk in s.as_bytes().chunks(8) {
+        let mut buf = [0u8; 8];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h, u64::from_le_bytes(buf));
+    }
+    mix(h, s.len() as u64)
+}

@@ -1,0 +1,98 @@
+//! Telling a leak from growth that stops: the same measure taken in every snapshot of a
+//! ladder (after equal amounts of work) must rise at every step. Growth that happens once
+//! (warm-up, lazy initialisation) or stops (a cache reaching its bound, a pool filling) is
+//! not a leak, however large.
+
+use serde::Serialize;
+
+/// A measure over the ladder's snapshots, first to last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Series {
+    pub counts: Vec<u64>,
+    pub bytes: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trend {
+    /// Rose at every step: on average this much per step.
+    Growing {
+        count_per_step: f64,
+        bytes_per_step: f64,
+    },
+    /// Rose, but not at every step (a plateau or a one-off).
+    Stopped,
+    /// Did not rise overall.
+    Flat,
+}
+
+impl Series {
+    pub fn steps(&self) -> usize {
+        self.counts.len().saturating_sub(1)
+    }
+
+    pub fn trend(&self) -> Trend {
+        let steps = self.steps();
+        if steps == 0 {
+            return Trend::Flat;
+        }
+        let rises = |v: &[u64]| v.windows(2).all(|w| w[1] > w[0]);
+        let (c, b) = (&self.counts, &self.bytes);
+        if rises(c) && rises(b) {
+            return Trend::Growing {
+                count_per_step: (c[steps] - c[0]) as f64 / steps as f64,
+                bytes_per_step: (b[steps] - b[0]) as f64 / steps as f64,
+            };
+        }
+        if c[steps] > c[0] || b[steps] > b[0] {
+            Trend::Stopped
+        } else {
+            Trend::Flat
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(counts: &[u64], bytes: &[u64]) -> Series {
+        Series {
+            counts: counts.to_vec(),
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    #[test]
+    fn steady_growth_is_a_leak() {
+        let t = series(&[100, 600, 1100], &[1000, 6000, 11000]).trend();
+        assert_eq!(
+            t,
+            Trend::Growing {
+                count_per_step: 500.0,
+                bytes_per_step: 5000.0
+            }
+        );
+    }
+
+    #[test]
+    fn growth_that_plateaus_or_happens_once_is_not() {
+        assert_eq!(
+            series(&[100, 600, 600], &[1000, 6000, 6000]).trend(),
+            Trend::Stopped
+        );
+        assert_eq!(
+            series(&[0, 5000, 5000, 5000], &[0, 9, 9, 9]).trend(),
+            Trend::Stopped
+        );
+        assert_eq!(series(&[5, 5, 5], &[9, 9, 9]).trend(), Trend::Flat);
+    }
+
+    #[test]
+    fn count_and_bytes_must_both_rise() {
+        // A cache replacing entries by bigger ones: bytes rise, population does not.
+        assert_eq!(
+            series(&[10, 10, 10], &[100, 200, 300]).trend(),
+            Trend::Stopped
+        );
+    }
+}

@@ -1,0 +1,319 @@
+//! Leak diagnosis over a ladder of snapshots of one process, taken after equal amounts of
+//! work (`S1`, `S2`, `S3`, …).
+//!
+//! 1. Every snapshot is measured ([`facts`]): object ids, and per path signature
+//!    ([`signature`]) how many objects are held that way and what they retain; collections'
+//!    sizes.
+//! 2. In the last snapshot, objects allocated after `S1` are grouped under their *leak
+//!    roots* ([`roots`]): the top of each new structure in the dominator tree.
+//! 3. Leak roots held the same way form a group; a group whose population and bytes rise at
+//!    every step is a suspect ([`growth`]). So is a collection whose entries rise at every
+//!    step (an array of numbers leaks without new objects).
+//! 4. Each suspect gets its representative path ([`path`]), its pattern and fix
+//!    ([`patterns`]) and the source location that holds it ([`source`]).
+
+pub mod facts;
+pub mod growth;
+pub mod path;
+pub mod patterns;
+pub mod report;
+pub mod roots;
+pub mod signature;
+pub mod source;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use leakhunt_engine::graph::{HeapGraph, NodeType};
+use leakhunt_engine::reader::{read_path, ReadOptions};
+use leakhunt_engine::{
+    Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError, SourceLocation,
+};
+
+use facts::Facts;
+use growth::{Series, Trend};
+use report::Growth;
+pub use report::{LeakReport, Suspect, Verdict};
+use signature::{AnchoredKeys, Signatures};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LeakError {
+    #[error(
+        "leak diagnosis needs at least 3 snapshots taken after equal amounts of work (got {0})"
+    )]
+    TooFewSnapshots(usize),
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
+    #[error("{first} and {last} do not come from one process: only {shared} of {total} objects of the first are in the last (node ids are only stable within a process)")]
+    NotOneProcess {
+        first: String,
+        last: String,
+        shared: u64,
+        total: u64,
+    },
+}
+
+/// Knobs for [`diagnose`].
+#[derive(Debug, Clone)]
+pub struct LeakOptions {
+    /// Growth below this many bytes per step is not reported (allocator noise, warm caches).
+    pub min_bytes_per_step: u64,
+    /// How many suspects to keep, largest growth first.
+    pub max_suspects: usize,
+}
+
+impl Default for LeakOptions {
+    fn default() -> Self {
+        LeakOptions {
+            min_bytes_per_step: 1024,
+            max_suspects: 10,
+        }
+    }
+}
+
+/// Progress of a diagnosis, for displays.
+pub enum Progress<'a> {
+    Reading {
+        index: usize,
+        of: usize,
+        file: &'a Path,
+    },
+    Analysing,
+}
+
+/// `file:line:column` with the file relative to the current directory when inside it.
+pub fn display_position(l: &SourceLocation) -> String {
+    format!("{}:{}:{}", display_file(&l.file), l.line, l.column)
+}
+
+/// A script path as a person would type it: relative to the current directory when inside
+/// it, `file://` URLs as paths.
+pub fn display_file(file: &str) -> String {
+    let path = file.strip_prefix("file://").unwrap_or(file);
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = Path::new(path).strip_prefix(&cwd) {
+            return rel.display().to_string();
+        }
+    }
+    path.to_string()
+}
+
+fn load(file: &Path) -> Result<(Analysis, AnchoredKeys), SnapshotError> {
+    let graph = read_path(file, &ReadOptions::default())?;
+    let a = Analysis::new(
+        graph,
+        &AnalysisOptions {
+            retainer_paths: true,
+            on_phase: None,
+        },
+    );
+    let keys = AnchoredKeys::compute(&a, &Signatures::compute(&a));
+    Ok((a, keys))
+}
+
+/// Diagnoses the ladder `files` (oldest first).
+pub fn diagnose(
+    files: &[PathBuf],
+    opts: &LeakOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<LeakReport, LeakError> {
+    if files.len() < 3 {
+        return Err(LeakError::TooFewSnapshots(files.len()));
+    }
+    let last_index = files.len() - 1;
+    let mut earlier: Vec<Facts> = Vec::new();
+    for (i, f) in files[..last_index].iter().enumerate() {
+        progress(Progress::Reading {
+            index: i,
+            of: files.len(),
+            file: f,
+        });
+        let (a, keys) = load(f)?;
+        earlier.push(Facts::measure(f.clone(), &a, &keys));
+    }
+    let f = &files[last_index];
+    progress(Progress::Reading {
+        index: last_index,
+        of: files.len(),
+        file: f,
+    });
+    let (last, keys) = load(f)?;
+    progress(Progress::Analysing);
+    let last_facts = Facts::measure(f.clone(), &last, &keys);
+    check_one_process(&earlier[0], &last_facts)?;
+
+    let locations = Locations::new(&last.graph);
+    let mut all: Vec<&Facts> = earlier.iter().collect();
+    all.push(&last_facts);
+    let mut suspects = grouped_suspects(&last, &keys, &all, &locations, opts);
+    suspects.extend(collection_suspects(
+        &last, &all, &locations, &suspects, opts,
+    ));
+    suspects.sort_by(|a, b| b.bytes_per_step.total_cmp(&a.bytes_per_step));
+    suspects.truncate(opts.max_suspects);
+    Ok(LeakReport::new(
+        all.iter().map(|f| f.info.clone()).collect(),
+        suspects,
+    ))
+}
+
+fn check_one_process(first: &Facts, last: &Facts) -> Result<(), LeakError> {
+    let shared = first.ids.iter().filter(|&&id| last.has_id(id)).count() as u64;
+    let total = first.ids.len() as u64;
+    // A process keeps most of its objects between snapshots (code, modules, globals); two
+    // processes share only the ids both happened to hand out.
+    if shared * 4 < total {
+        return Err(LeakError::NotOneProcess {
+            first: first.info.file.clone(),
+            last: last.info.file.clone(),
+            shared,
+            total,
+        });
+    }
+    Ok(())
+}
+
+/// Leak roots grouped by anchored key; groups that grow at every step become suspects, and
+/// growing groups under the same anchor (a Map's keys and its values) make one suspect.
+fn grouped_suspects(
+    last: &Analysis,
+    keys: &AnchoredKeys,
+    all: &[&Facts],
+    locations: &Locations,
+    opts: &LeakOptions,
+) -> Vec<Suspect> {
+    let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
+    for root in roots::leak_roots(last, all[0]) {
+        // Objects only the roots dominate (interned strings held by the string table and a
+        // dictionary, values on the stack) have no holder of their own to blame.
+        let anchor = keys.anchor[root as usize];
+        if anchor == HeapGraph::ROOT || last.graph.node_type(anchor) == NodeType::Synthetic {
+            continue;
+        }
+        groups
+            .entry(keys.of_node[root as usize])
+            .or_default()
+            .push(root);
+    }
+    // Growing groups, gathered per anchor (by the anchor's own signature).
+    let mut by_anchor: HashMap<u64, Vec<(Growth, NodeIndex)>> = HashMap::new();
+    for (key, members) in groups {
+        let series = Series {
+            counts: all
+                .iter()
+                .map(|f| f.populations.get(&key).copied().unwrap_or_default().count)
+                .collect(),
+            bytes: all
+                .iter()
+                .map(|f| f.populations.get(&key).copied().unwrap_or_default().bytes)
+                .collect(),
+        };
+        let Trend::Growing {
+            count_per_step,
+            bytes_per_step,
+        } = series.trend()
+        else {
+            continue;
+        };
+        let representative = *members
+            .iter()
+            .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
+            .unwrap();
+        let anchor_sig = keys.anchor_signature[representative as usize];
+        by_anchor.entry(anchor_sig).or_default().push((
+            Growth {
+                count_per_step,
+                bytes_per_step,
+                series,
+            },
+            representative,
+        ));
+    }
+    let mut out = Vec::new();
+    for (_, mut parts) in by_anchor {
+        // The biggest part names the suspect; the bytes are everyone's.
+        parts.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
+        let bytes_per_step: f64 = parts.iter().map(|p| p.0.bytes_per_step).sum();
+        if bytes_per_step < opts.min_bytes_per_step as f64 {
+            continue;
+        }
+        let mut series = parts[0].0.series.clone();
+        for p in &parts[1..] {
+            for (b, extra) in series.bytes.iter_mut().zip(&p.0.series.bytes) {
+                *b += extra;
+            }
+        }
+        let (first, representative) = parts.swap_remove(0);
+        let growth = Growth {
+            count_per_step: first.count_per_step,
+            bytes_per_step,
+            series,
+        };
+        let anchor = keys.anchor[representative as usize];
+        out.push(patterns::explain(
+            last,
+            locations,
+            representative,
+            Some(anchor),
+            None,
+            growth,
+        ));
+    }
+    out
+}
+
+/// Collections that exist in every snapshot and gain entries and bytes at every step, and
+/// hold no suspect already found (their growth is then that suspect's).
+fn collection_suspects(
+    last: &Analysis,
+    all: &[&Facts],
+    locations: &Locations,
+    found: &[Suspect],
+    opts: &LeakOptions,
+) -> Vec<Suspect> {
+    let g = &last.graph;
+    let last_facts = all[all.len() - 1];
+    let mut out = Vec::new();
+    for (&id, size) in &last_facts.collections {
+        let sizes: Option<Vec<_>> = all
+            .iter()
+            .map(|f| f.collections.get(&id).copied())
+            .collect();
+        let Some(sizes) = sizes else { continue };
+        let series = Series {
+            counts: sizes.iter().map(|s| s.entries).collect(),
+            bytes: sizes.iter().map(|s| s.self_size.max(s.retained)).collect(),
+        };
+        let Trend::Growing {
+            count_per_step,
+            bytes_per_step,
+        } = series.trend()
+        else {
+            continue;
+        };
+        if bytes_per_step < opts.min_bytes_per_step as f64 {
+            continue;
+        }
+        let Some(node) = g.node_by_id(id) else {
+            continue;
+        };
+        if found.iter().any(|s| s.holds(node)) {
+            continue;
+        }
+        let _ = size;
+        let growth = report::Growth {
+            count_per_step,
+            bytes_per_step,
+            series,
+        };
+        out.push(patterns::explain(
+            last,
+            locations,
+            node,
+            Some(node),
+            Some(node),
+            growth,
+        ));
+    }
+    out
+}

@@ -1,0 +1,74 @@
+//! `closure-capture`: a small function kept alive whose scope holds much more than it needs.
+//!
+//! V8 gives every function scope one context object with a slot for each variable that *any*
+//! inner function uses. A kept callback therefore keeps the whole context: the big report
+//! another inner function touched, the request a sibling used. The tell in a snapshot: the
+//! function is tiny and the bytes it retains sit behind its context's variables.
+
+use leakhunt_engine::graph::{EdgeType, NodeType};
+
+use super::{Context, Finding, Pattern};
+use crate::leaks::report::Captured;
+
+/// The captured variables own at least this share of what the closure retains.
+const CAPTURED_SHARE: f64 = 0.5;
+
+pub fn check(ctx: &Context) -> Option<Finding> {
+    let g = &ctx.a.graph;
+    let closure = ctx.object;
+    if g.node_type(closure) != NodeType::Closure {
+        return None;
+    }
+    let context = g
+        .edges_of(closure)
+        .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("context"))
+        .map(|e| g.edge_target(e))?;
+    let dom = &ctx.a.dominators;
+    if dom.idom[context as usize] != closure {
+        return None; // the scope is shared with others: not this closure's bytes
+    }
+    let mut captured: Vec<Captured> = g
+        .edges_of(context)
+        .filter(|&e| g.edge_type(e) == EdgeType::Context)
+        .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
+        .map(|e| Captured {
+            name: g.edge_name(e).unwrap_or("").to_string(),
+            bytes: dom.retained[g.edge_target(e) as usize],
+        })
+        .collect();
+    captured.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    let total: u64 = captured.iter().map(|c| c.bytes).sum();
+    let retained = dom.retained[closure as usize];
+    if captured.is_empty() || (total as f64) < CAPTURED_SHARE * retained as f64 {
+        return None;
+    }
+    captured.truncate(3);
+    let names: Vec<String> = captured.iter().map(|c| format!("`{}`", c.name)).collect();
+    let function = g.node_name(closure);
+    let function = if function.is_empty() {
+        "an anonymous function".to_string()
+    } else {
+        format!("`{function}`")
+    };
+    Some(Finding {
+        pattern: Pattern::ClosureCapture,
+        location: ctx.user_location(closure),
+        collection: ctx.owner_path(0),
+        explanation: format!(
+            "Every step keeps {} closures of {function} alive, and each one's scope holds {} ({} per step) \
+             though the function itself is tiny. V8 keeps every variable of a scope that any inner function \
+             uses, so one kept callback retains them all.",
+            ctx.count_per_step(),
+            names.join(", "),
+            ctx.bytes_per_step()
+        ),
+        fix: format!(
+            "Capture only what the callback needs: copy the fields it uses into local variables before \
+             creating it (for example `const id = {}.id`), or set {} to null once done; and drop the \
+             callbacks after they have run.",
+            captured[0].name,
+            names.join(", ")
+        ),
+        captured,
+    })
+}

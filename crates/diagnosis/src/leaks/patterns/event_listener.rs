@@ -1,0 +1,106 @@
+//! `event-listener`: retained through a listener list that only grows.
+//!
+//! Node keeps an EventEmitter's listeners in its `_events` object (one function, or an array
+//! per event name); sockets, streams, servers and most libraries' emitters are EventEmitters.
+//! Node's EventTarget (AbortSignal, WebSocket, MessagePort …) keeps them under the symbol
+//! `kEvents`, in a map of linked `Listener` records. A listener is a closure, so everything it
+//! captures lives as long as the emitter unless the listener is removed.
+
+use leakhunt_engine::graph::{EdgeType, NodeType};
+
+use super::{Context, Finding, Pattern};
+
+/// Event emitter and event name, when the path passes through a listener list.
+struct ListenerList {
+    /// For prose: "the EventEmitter `notificationBus`".
+    emitter: String,
+    /// Where it is held: "module src/bus.js > notificationBus".
+    owner: String,
+    event: Option<String>,
+}
+
+fn find_list(ctx: &Context) -> Option<ListenerList> {
+    let near = ctx.near_holders();
+    for (i, &(edge, _)) in near.iter().enumerate() {
+        // holders[i + 1] refers to holders[i] through holders[i + 1].0: the emitter is the
+        // holder whose edge down the path is `_events` or the kEvents symbol.
+        if i + 1 < near.len() {
+            let (up_edge, emitter) = near[i + 1];
+            let up_name = ctx.edge_name(up_edge).unwrap_or("");
+            if up_name == "_events" || up_name.contains("kEvents") {
+                // The event name: for `_events`, the property below it on the path; for an
+                // EventTarget, the key beside the listener list in the kEvents map's table.
+                let event = if up_name == "_events" {
+                    ctx.edge_name(edge).map(str::to_string)
+                } else {
+                    map_key_beside(ctx, &near[..=i])
+                };
+                let class = ctx.class_of(emitter);
+                let (emitter_name, full) = match ctx.owner_names(i + 1) {
+                    Some((short, full)) => (format!("the {class} {short}"), full),
+                    None => (format!("a {class}"), class.to_string()),
+                };
+                return Some(ListenerList {
+                    emitter: emitter_name,
+                    owner: full,
+                    event,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A Map's hash table stores each key in the slot before its value: find the string there.
+fn map_key_beside(ctx: &Context, below: &[(u32, leakhunt_engine::NodeIndex)]) -> Option<String> {
+    let g = &ctx.a.graph;
+    for &(edge, table) in below {
+        if g.node_type(table) != NodeType::Array || g.edge_type(edge) != EdgeType::Internal {
+            continue;
+        }
+        let slot: u32 = ctx.edge_name(edge)?.parse().ok()?;
+        let key_slot = (slot.checked_sub(1)?).to_string();
+        let key = g
+            .edges_of(table)
+            .find(|&e| {
+                g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some(key_slot.as_str())
+            })
+            .map(|e| g.edge_target(e))?;
+        if g.node_type(key).is_string() {
+            return Some(g.node_name(key).to_string());
+        }
+    }
+    None
+}
+
+pub fn check(ctx: &Context) -> Option<Finding> {
+    let list = find_list(ctx)?;
+    let listener = ctx
+        .closure_below(ctx.object)
+        .or_else(|| ctx.closure_above());
+    let location = listener.and_then(|l| ctx.user_location(l));
+    let event = list
+        .event
+        .as_deref()
+        .map(|e| format!("'{e}'"))
+        .unwrap_or_else(|| "an event".into());
+    let class = ctx.class_of(ctx.object);
+    Some(Finding {
+        pattern: Pattern::EventListener,
+        location,
+        collection: Some(list.owner.clone()),
+        captured: Vec::new(),
+        explanation: format!(
+            "Every step adds {} listeners for {event} to {} and none is removed, so the listener list keeps \
+             each {class} and everything it captures ({} per step). A listener lives as long as its \
+             emitter unless it is removed.",
+            ctx.count_per_step(),
+            list.emitter,
+            ctx.bytes_per_step()
+        ),
+        fix: "Remove the listener when the work it belongs to ends: keep the handler in a variable and call \
+              off/removeListener (removeEventListener for an EventTarget) with it, or register it with \
+              once() or an AbortSignal so it goes away by itself."
+            .to_string(),
+    })
+}

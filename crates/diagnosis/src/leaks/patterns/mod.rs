@@ -1,0 +1,335 @@
+//! Leak patterns: which way a suspect is held, in terms a Node.js engineer acts on, with the
+//! explanation and the fix. One file per pattern: what it is, how it is recognised from the
+//! way Node and V8 hold objects, its wording, its tests.
+//!
+//! Rules are tried in order and the first that matches wins: how an object is *held* (a
+//! listener list, a timer list) says more about the fix than what it *is*.
+
+mod closure_capture;
+mod event_listener;
+mod retained_request;
+mod timer;
+mod unbounded_collection;
+
+use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
+use leakhunt_engine::{Analysis, Locations, NodeIndex, RetainerPath};
+use leakhunt_report::format_bytes;
+use serde::Serialize;
+
+use super::path::render_path;
+use super::report::{Captured, CodeLocation, Growth, Suspect};
+use super::{display_file, source};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    EventListener,
+    Timer,
+    ClosureCapture,
+    UnboundedCollection,
+    RetainedRequest,
+    Other,
+}
+
+impl Pattern {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::EventListener => "event-listener",
+            Pattern::Timer => "timer",
+            Pattern::ClosureCapture => "closure-capture",
+            Pattern::UnboundedCollection => "unbounded-collection",
+            Pattern::RetainedRequest => "retained-request",
+            Pattern::Other => "other",
+        }
+    }
+}
+
+/// What a rule sees: the analysed last snapshot, the suspect's representative object (the
+/// top of one leaked structure) and its shortest path.
+pub struct Context<'a> {
+    pub a: &'a Analysis,
+    pub locations: &'a Locations,
+    pub object: NodeIndex,
+    /// Holders from the object up to the root's child: `(edge, holder)`.
+    pub holders: Vec<(u32, NodeIndex)>,
+    /// Position in `holders` of the anchor, the collection the objects accumulate under
+    /// (`holders.len()` when it is not on the path).
+    pub anchor_index: usize,
+    pub growth: &'a Growth,
+}
+
+/// What a matching rule found.
+pub struct Finding {
+    pub pattern: Pattern,
+    pub location: Option<CodeLocation>,
+    pub collection: Option<String>,
+    pub captured: Vec<Captured>,
+    pub explanation: String,
+    pub fix: String,
+}
+
+impl<'a> Context<'a> {
+    fn graph(&self) -> &'a HeapGraph {
+        &self.a.graph
+    }
+
+    /// The holders that say how the growth is held: from the object up to a few references
+    /// above its anchor (an emitter sits two above its listener array, an EventTarget four
+    /// above its listener list). Holders further up hold everything else too.
+    pub fn near_holders(&self) -> &[(u32, NodeIndex)] {
+        const ABOVE_ANCHOR: usize = 4;
+        let end = (self.anchor_index + 1 + ABOVE_ANCHOR).min(self.holders.len());
+        &self.holders[..end]
+    }
+
+    pub fn class_of(&self, n: NodeIndex) -> &'a str {
+        self.a
+            .classes
+            .name(self.a.classes.class_of(&self.a.graph, n))
+    }
+
+    /// Property or internal edge name, if the edge has one.
+    pub fn edge_name(&self, e: u32) -> Option<&'a str> {
+        self.graph().edge_name(e)
+    }
+
+    pub fn count_per_step(&self) -> String {
+        format_count_f(self.growth.count_per_step)
+    }
+
+    pub fn bytes_per_step(&self) -> String {
+        format_bytes(self.growth.bytes_per_step.round() as u64)
+    }
+
+    pub fn retained_now(&self) -> u64 {
+        *self.growth.series.bytes.last().unwrap_or(&0)
+    }
+
+    /// Where a node's code is, when it is the program's own (not Node's internals).
+    pub fn user_location(&self, n: NodeIndex) -> Option<CodeLocation> {
+        let l = self.locations.of_node(self.graph(), n)?;
+        if l.file.is_empty() || l.file.starts_with("node:") || l.file.starts_with("internal/") {
+            return None;
+        }
+        Some(CodeLocation {
+            file: display_file(&l.file),
+            line: l.line,
+            column: l.column,
+            function: l.function,
+        })
+    }
+
+    /// The first of the program's closures at or just below `n` (a listener record's
+    /// callback, a timer's `_onTimeout`), searched breadth-first a few references deep.
+    pub fn closure_below(&self, n: NodeIndex) -> Option<NodeIndex> {
+        let g = self.graph();
+        let mut frontier = vec![n];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for &v in &frontier {
+                if g.node_type(v) == NodeType::Closure && self.user_location(v).is_some() {
+                    return Some(v);
+                }
+                for e in g.edges_of(v) {
+                    if matches!(
+                        g.edge_type(e),
+                        EdgeType::Property | EdgeType::Internal | EdgeType::Element
+                    ) && g.edge_name(e) != Some("__proto__")
+                        && g.edge_name(e) != Some("map")
+                    {
+                        next.push(g.edge_target(e));
+                    }
+                }
+            }
+            frontier = next;
+        }
+        None
+    }
+
+    /// The program's closure nearest above the object on its path (the code holding it).
+    pub fn closure_above(&self) -> Option<NodeIndex> {
+        self.holders.iter().map(|&(_, h)| h).find(|&h| {
+            self.graph().node_type(h) == NodeType::Closure && self.user_location(h).is_some()
+        })
+    }
+
+    /// Names a holder by how it is held: `module src/cache.js > userCache`, `QueryCache.entries`,
+    /// `global.sessions`. `index` is the holder's position in `holders`.
+    pub fn owner_path(&self, index: usize) -> Option<String> {
+        self.owner_names(index).map(|(_, full)| full)
+    }
+
+    /// The holder's short name (`userCache`, `QueryCache.entries`) and full owner path.
+    pub fn owner_names(&self, index: usize) -> Option<(String, String)> {
+        let g = self.graph();
+        let &(edge, owner) = self.holders.get(index + 1)?;
+        let name = g.edge_name(edge)?;
+        match g.edge_type(edge) {
+            EdgeType::Context => Some(match self.context_file(owner) {
+                Some(file) => (format!("`{name}`"), format!("module {file} > {name}")),
+                None => (format!("`{name}`"), format!("closure variable {name}")),
+            }),
+            EdgeType::Property | EdgeType::Internal => {
+                let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
+                let full = format!("{}.{prop}", self.class_of(owner));
+                Some((format!("`{full}`"), full))
+            }
+            _ => None,
+        }
+    }
+
+    /// The file of a function using this scope (a `system / Context`): the module it is in.
+    pub fn context_file(&self, context: NodeIndex) -> Option<String> {
+        let g = self.graph();
+        for v in 0..g.node_count() as NodeIndex {
+            if g.node_type(v) != NodeType::Closure {
+                continue;
+            }
+            let uses = g
+                .edges_of(v)
+                .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"));
+            if uses {
+                if let Some(l) = self.user_location(v) {
+                    return Some(l.file);
+                }
+            }
+        }
+        None
+    }
+
+    /// The variable or property name that holds the holder at `index` (for source search).
+    pub fn holding_name(&self, index: usize) -> Option<&'a str> {
+        let &(edge, _) = self.holders.get(index + 1)?;
+        match self.graph().edge_type(edge) {
+            EdgeType::Context | EdgeType::Property => self.edge_name(edge),
+            _ => None,
+        }
+    }
+
+    /// Where the program grows the collection held as `name`: the `name.set(`/`push(`/… call
+    /// in the module that holds it, else the closure above on the path.
+    pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<CodeLocation> {
+        let name = self.holding_name(index)?;
+        let &(_, owner) = self.holders.get(index + 1)?;
+        let file = if self.graph().node_type(owner) == NodeType::Object
+            && self.graph().node_name(owner) == "system / Context"
+        {
+            self.context_file(owner)
+        } else {
+            self.user_location(owner).map(|l| l.file).or_else(|| {
+                self.closure_above()
+                    .and_then(|c| self.user_location(c))
+                    .map(|l| l.file)
+            })
+        }?;
+        let text = source::read_script(&file)?;
+        let at = source::find_growth_call(&text, name, methods)?;
+        Some(CodeLocation {
+            file,
+            line: at.line,
+            column: at.column,
+            function: None,
+        })
+    }
+}
+
+/// Per-step averages read best as whole numbers; below one, with a decimal.
+fn format_count_f(v: f64) -> String {
+    if v >= 1.0 {
+        leakhunt_report::format_count(v.round() as u64)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Builds the suspect for a representative object: path, pattern, location, wording.
+/// `anchor` is the object the growth accumulates under; `collection` is set when the
+/// suspect is a collection growing by itself (then `object` is that collection).
+pub fn explain(
+    a: &Analysis,
+    locations: &Locations,
+    object: NodeIndex,
+    anchor: Option<NodeIndex>,
+    collection: Option<NodeIndex>,
+    growth: Growth,
+) -> Suspect {
+    let path = a.shortest_path(object).unwrap_or(RetainerPath {
+        target: object,
+        steps: Vec::new(),
+    });
+    let holders: Vec<(u32, NodeIndex)> = path
+        .steps
+        .iter()
+        .filter(|s| s.holder != HeapGraph::ROOT)
+        .map(|s| (s.edge, s.holder))
+        .collect();
+    let anchor_index = anchor
+        .and_then(|x| holders.iter().position(|&(_, h)| h == x))
+        .unwrap_or(holders.len());
+    let ctx = Context {
+        a,
+        locations,
+        object,
+        holders,
+        anchor_index,
+        growth: &growth,
+    };
+    let finding = match collection {
+        Some(_) => unbounded_collection::for_collection(&ctx),
+        None => retained_request::check(&ctx)
+            .or_else(|| event_listener::check(&ctx))
+            .or_else(|| timer::check(&ctx))
+            .or_else(|| closure_capture::check(&ctx))
+            .or_else(|| unbounded_collection::check(&ctx))
+            .unwrap_or_else(|| other(&ctx)),
+    };
+    let lines = render_path(a, locations, &path);
+    let mut path_nodes: Vec<NodeIndex> = ctx.holders.iter().map(|&(_, h)| h).collect();
+    path_nodes.push(object);
+    Suspect {
+        pattern: finding.pattern,
+        class: ctx.class_of(object).to_string(),
+        count_per_step: growth.count_per_step,
+        bytes_per_step: growth.bytes_per_step,
+        retained_bytes: ctx.retained_now(),
+        count_by_snapshot: growth.series.counts.clone(),
+        bytes_by_snapshot: growth.series.bytes.clone(),
+        retainer_path: lines.into_iter().map(|l| l.text).collect(),
+        location: finding.location,
+        collection: finding.collection,
+        captured: finding.captured,
+        explanation: finding.explanation,
+        fix: finding.fix,
+        example_id: a.graph.node_id(object),
+        path_nodes,
+    }
+}
+
+/// None of the patterns: say what grows and where it is held.
+fn other(ctx: &Context) -> Finding {
+    let class = ctx.class_of(ctx.object);
+    let holder = ctx
+        .holders
+        .first()
+        .map(|&(_, h)| ctx.class_of(h))
+        .unwrap_or("the GC roots");
+    let location = ctx
+        .closure_above()
+        .and_then(|c| ctx.user_location(c))
+        .or_else(|| ctx.user_location(ctx.object));
+    Finding {
+        pattern: Pattern::Other,
+        location,
+        collection: None,
+        captured: Vec::new(),
+        explanation: format!(
+            "{} {class} objects per step ({} per step) stay alive, held by {holder} through the path shown. \
+             None of the common leak patterns matches, so follow the path up to the first object your code owns.",
+            ctx.count_per_step(),
+            ctx.bytes_per_step()
+        ),
+        fix: "Find where your code stores the first holder on the path and release the reference when \
+              the work it belongs to is done."
+            .into(),
+    }
+}

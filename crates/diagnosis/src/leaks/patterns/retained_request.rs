@@ -1,0 +1,54 @@
+//! `retained-request`: request, response or socket objects kept after their request ended.
+//!
+//! Node's HTTP server creates an `IncomingMessage` and a `ServerResponse` per request and a
+//! `Socket` per connection; once the response is sent nothing in Node holds them. When their
+//! number rises at every step, the program keeps them — and with them headers, parsers and
+//! buffers, several kilobytes each.
+
+use super::{Context, Finding, Pattern};
+
+const REQUEST_CLASSES: [&str; 8] = [
+    "IncomingMessage",
+    "ServerResponse",
+    "Socket",
+    "TLSSocket",
+    "ClientRequest",
+    "Http2ServerRequest",
+    "Http2ServerResponse",
+    "ServerHttp2Stream",
+];
+
+pub fn check(ctx: &Context) -> Option<Finding> {
+    let class = ctx.class_of(ctx.object);
+    if !REQUEST_CLASSES.contains(&class) {
+        return None;
+    }
+    // The collection keeping them: the first holder that is not Node's own plumbing.
+    let index = ctx
+        .holders
+        .iter()
+        .position(|&(_, h)| !REQUEST_CLASSES.contains(&ctx.class_of(h)))?;
+    let collection = ctx.owner_path(index);
+    let location = ctx
+        .growth_site(index, &["push", "set", "add", "unshift"])
+        .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
+    let held_by = collection
+        .clone()
+        .unwrap_or_else(|| ctx.class_of(ctx.holders[index].1).to_string());
+    Some(Finding {
+        pattern: Pattern::RetainedRequest,
+        location,
+        collection,
+        captured: Vec::new(),
+        explanation: format!(
+            "{} {class} objects per step are kept by {held_by} after their requests ended. Each keeps its \
+             socket, headers, parser and buffers alive ({} per step).",
+            ctx.count_per_step(),
+            ctx.bytes_per_step()
+        ),
+        fix: format!(
+            "Do not store {class} objects: copy the fields you need (method, url, headers, timings) into a \
+             plain object when the request arrives and keep that instead, and bound or clear {held_by}."
+        ),
+    })
+}

@@ -1,0 +1,55 @@
+//! `timer`: retained by a timer that is never cleared.
+//!
+//! Node keeps every pending timer in a per-duration list (`TimersList`, a linked list of
+//! `Timeout` objects through `_idleNext`/`_idlePrev`) and `setImmediate` callbacks in an
+//! `ImmediateList`. A `setInterval` stays there until `clearInterval`; its callback (`_onTimeout`)
+//! and everything it captures stay with it.
+
+use leakhunt_engine::graph::EdgeType;
+
+use super::{Context, Finding, Pattern};
+
+const TIMER_CLASSES: [&str; 4] = ["Timeout", "Immediate", "TimersList", "ImmediateList"];
+
+pub fn check(ctx: &Context) -> Option<Finding> {
+    let is_timer = |n| TIMER_CLASSES.contains(&ctx.class_of(n));
+    let via_timer = is_timer(ctx.object) || ctx.near_holders().iter().any(|&(_, h)| is_timer(h));
+    if !via_timer {
+        return None;
+    }
+    let callback = ctx
+        .closure_below(ctx.object)
+        .or_else(|| ctx.closure_above());
+    let location = callback.and_then(|c| ctx.user_location(c));
+    // The timer lists are keyed by duration: `timerListMap[60000]`.
+    let g = &ctx.a.graph;
+    let duration = ctx.holders.windows(2).find_map(|w| {
+        let (edge_into_list, list) = w[0];
+        let _ = edge_into_list;
+        if ctx.class_of(list) == "TimersList" && g.edge_type(w[1].0) == EdgeType::Element {
+            Some(g.edge_name_or_index(w[1].0))
+        } else {
+            None
+        }
+    });
+    let every = duration
+        .map(|ms| format!(" (every {ms} ms)"))
+        .unwrap_or_default();
+    Some(Finding {
+        pattern: Pattern::Timer,
+        location,
+        collection: None,
+        captured: Vec::new(),
+        explanation: format!(
+            "Every step starts {} timers{every} that are never cleared, so Node's timer list keeps each \
+             callback and everything it captures ({} per step). An interval stays alive until clearInterval \
+             is called, even when nothing else refers to it.",
+            ctx.count_per_step(),
+            ctx.bytes_per_step()
+        ),
+        fix: "Keep the handle that setInterval/setTimeout returns and clear it (clearInterval/clearTimeout) \
+              when its owner — session, connection, request — ends; unref() only lets the process exit, it \
+              frees nothing."
+            .into(),
+    })
+}

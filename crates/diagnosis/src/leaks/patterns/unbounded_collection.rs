@@ -1,0 +1,79 @@
+//! `unbounded-collection`: a Map, Set, Array or dictionary object that only grows.
+//!
+//! Caches and registries keyed per request or user gain an entry per key and, without
+//! eviction, never lose one. The objects that grow sit directly under the collection (through
+//! its internal storage: a Map's hash table, an array's elements, a dictionary's properties).
+
+use leakhunt_engine::fold::is_storage;
+
+use super::{Context, Finding, Pattern};
+use crate::leaks::signature::is_dictionary_holder;
+
+const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
+const GROW_METHODS: [&str; 5] = ["set", "push", "add", "unshift", "splice"];
+
+/// Position in `holders` of the first collection above the object (skipping storage).
+fn collection_index(ctx: &Context) -> Option<usize> {
+    let g = &ctx.a.graph;
+    let (i, &(_, h)) = ctx
+        .holders
+        .iter()
+        .enumerate()
+        .find(|&(_, &(_, h))| !is_storage(g, h))?;
+    let class = ctx.class_of(h);
+    let is_collection =
+        COLLECTION_CLASSES.contains(&class) && (class != "Object" || is_dictionary_holder(g, h));
+    is_collection.then_some(i)
+}
+
+fn finding(ctx: &Context, index: usize, entries_note: String) -> Finding {
+    let class = ctx.class_of(ctx.holders[index].1);
+    let (shown, name) = match ctx.owner_names(index) {
+        Some((short, full)) => (format!("The {class} {short}"), Some(full)),
+        None => (format!("A {class}"), None),
+    };
+    let location = ctx
+        .growth_site(index, &GROW_METHODS)
+        .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
+    Finding {
+        pattern: Pattern::UnboundedCollection,
+        location,
+        collection: name,
+        captured: Vec::new(),
+        explanation: format!(
+            "{shown} gains {} entries per step and never loses any{entries_note}, adding {} per step. Keyed per \
+             request or user, it grows with traffic until the process runs out of memory.",
+            ctx.count_per_step(),
+            ctx.bytes_per_step()
+        ),
+        fix: format!(
+            "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an entry \
+             when its user or request ends, or key it by the object itself in a WeakMap so entries go with \
+             their keys."
+        ),
+    }
+}
+
+/// Objects growing under a collection.
+pub fn check(ctx: &Context) -> Option<Finding> {
+    let index = collection_index(ctx)?;
+    let class = ctx.class_of(ctx.object);
+    Some(finding(ctx, index, format!(" (its {class} values)")))
+}
+
+/// A collection that grows with no new objects under it (numbers, shared values).
+pub fn for_collection(ctx: &Context) -> Finding {
+    // The suspect's object is the collection itself: describe it from its own holder.
+    let mut holders = vec![(0u32, ctx.object)];
+    holders.extend_from_slice(&ctx.holders);
+    let inner = Context {
+        a: ctx.a,
+        locations: ctx.locations,
+        object: ctx.object,
+        holders,
+        anchor_index: 0,
+        growth: ctx.growth,
+    };
+    let entries = inner.growth.series.counts.last().copied().unwrap_or(0);
+    finding(&inner, 0, format!(" ({entries} entries now)"))
+}

@@ -1,0 +1,179 @@
+//! Leak diagnosis on real Node programs: each fixture leaks one way (or not at all) and
+//! writes a ladder of snapshots after equal rounds of work; the diagnosis must name the
+//! pattern, the class and the line marked `// LEAK:` in the fixture.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use leakhunt_diagnosis::leaks::patterns::Pattern;
+use leakhunt_diagnosis::{diagnose, LeakOptions, LeakReport, Verdict};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn node() -> PathBuf {
+    PathBuf::from(std::env::var_os("LEAKHUNT_NODE").unwrap_or_else(|| "node".into()))
+}
+
+/// Runs the fixture and diagnoses its ladder.
+fn ladder(name: &str, rounds: u32) -> (LeakReport, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(node())
+        .arg(fixture(name))
+        .arg(dir.path())
+        .arg(rounds.to_string())
+        .status()
+        .expect("run node");
+    assert!(status.success(), "{name} failed");
+    let files: Vec<PathBuf> = (1..=rounds)
+        .map(|i| dir.path().join(format!("s{i}.heapsnapshot")))
+        .collect();
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    (report, dir)
+}
+
+/// The 1-based line of the fixture marked `// LEAK:`.
+fn leak_line(name: &str) -> u32 {
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    text.lines()
+        .position(|l| l.contains("// LEAK:"))
+        .expect("a // LEAK: marker") as u32
+        + 1
+}
+
+fn assert_top(name: &str, pattern: Pattern, class: &str) -> LeakReport {
+    let (report, _dir) = ladder(name, 3);
+    assert_eq!(report.verdict, Verdict::Leak, "{name}: {report:#?}");
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, pattern, "{name}: {top:#?}");
+    assert_eq!(top.class, class, "{name}: {top:#?}");
+    let loc = top
+        .location
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: no location: {top:#?}"));
+    assert!(loc.file.ends_with(name), "{name}: {loc:?}");
+    assert_eq!(loc.line, leak_line(name), "{name}: {loc:?}");
+    assert!(top.count_per_step >= 1.0 && top.bytes_per_step > 0.0);
+    assert_eq!(top.count_by_snapshot.len(), 3);
+    assert!(
+        top.retainer_path.last().unwrap().contains("(GC roots)"),
+        "{:?}",
+        top.retainer_path
+    );
+    assert!(!top.explanation.is_empty() && !top.fix.is_empty());
+    report
+}
+
+#[test]
+fn listener_added_per_user_and_never_removed() {
+    let r = assert_top("listener-leak.js", Pattern::EventListener, "(closure)");
+    assert!(
+        r.suspects[0].explanation.contains("'notification'"),
+        "{}",
+        r.suspects[0].explanation
+    );
+}
+
+#[test]
+fn event_target_listener_never_removed() {
+    let r = assert_top("event-target-leak.js", Pattern::EventListener, "Listener");
+    assert!(
+        r.suspects[0].explanation.contains("'abort'"),
+        "{}",
+        r.suspects[0].explanation
+    );
+}
+
+#[test]
+fn interval_per_session_never_cleared() {
+    let r = assert_top("interval-leak.js", Pattern::Timer, "Timeout");
+    // A long timer list is folded, not cut.
+    assert!(
+        r.suspects[0]
+            .retainer_path
+            .iter()
+            .any(|l| l.contains(" × ")),
+        "{:?}",
+        r.suspects[0].retainer_path
+    );
+}
+
+#[test]
+fn kept_callback_closing_over_a_large_object() {
+    let r = assert_top(
+        "closure-capture-leak.js",
+        Pattern::ClosureCapture,
+        "(closure)",
+    );
+    assert_eq!(r.suspects[0].captured[0].name, "report");
+}
+
+#[test]
+fn module_level_map_cache_without_eviction() {
+    let r = assert_top(
+        "map-cache-leak.js",
+        Pattern::UnboundedCollection,
+        "UserProfile",
+    );
+    let c = r.suspects[0].collection.as_deref().unwrap();
+    assert!(
+        c.starts_with("module ") && c.ends_with("map-cache-leak.js > userCache"),
+        "{c}"
+    );
+}
+
+#[test]
+fn plain_object_used_as_a_dictionary() {
+    let r = assert_top(
+        "object-dictionary-leak.js",
+        Pattern::UnboundedCollection,
+        "Object",
+    );
+    assert!(r.suspects[0]
+        .collection
+        .as_deref()
+        .unwrap()
+        .ends_with("> activeSessions"));
+}
+
+#[test]
+fn array_of_kept_incoming_messages() {
+    assert_top(
+        "request-leak.js",
+        Pattern::RetainedRequest,
+        "IncomingMessage",
+    );
+}
+
+#[test]
+fn cache_that_fills_then_evicts_with_large_garbage_is_clean() {
+    let (report, _dir) = ladder("clean-cache.js", 3);
+    assert_eq!(report.verdict, Verdict::Clean, "{report:#?}");
+}
+
+#[test]
+fn growth_that_happens_once_is_clean() {
+    let (report, _dir) = ladder("warmup-once.js", 3);
+    assert_eq!(report.verdict, Verdict::Clean, "{report:#?}");
+}
+
+#[test]
+fn longer_ladders_work_too() {
+    let (report, _dir) = ladder("map-cache-leak.js", 4);
+    assert_eq!(report.suspects[0].count_by_snapshot.len(), 4);
+    assert_eq!(report.steps, 3);
+}
+
+#[test]
+fn too_few_snapshots_is_an_error() {
+    let err = diagnose(
+        &[fixture("a"), fixture("b")],
+        &LeakOptions::default(),
+        &|_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("at least 3"));
+}
