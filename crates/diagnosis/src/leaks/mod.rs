@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use leakhunt_engine::graph::{HeapGraph, NodeType};
 use leakhunt_engine::reader::{read_path, ReadOptions};
+use leakhunt_engine::timing::stage;
 use leakhunt_engine::{
     Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError, SourceLocation,
 };
@@ -98,50 +99,80 @@ pub fn display_file(file: &str) -> String {
     path.to_string()
 }
 
-fn load(file: &Path) -> Result<(Analysis, AnchoredKeys), SnapshotError> {
+/// One snapshot read, analysed and measured.
+struct Measured {
+    analysis: Analysis,
+    keys: AnchoredKeys,
+    facts: Facts,
+}
+
+fn measure(file: &Path) -> Result<Measured, SnapshotError> {
     let graph = read_path(file, &ReadOptions::default())?;
-    let a = Analysis::new(
+    let analysis = Analysis::new(
         graph,
         &AnalysisOptions {
             retainer_paths: true,
             on_phase: None,
         },
     );
-    let keys = AnchoredKeys::compute(&a, &Signatures::compute(&a));
-    Ok((a, keys))
+    let sigs = {
+        let _t = stage("leaks: path signatures");
+        Signatures::compute(&analysis)
+    };
+    let keys = {
+        let _t = stage("leaks: anchored keys");
+        AnchoredKeys::compute(&analysis, &sigs)
+    };
+    let _t = stage("leaks: measure");
+    let facts = Facts::measure(file.to_path_buf(), &analysis, &keys);
+    Ok(Measured {
+        analysis,
+        keys,
+        facts,
+    })
 }
 
 /// Diagnoses the ladder `files` (oldest first).
+///
+/// The earlier snapshots are measured on one thread (keeping only their measures) while the
+/// last, the one whose objects are explained, is read and analysed on another.
 pub fn diagnose(
     files: &[PathBuf],
     opts: &LeakOptions,
-    progress: &dyn Fn(Progress),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<LeakReport, LeakError> {
     if files.len() < 3 {
         return Err(LeakError::TooFewSnapshots(files.len()));
     }
     let last_index = files.len() - 1;
-    let mut earlier: Vec<Facts> = Vec::new();
-    for (i, f) in files[..last_index].iter().enumerate() {
-        progress(Progress::Reading {
-            index: i,
-            of: files.len(),
-            file: f,
+    let (earlier, last) = std::thread::scope(|s| {
+        let earlier = s.spawn(|| {
+            files[..last_index]
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    progress(Progress::Reading {
+                        index: i,
+                        of: files.len(),
+                        file: f,
+                    });
+                    measure(f).map(|m| m.facts)
+                })
+                .collect::<Result<Vec<Facts>, SnapshotError>>()
         });
-        let (a, keys) = load(f)?;
-        earlier.push(Facts::measure(f.clone(), &a, &keys));
-    }
-    let f = &files[last_index];
-    progress(Progress::Reading {
-        index: last_index,
-        of: files.len(),
-        file: f,
+        let last = measure(&files[last_index]);
+        (earlier.join().expect("snapshot thread"), last)
     });
-    let (last, keys) = load(f)?;
+    let earlier = earlier?;
+    let Measured {
+        analysis: last,
+        keys,
+        facts: last_facts,
+    } = last?;
     progress(Progress::Analysing);
-    let last_facts = Facts::measure(f.clone(), &last, &keys);
     check_one_process(&earlier[0], &last_facts)?;
 
+    let _t = stage("leaks: suspects");
     let locations = Locations::new(&last.graph);
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
@@ -183,7 +214,7 @@ fn grouped_suspects(
     opts: &LeakOptions,
 ) -> Vec<Suspect> {
     let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
-    for root in roots::leak_roots(last, all[0]) {
+    for root in roots::leak_roots(last, &keys.order, all[0]) {
         // Objects only the roots dominate (interned strings held by the string table and a
         // dictionary, values on the stack) have no holder of their own to blame.
         let anchor = keys.anchor[root as usize];
@@ -229,37 +260,48 @@ fn grouped_suspects(
             representative,
         ));
     }
-    let mut out = Vec::new();
+    // One candidate per anchor: the biggest part names it, the bytes are everyone's.
+    let mut candidates: Vec<(Growth, NodeIndex)> = Vec::new();
     for (_, mut parts) in by_anchor {
-        // The biggest part names the suspect; the bytes are everyone's.
         parts.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
-        let bytes_per_step: f64 = parts.iter().map(|p| p.0.bytes_per_step).sum();
-        if bytes_per_step < opts.min_bytes_per_step as f64 {
-            continue;
-        }
-        let mut series = parts[0].0.series.clone();
-        for p in &parts[1..] {
-            for (b, extra) in series.bytes.iter_mut().zip(&p.0.series.bytes) {
+        let (mut growth, representative) = parts.swap_remove(0);
+        for (g, _) in &parts {
+            growth.bytes_per_step += g.bytes_per_step;
+            for (b, extra) in growth.series.bytes.iter_mut().zip(&g.series.bytes) {
                 *b += extra;
             }
         }
-        let (first, representative) = parts.swap_remove(0);
-        let growth = Growth {
-            count_per_step: first.count_per_step,
-            bytes_per_step,
-            series,
-        };
-        let anchor = keys.anchor[representative as usize];
-        out.push(patterns::explain(
-            last,
-            locations,
-            representative,
-            Some(anchor),
-            None,
-            growth,
-        ));
+        candidates.push((growth, representative));
     }
-    out
+    // Objects shared by the entries of a growing collection and something else are dominated
+    // higher up, and form a group of their own; when their path runs through a bigger
+    // candidate's collection, they are that candidate's growth.
+    candidates.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
+    let mut kept: Vec<(Growth, NodeIndex, NodeIndex)> = Vec::new();
+    for (growth, representative) in candidates {
+        let anchor = keys.anchor[representative as usize];
+        let path = last.shortest_path(representative);
+        let owner = path.as_ref().and_then(|p| {
+            kept.iter()
+                .position(|k| p.steps.iter().any(|s| s.holder == k.2))
+        });
+        match owner {
+            Some(i) => {
+                let k = &mut kept[i].0;
+                k.bytes_per_step += growth.bytes_per_step;
+                for (b, extra) in k.series.bytes.iter_mut().zip(&growth.series.bytes) {
+                    *b += extra;
+                }
+            }
+            None => kept.push((growth, representative, anchor)),
+        }
+    }
+    kept.into_iter()
+        .filter(|k| k.0.bytes_per_step >= opts.min_bytes_per_step as f64)
+        .map(|(growth, representative, anchor)| {
+            patterns::explain(last, locations, representative, Some(anchor), None, growth)
+        })
+        .collect()
 }
 
 /// Collections that exist in every snapshot and gain entries and bytes at every step, and

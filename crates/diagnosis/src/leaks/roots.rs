@@ -16,15 +16,13 @@ use super::facts::{is_program_object, Facts};
 const NONE: u32 = u32::MAX;
 
 /// The leak roots of `last`: program objects whose ids `first` lacks and whose dominator is
-/// old (or old storage's).
-pub fn leak_roots(last: &Analysis, first: &Facts) -> Vec<NodeIndex> {
+/// old (or old storage's). `order` lists nodes with every dominator before its children.
+pub fn leak_roots(last: &Analysis, order: &[NodeIndex], first: &Facts) -> Vec<NodeIndex> {
     let g = &last.graph;
-    let children = last.dominators.children();
     // top[n]: the leak root whose structure n belongs to, or NONE.
     let mut top = vec![NONE; g.node_count()];
     let mut roots = Vec::new();
-    let mut stack: Vec<NodeIndex> = children.of(HeapGraph::ROOT).to_vec();
-    while let Some(n) = stack.pop() {
+    for &n in order {
         let d = last.dominators.idom[n as usize];
         let inherited = if d == HeapGraph::ROOT {
             NONE
@@ -43,7 +41,6 @@ pub fn leak_roots(last: &Analysis, first: &Facts) -> Vec<NodeIndex> {
         } else {
             NONE
         };
-        stack.extend_from_slice(children.of(n));
     }
     roots
 }

@@ -33,12 +33,28 @@ pub(crate) fn is_dictionary_holder(g: &HeapGraph, h: NodeIndex) -> bool {
         >= DICTIONARY_KEYS
 }
 
+/// Hashes of edge names, computed the first time each name is met (most strings are string
+/// contents, never edge names).
+struct NameHashes {
+    hashes: Vec<u64>,
+}
+
+impl NameHashes {
+    fn of(&mut self, g: &HeapGraph, index: u32) -> u64 {
+        let slot = &mut self.hashes[index as usize];
+        if *slot == 0 {
+            *slot = hash_str(g.string(index)) | 1;
+        }
+        *slot
+    }
+}
+
 /// Hash of an edge as a step of a path (see the module docs).
 fn edge_key(
     g: &HeapGraph,
     e: u32,
     holder: NodeIndex,
-    string_hash: &[u64],
+    names: &mut NameHashes,
     dict: &mut DictCache,
 ) -> u64 {
     let t = g.edge_type(e);
@@ -53,10 +69,10 @@ fn edge_key(
             if name.contains('@') || name.starts_with(|c: char| c.is_ascii_digit()) {
                 mix(kind, 2)
             } else {
-                mix(kind, string_hash[g.edge_name_or_index(e) as usize])
+                mix(kind, names.of(g, g.edge_name_or_index(e)))
             }
         }
-        _ => mix(kind, string_hash[g.edge_name_or_index(e) as usize]),
+        _ => mix(kind, names.of(g, g.edge_name_or_index(e))),
     }
 }
 
@@ -78,16 +94,6 @@ impl DictCache {
     }
 }
 
-/// Nodes in order of distance from the roots: every node after its shortest-path parent.
-pub fn nodes_by_distance(a: &Analysis) -> Vec<NodeIndex> {
-    let dist = &a.distances.distance;
-    let mut order: Vec<NodeIndex> = (0..a.graph.node_count() as NodeIndex)
-        .filter(|&n| a.distances.parent_edge(n).is_some())
-        .collect();
-    order.sort_unstable_by_key(|&n| dist[n as usize]);
-    order
-}
-
 impl Signatures {
     /// Computes every node's signature; needs an analysis with retainer paths.
     pub fn compute(a: &Analysis) -> Signatures {
@@ -96,9 +102,9 @@ impl Signatures {
             "signatures need AnalysisOptions::retainer_paths"
         );
         let g = &a.graph;
-        let string_hash: Vec<u64> = (0..g.strings().len() as u32)
-            .map(|i| hash_str(g.string(i)))
-            .collect();
+        let mut names = NameHashes {
+            hashes: vec![0; g.strings().len()],
+        };
         let class_hash: Vec<u64> = (0..a.classes.len() as u32)
             .map(|c| hash_str(a.classes.name(c)))
             .collect();
@@ -109,10 +115,12 @@ impl Signatures {
         let mut of_node = vec![0u64; n];
         prefix[HeapGraph::ROOT as usize] = 0x9e37_79b9_7f4a_7c15;
         let mut dict = DictCache { last: None };
-        for v in nodes_by_distance(a) {
-            let e = a.distances.parent_edge(v).unwrap();
+        for &v in a.distances.order() {
+            let Some(e) = a.distances.parent_edge(v) else {
+                continue;
+            };
             let h = edge_source(g, e);
-            let s = mix(edge_key(g, e, h, &string_hash, &mut dict), class_of(h));
+            let s = mix(edge_key(g, e, h, &mut names, &mut dict), class_of(h));
             let p = if s == step[h as usize] && class_of(v) == class_of(h) {
                 prefix[h as usize] // a repeated hop along a chain counts once
             } else {
@@ -140,6 +148,8 @@ pub struct AnchoredKeys {
     pub anchor: Vec<NodeIndex>,
     /// Per node: its anchor's path signature (what groups under one collection share).
     pub anchor_signature: Vec<u64>,
+    /// Nodes with every dominator before its children (the order they were computed in).
+    pub order: Vec<NodeIndex>,
 }
 
 impl AnchoredKeys {
@@ -155,7 +165,9 @@ impl AnchoredKeys {
         let children = a.dominators.children();
         let mut stack: Vec<NodeIndex> = children.of(HeapGraph::ROOT).to_vec();
         let idom = &a.dominators.idom;
+        let mut order = Vec::with_capacity(n);
         while let Some(v) = stack.pop() {
+            order.push(v);
             // Walk up through storage (its own anchor was already resolved the same way).
             let mut d = idom[v as usize];
             while d != HeapGraph::ROOT && leakhunt_engine::fold::is_storage(g, d) {
@@ -176,6 +188,7 @@ impl AnchoredKeys {
             of_node,
             anchor,
             anchor_signature,
+            order,
         }
     }
 }

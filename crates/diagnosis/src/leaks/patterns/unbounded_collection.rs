@@ -46,11 +46,9 @@ fn finding(ctx: &Context, index: usize, entries_note: String) -> Finding {
             ctx.count_per_step(),
             ctx.bytes_per_step()
         ),
-        fix: format!(
-            "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an entry \
+        fix: "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an entry \
              when its user or request ends, or key it by the object itself in a WeakMap so entries go with \
-             their keys."
-        ),
+             their keys.".to_string(),
     }
 }
 
