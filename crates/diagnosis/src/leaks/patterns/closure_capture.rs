@@ -36,7 +36,7 @@ pub fn check(ctx: &Context) -> Option<Finding> {
             bytes: dom.retained[g.edge_target(e) as usize],
         })
         .collect();
-    captured.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    captured.sort_by_key(|c| std::cmp::Reverse(c.bytes));
     let total: u64 = captured.iter().map(|c| c.bytes).sum();
     let retained = dom.retained[closure as usize];
     if captured.is_empty() || (total as f64) < CAPTURED_SHARE * retained as f64 {
