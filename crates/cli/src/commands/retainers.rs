@@ -126,7 +126,8 @@ fn path(a: &Analysis, locations: &Locations, p: &RetainerPath) -> Path {
     )];
     let mut steps = Vec::new();
     for s in &p.steps {
-        if s.holder == HeapGraph::ROOT {
+        // The path ends at `(GC roots)`: the synthetic root, or V8's node of that name.
+        if s.holder == HeapGraph::ROOT || g.node_name(s.holder) == "(GC roots)" {
             break;
         }
         let step = PathStep {
@@ -148,9 +149,7 @@ fn path(a: &Analysis, locations: &Locations, p: &RetainerPath) -> Path {
         ));
         steps.push(step);
     }
-    if steps.last().map(|s| s.holder.as_str()) != Some("(GC roots)") {
-        lines.push("(GC roots)".to_string());
-    }
+    lines.push("(GC roots)".to_string());
     Path {
         length: p.steps.len(),
         steps,

@@ -36,10 +36,11 @@ pub fn render_path(a: &Analysis, locations: &Locations, path: &RetainerPath) -> 
         ),
         holder: None,
     }];
+    // The path ends at `(GC roots)`: the synthetic root, or V8's `(GC roots)` node under it.
     let steps: Vec<_> = path
         .steps
         .iter()
-        .filter(|s| s.holder != HeapGraph::ROOT)
+        .filter(|s| s.holder != HeapGraph::ROOT && g.node_name(s.holder) != "(GC roots)")
         .collect();
     let mut i = 0;
     while i < steps.len() {
@@ -74,15 +75,9 @@ pub fn render_path(a: &Analysis, locations: &Locations, path: &RetainerPath) -> 
         }
         i += run;
     }
-    // The path ends at the root; say so, unless its last holder is `(GC roots)` itself.
-    if steps
-        .last()
-        .is_none_or(|s| g.node_name(s.holder) != "(GC roots)")
-    {
-        lines.push(PathLine {
-            text: "(GC roots)".into(),
-            holder: None,
-        });
-    }
+    lines.push(PathLine {
+        text: "(GC roots)".into(),
+        holder: None,
+    });
     lines
 }

@@ -72,3 +72,37 @@ pub fn check(ctx: &Context) -> Option<Finding> {
         captured,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    fn kept_callback(captured_size: u64) -> Option<Finding> {
+        let mut h = Builder::new();
+        let list = h.var("pending", NodeType::Object, "Array", 32);
+        let cb = h.node(NodeType::Closure, "", 32);
+        let scope = h.node(NodeType::Object, "system / Context", 40);
+        let report = h.node(NodeType::Object, "Report", captured_size);
+        h.edge(list, EdgeType::Element, "0", cb);
+        h.edge(cb, EdgeType::Internal, "context", scope);
+        h.edge(scope, EdgeType::Context, "report", report);
+        let heap = h.build();
+        let ctx = heap.context(cb, list);
+        check(&ctx)
+    }
+
+    #[test]
+    fn fires_when_the_scope_holds_the_bytes() {
+        let f = kept_callback(50_000).expect("a closure capture");
+        assert_eq!(f.captured[0].name, "report");
+        assert_eq!(f.captured[0].bytes, 50_000);
+    }
+
+    #[test]
+    fn quiet_when_the_scope_is_small() {
+        assert!(kept_callback(8).is_none());
+    }
+}

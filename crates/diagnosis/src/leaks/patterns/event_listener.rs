@@ -104,3 +104,66 @@ pub fn check(ctx: &Context) -> Option<Finding> {
             .to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    #[test]
+    fn fires_for_a_closure_in_an_emitters_listener_array() {
+        let mut h = Builder::new();
+        let bus = h.var("bus", NodeType::Object, "EventEmitter", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let listener = h.node(NodeType::Closure, "onMessage", 32);
+        h.edge(bus, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "message", list);
+        h.edge(list, EdgeType::Element, "0", listener);
+        let heap = h.build();
+        let f = check(&heap.context(listener, list)).expect("an event listener");
+        assert_eq!(f.pattern, Pattern::EventListener);
+        assert!(
+            f.explanation.contains("'message'") && f.explanation.contains("`bus`"),
+            "{}",
+            f.explanation
+        );
+    }
+
+    #[test]
+    fn quiet_for_a_closure_in_a_plain_array() {
+        let mut h = Builder::new();
+        let list = h.var("callbacks", NodeType::Object, "Array", 32);
+        let callback = h.node(NodeType::Closure, "done", 32);
+        h.edge(list, EdgeType::Element, "0", callback);
+        let heap = h.build();
+        assert!(check(&heap.context(callback, list)).is_none());
+    }
+
+    #[test]
+    fn quiet_when_the_listener_list_is_far_above_the_growth() {
+        // A request handler is a listener; what it keeps in its own array is not.
+        let mut h = Builder::new();
+        let server = h.var("server", NodeType::Object, "Server", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        let scope = h.node(NodeType::Object, "system / Context", 40);
+        let a1 = h.node(NodeType::Object, "Wrapper", 10);
+        let a2 = h.node(NodeType::Object, "Wrapper", 10);
+        let a3 = h.node(NodeType::Object, "Wrapper", 10);
+        let kept = h.node(NodeType::Object, "Array", 32);
+        let item = h.node(NodeType::Object, "Item", 64);
+        h.edge(server, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "request", handler);
+        h.edge(handler, EdgeType::Internal, "context", scope);
+        h.edge(scope, EdgeType::Context, "w1", a1);
+        h.edge(a1, EdgeType::Property, "w2", a2);
+        h.edge(a2, EdgeType::Property, "w3", a3);
+        h.edge(a3, EdgeType::Property, "kept", kept);
+        h.edge(kept, EdgeType::Element, "0", item);
+        let heap = h.build();
+        assert!(check(&heap.context(item, kept)).is_none());
+    }
+}

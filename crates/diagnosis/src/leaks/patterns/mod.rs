@@ -333,3 +333,104 @@ fn other(ctx: &Context) -> Finding {
             .into(),
     }
 }
+
+/// Small heaps built in code, and the context a rule sees for one of their objects.
+#[cfg(test)]
+pub(crate) mod testing {
+    use leakhunt_engine::{
+        Analysis, AnalysisOptions, EdgeType, GraphBuilder, Locations, NodeIndex, NodeType,
+    };
+
+    use super::Context;
+    use crate::leaks::growth::Series;
+    use crate::leaks::report::Growth;
+
+    pub struct Heap {
+        pub a: Analysis,
+        pub locations: Locations,
+        pub growth: Growth,
+    }
+
+    /// A heap whose global holds a module scope (`system / Context`) with variables.
+    pub struct Builder {
+        pub b: GraphBuilder,
+        pub scope: NodeIndex,
+    }
+
+    impl Builder {
+        pub fn new() -> Builder {
+            let mut b = GraphBuilder::new();
+            let global = b.node(NodeType::Object, "global", 10);
+            let main = b.node(NodeType::Closure, "main", 32);
+            let scope = b.node(NodeType::Object, "system / Context", 40);
+            b.edge(b.root(), EdgeType::Shortcut, "global", global);
+            b.edge(global, EdgeType::Property, "main", main);
+            b.edge(main, EdgeType::Internal, "context", scope);
+            Builder { b, scope }
+        }
+
+        /// Adds a module variable holding a new node.
+        pub fn var(&mut self, name: &str, t: NodeType, class: &str, size: u64) -> NodeIndex {
+            let n = self.b.node(t, class, size);
+            self.b.edge(self.scope, EdgeType::Context, name, n);
+            n
+        }
+
+        pub fn node(&mut self, t: NodeType, class: &str, size: u64) -> NodeIndex {
+            self.b.node(t, class, size)
+        }
+
+        pub fn edge(&mut self, from: NodeIndex, t: EdgeType, name: &str, to: NodeIndex) {
+            self.b.edge(from, t, name, to)
+        }
+
+        pub fn build(self) -> Heap {
+            let a = Analysis::new(
+                self.b.build(),
+                &AnalysisOptions {
+                    retainer_paths: true,
+                    on_phase: None,
+                },
+            );
+            let locations = Locations::new(&a.graph);
+            let series = Series {
+                counts: vec![1, 2, 3],
+                bytes: vec![100, 200, 300],
+            };
+            Heap {
+                a,
+                locations,
+                growth: Growth {
+                    count_per_step: 1.0,
+                    bytes_per_step: 100.0,
+                    series,
+                },
+            }
+        }
+    }
+
+    impl Heap {
+        /// The context for `object`, anchored at `anchor`.
+        pub fn context(&self, object: NodeIndex, anchor: NodeIndex) -> Context<'_> {
+            let path = self.a.shortest_path(object).expect("reachable");
+            let holders: Vec<(u32, NodeIndex)> = path
+                .steps
+                .iter()
+                .filter(|s| s.holder != 0)
+                .map(|s| (s.edge, s.holder))
+                .collect();
+            let anchor_index = holders
+                .iter()
+                .position(|&(_, h)| h == anchor)
+                .unwrap_or(holders.len());
+            Context {
+                a: &self.a,
+                locations: &self.locations,
+                object,
+                holders,
+                anchor_index,
+                growth: &self.growth,
+            }
+        }
+    }
+}

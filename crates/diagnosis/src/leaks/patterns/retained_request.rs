@@ -52,3 +52,32 @@ pub fn check(ctx: &Context) -> Option<Finding> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    fn kept(class: &str) -> Option<Finding> {
+        let mut h = Builder::new();
+        let list = h.var("recent", NodeType::Object, "Array", 32);
+        let req = h.node(NodeType::Object, class, 400);
+        h.edge(list, EdgeType::Element, "0", req);
+        let heap = h.build();
+        let ctx = heap.context(req, list);
+        check(&ctx)
+    }
+
+    #[test]
+    fn fires_for_kept_incoming_messages() {
+        let f = kept("IncomingMessage").expect("a retained request");
+        assert!(f.collection.unwrap().ends_with("recent"));
+    }
+
+    #[test]
+    fn quiet_for_the_programs_own_request_objects() {
+        assert!(kept("RequestRecord").is_none());
+    }
+}

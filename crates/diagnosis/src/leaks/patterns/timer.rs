@@ -53,3 +53,40 @@ pub fn check(ctx: &Context) -> Option<Finding> {
             .into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    #[test]
+    fn fires_for_a_timeout_in_a_timer_list() {
+        let mut h = Builder::new();
+        let lists = h.var("timerListMap", NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "TimersList", 40);
+        let t = h.node(NodeType::Object, "Timeout", 80);
+        let cb = h.node(NodeType::Closure, "refresh", 32);
+        h.edge(lists, EdgeType::Element, "60000", list);
+        h.edge(list, EdgeType::Property, "_idleNext", t);
+        h.edge(t, EdgeType::Property, "_onTimeout", cb);
+        let heap = h.build();
+        let f = check(&heap.context(t, list)).expect("a timer");
+        assert!(
+            f.explanation.contains("every 60000 ms"),
+            "{}",
+            f.explanation
+        );
+    }
+
+    #[test]
+    fn quiet_without_timers() {
+        let mut h = Builder::new();
+        let map = h.var("sessions", NodeType::Object, "Map", 40);
+        let s = h.node(NodeType::Object, "Session", 80);
+        h.edge(map, EdgeType::Internal, "table", s);
+        let heap = h.build();
+        assert!(check(&heap.context(s, map)).is_none());
+    }
+}

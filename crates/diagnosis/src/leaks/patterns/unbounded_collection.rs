@@ -75,3 +75,34 @@ pub fn for_collection(ctx: &Context) -> Finding {
     let entries = inner.growth.series.counts.last().copied().unwrap_or(0);
     finding(&inner, 0, format!(" ({entries} entries now)"))
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    #[test]
+    fn fires_for_entries_of_a_module_map() {
+        let mut h = Builder::new();
+        let map = h.var("userCache", NodeType::Object, "Map", 40);
+        let table = h.node(NodeType::Array, "", 64);
+        let v = h.node(NodeType::Object, "UserProfile", 200);
+        h.edge(map, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", v);
+        let heap = h.build();
+        let f = check(&heap.context(v, map)).expect("an unbounded collection");
+        assert_eq!(f.collection.as_deref(), Some("closure variable userCache"));
+    }
+
+    #[test]
+    fn quiet_for_an_object_held_by_a_plain_property() {
+        let mut h = Builder::new();
+        let app = h.var("app", NodeType::Object, "App", 40);
+        let config = h.node(NodeType::Object, "Config", 200);
+        h.edge(app, EdgeType::Property, "config", config);
+        let heap = h.build();
+        assert!(check(&heap.context(config, app)).is_none());
+    }
+}
