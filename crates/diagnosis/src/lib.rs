@@ -9,6 +9,7 @@ pub mod diff;
 mod hash;
 pub mod leaks;
 pub mod objects;
+pub mod source_map;
 
 pub use diff::{compare, ClassDiff, Comparison, DiffError};
 pub use leaks::{diagnose, LeakError, LeakOptions, LeakReport, Suspect, Verdict};

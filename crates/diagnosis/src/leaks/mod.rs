@@ -21,6 +21,7 @@ pub mod roots;
 pub mod signature;
 pub mod source;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ use leakhunt_engine::{
     Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError, SourceLocation,
 };
 
+use crate::source_map::SourceMaps;
 use facts::Facts;
 use growth::{Series, Trend};
 use report::Growth;
@@ -82,9 +84,32 @@ pub enum Progress<'a> {
     Analysing,
 }
 
-/// `file:line:column` with the file relative to the current directory when inside it.
-pub fn display_position(l: &SourceLocation) -> String {
-    format!("{}:{}:{}", display_file(&l.file), l.line, l.column)
+/// `file:line:column` with the file relative to the current directory when inside it, in
+/// the original source when the script has a source map.
+pub fn display_position(maps: &RefCell<SourceMaps>, l: &SourceLocation) -> String {
+    let c = original(
+        maps,
+        report::CodeLocation {
+            file: display_file(&l.file),
+            line: l.line,
+            column: l.column,
+            function: None,
+        },
+    );
+    format!("{}:{}:{}", c.file, c.line, c.column)
+}
+
+/// The location in the source a person wrote, through the script's source map if it has one.
+pub fn original(maps: &RefCell<SourceMaps>, loc: report::CodeLocation) -> report::CodeLocation {
+    match maps.borrow_mut().original(&loc.file, loc.line, loc.column) {
+        Some(p) => report::CodeLocation {
+            file: display_file(&p.file),
+            line: p.line,
+            column: p.column,
+            function: loc.function.or(p.name),
+        },
+        None => loc,
+    }
 }
 
 /// A script path as a person would type it: relative to the current directory when inside
@@ -99,37 +124,56 @@ pub fn display_file(file: &str) -> String {
     path.to_string()
 }
 
-/// One snapshot read, analysed and measured.
-struct Measured {
+/// One snapshot analysed and measured.
+pub struct Measured {
     analysis: Analysis,
     keys: AnchoredKeys,
     facts: Facts,
 }
 
-fn measure(file: &Path) -> Result<Measured, SnapshotError> {
-    let graph = read_path(file, &ReadOptions::default())?;
-    let analysis = Analysis::new(
-        graph,
-        &AnalysisOptions {
-            retainer_paths: true,
-            on_phase: None,
-        },
-    );
-    let sigs = {
-        let _t = stage("leaks: path signatures");
-        Signatures::compute(&analysis)
-    };
-    let keys = {
-        let _t = stage("leaks: anchored keys");
-        AnchoredKeys::compute(&analysis, &sigs)
-    };
-    let _t = stage("leaks: measure");
-    let facts = Facts::measure(file.to_path_buf(), &analysis, &keys);
-    Ok(Measured {
-        analysis,
-        keys,
-        facts,
-    })
+impl Measured {
+    /// Analyses and measures a snapshot already read (as `hunt` does while streaming).
+    pub fn new(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
+        let analysis = Analysis::new(
+            graph,
+            &AnalysisOptions {
+                retainer_paths: true,
+                on_phase: None,
+            },
+        );
+        let sigs = {
+            let _t = stage("leaks: path signatures");
+            Signatures::compute(&analysis)
+        };
+        let keys = {
+            let _t = stage("leaks: anchored keys");
+            AnchoredKeys::compute(&analysis, &sigs)
+        };
+        let _t = stage("leaks: measure");
+        let facts = Facts::measure(name.into(), &analysis, &keys);
+        Measured {
+            analysis,
+            keys,
+            facts,
+        }
+    }
+
+    fn read(file: &Path) -> Result<Measured, SnapshotError> {
+        Ok(Measured::new(
+            file,
+            read_path(file, &ReadOptions::default())?,
+        ))
+    }
+
+    /// Headline numbers of the snapshot.
+    pub fn info(&self) -> &facts::SnapshotInfo {
+        &self.facts.info
+    }
+
+    /// Keeps only the measures (what earlier snapshots of a ladder need).
+    pub fn into_facts(self) -> Facts {
+        self.facts
+    }
 }
 
 /// Diagnoses the ladder `files` (oldest first).
@@ -156,29 +200,46 @@ pub fn diagnose(
                         of: files.len(),
                         file: f,
                     });
-                    measure(f).map(|m| m.facts)
+                    Measured::read(f).map(Measured::into_facts)
                 })
                 .collect::<Result<Vec<Facts>, SnapshotError>>()
         });
-        let last = measure(&files[last_index]);
+        let last = Measured::read(&files[last_index]);
         (earlier.join().expect("snapshot thread"), last)
     });
     let earlier = earlier?;
+    let last = last?;
+    progress(Progress::Analysing);
+    diagnose_measured(earlier, last, opts, &mut SourceMaps::new())
+}
+
+/// Diagnoses a ladder already measured: the earlier snapshots' measures (oldest first) and
+/// the last snapshot in full.
+/// Source positions are mapped through `maps` (scripts' own maps are found on disk; the
+/// inspector can announce more).
+pub fn diagnose_measured(
+    earlier: Vec<Facts>,
+    last: Measured,
+    opts: &LeakOptions,
+    maps: &mut SourceMaps,
+) -> Result<LeakReport, LeakError> {
+    if earlier.len() < 2 {
+        return Err(LeakError::TooFewSnapshots(earlier.len() + 1));
+    }
     let Measured {
         analysis: last,
         keys,
         facts: last_facts,
-    } = last?;
-    progress(Progress::Analysing);
+    } = last;
     check_one_process(&earlier[0], &last_facts)?;
-
     let _t = stage("leaks: suspects");
     let locations = Locations::new(&last.graph);
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
-    let mut suspects = grouped_suspects(&last, &keys, &all, &locations, opts);
+    let maps = RefCell::new(std::mem::take(maps));
+    let mut suspects = grouped_suspects(&last, &keys, &all, &locations, &maps, opts);
     suspects.extend(collection_suspects(
-        &last, &all, &locations, &suspects, opts,
+        &last, &all, &locations, &maps, &suspects, opts,
     ));
     suspects.sort_by(|a, b| b.bytes_per_step.total_cmp(&a.bytes_per_step));
     suspects.truncate(opts.max_suspects);
@@ -211,6 +272,7 @@ fn grouped_suspects(
     keys: &AnchoredKeys,
     all: &[&Facts],
     locations: &Locations,
+    maps: &RefCell<SourceMaps>,
     opts: &LeakOptions,
 ) -> Vec<Suspect> {
     let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
@@ -299,7 +361,15 @@ fn grouped_suspects(
     kept.into_iter()
         .filter(|k| k.0.bytes_per_step >= opts.min_bytes_per_step as f64)
         .map(|(growth, representative, anchor)| {
-            patterns::explain(last, locations, representative, Some(anchor), None, growth)
+            patterns::explain(
+                last,
+                locations,
+                maps,
+                representative,
+                Some(anchor),
+                None,
+                growth,
+            )
         })
         .collect()
 }
@@ -310,6 +380,7 @@ fn collection_suspects(
     last: &Analysis,
     all: &[&Facts],
     locations: &Locations,
+    maps: &RefCell<SourceMaps>,
     found: &[Suspect],
     opts: &LeakOptions,
 ) -> Vec<Suspect> {
@@ -351,6 +422,7 @@ fn collection_suspects(
         out.push(patterns::explain(
             last,
             locations,
+            maps,
             node,
             Some(node),
             Some(node),

@@ -26,7 +26,12 @@ fn hop_kind(a: &Analysis, e: u32, holder: NodeIndex) -> (String, u32) {
 
 /// Lines for `path`: the object, then each hop, then `(GC roots)`; runs of more than two
 /// identical hops fold into `… N × hop …`.
-pub fn render_path(a: &Analysis, locations: &Locations, path: &RetainerPath) -> Vec<PathLine> {
+pub fn render_path(
+    a: &Analysis,
+    locations: &Locations,
+    maps: &std::cell::RefCell<crate::source_map::SourceMaps>,
+    path: &RetainerPath,
+) -> Vec<PathLine> {
     let g = &a.graph;
     let mut lines = vec![PathLine {
         text: format!(
@@ -60,7 +65,7 @@ pub fn render_path(a: &Analysis, locations: &Locations, path: &RetainerPath) -> 
             for s in &steps[i..i + run] {
                 let at = locations
                     .of_node(g, s.holder)
-                    .map(|l| format!("  ({})", crate::leaks::display_position(&l)))
+                    .map(|l| format!("  ({})", crate::leaks::display_position(maps, &l)))
                     .unwrap_or_default();
                 lines.push(PathLine {
                     text: format!(

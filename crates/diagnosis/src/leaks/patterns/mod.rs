@@ -248,6 +248,7 @@ fn format_count_f(v: f64) -> String {
 pub fn explain(
     a: &Analysis,
     locations: &Locations,
+    maps: &std::cell::RefCell<crate::source_map::SourceMaps>,
     object: NodeIndex,
     anchor: Option<NodeIndex>,
     collection: Option<NodeIndex>,
@@ -283,7 +284,9 @@ pub fn explain(
             .or_else(|| unbounded_collection::check(&ctx))
             .unwrap_or_else(|| other(&ctx)),
     };
-    let lines = render_path(a, locations, &path);
+    let lines = render_path(a, locations, maps, &path);
+    // Rules work on the JavaScript that runs (and read it); people read the original source.
+    let location = finding.location.map(|l| super::original(maps, l));
     let mut path_nodes: Vec<NodeIndex> = ctx.holders.iter().map(|&(_, h)| h).collect();
     path_nodes.push(object);
     Suspect {
@@ -295,7 +298,7 @@ pub fn explain(
         count_by_snapshot: growth.series.counts.clone(),
         bytes_by_snapshot: growth.series.bytes.clone(),
         retainer_path: lines.into_iter().map(|l| l.text).collect(),
-        location: finding.location,
+        location,
         collection: finding.collection,
         captured: finding.captured,
         explanation: finding.explanation,

@@ -1,0 +1,283 @@
+//! Source maps: from a position in the JavaScript that runs (compiled TypeScript, a bundle)
+//! back to the line a person wrote.
+//!
+//! A map is found the way runtimes and debuggers find it: the script's last
+//! `//# sourceMappingURL=` comment, either an inline `data:` URL (base64 JSON) or a file next
+//! to the script; the inspector can also name it (`Debugger.scriptParsed.sourceMapURL`).
+//! Only what is needed to look positions up is decoded: the `mappings` VLQ segments, by line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+
+/// One decoded map: for each generated line, segments sorted by column.
+pub struct SourceMap {
+    sources: Vec<String>,
+    names: Vec<String>,
+    /// Per generated line: (generated column, source index, source line, source column, name).
+    lines: Vec<Vec<(u32, u32, u32, u32, Option<u32>)>>,
+}
+
+/// A position in an original source, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalPosition {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub name: Option<String>,
+}
+
+fn vlq_values(segment: &str) -> Option<Vec<i64>> {
+    let mut out = Vec::new();
+    let (mut value, mut shift) = (0i64, 0u32);
+    for c in segment.bytes() {
+        let digit = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as i64;
+        value += (digit & 31) << shift;
+        if digit & 32 != 0 {
+            shift += 5;
+            if shift > 60 {
+                return None;
+            }
+        } else {
+            let v = if value & 1 == 1 {
+                -(value >> 1)
+            } else {
+                value >> 1
+            };
+            out.push(v);
+            value = 0;
+            shift = 0;
+        }
+    }
+    Some(out)
+}
+
+impl SourceMap {
+    /// Parses a map's JSON; `base` is the folder its relative `sources` are relative to.
+    pub fn parse(json: &str, base: Option<&Path>) -> Option<SourceMap> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let root = v["sourceRoot"].as_str().unwrap_or("");
+        let sources = v["sources"]
+            .as_array()?
+            .iter()
+            .map(|s| {
+                let s = s.as_str().unwrap_or("");
+                let joined = if root.is_empty() {
+                    s.to_string()
+                } else {
+                    format!("{}/{s}", root.trim_end_matches('/'))
+                };
+                match (base, joined.strip_prefix("file://")) {
+                    (_, Some(abs)) => abs.to_string(),
+                    (Some(b), None)
+                        if !joined.contains("://") && !Path::new(&joined).is_absolute() =>
+                    {
+                        normalize(&b.join(&joined)).display().to_string()
+                    }
+                    _ => joined,
+                }
+            })
+            .collect();
+        let names = v["names"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| n.as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mappings = v["mappings"].as_str()?;
+        let mut lines = Vec::new();
+        let (mut src, mut src_line, mut src_col, mut name) = (0i64, 0i64, 0i64, 0i64);
+        for line in mappings.split(';') {
+            let mut segs = Vec::new();
+            let mut col = 0i64;
+            for seg in line.split(',').filter(|s| !s.is_empty()) {
+                let f = vlq_values(seg)?;
+                col += f[0];
+                if f.len() >= 4 {
+                    src += f[1];
+                    src_line += f[2];
+                    src_col += f[3];
+                    let n = if f.len() >= 5 {
+                        name += f[4];
+                        Some(name as u32)
+                    } else {
+                        None
+                    };
+                    segs.push((col as u32, src as u32, src_line as u32, src_col as u32, n));
+                }
+            }
+            segs.sort_by_key(|s| s.0);
+            lines.push(segs);
+        }
+        Some(SourceMap {
+            sources,
+            names,
+            lines,
+        })
+    }
+
+    /// The original position of a generated 1-based `line:column`: the mapping at or before
+    /// the column on that line.
+    pub fn lookup(&self, line: u32, column: u32) -> Option<OriginalPosition> {
+        let segs = self.lines.get(line.checked_sub(1)? as usize)?;
+        let col = column.saturating_sub(1);
+        let i = segs.partition_point(|s| s.0 <= col);
+        let s = if i > 0 { segs[i - 1] } else { *segs.first()? };
+        Some(OriginalPosition {
+            file: self.sources.get(s.1 as usize)?.clone(),
+            line: s.2 + 1,
+            column: s.3 + 1,
+            name: s.4.and_then(|n| self.names.get(n as usize).cloned()),
+        })
+    }
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Maps found so far, by script, and maps announced by the inspector.
+#[derive(Default)]
+pub struct SourceMaps {
+    maps: HashMap<String, Option<SourceMap>>,
+    /// Script → the `sourceMapURL` the inspector reported for it.
+    announced: HashMap<String, String>,
+}
+
+impl SourceMaps {
+    pub fn new() -> SourceMaps {
+        SourceMaps::default()
+    }
+
+    /// Records the source map URL the runtime reported for a script (`scriptParsed`).
+    pub fn announce(&mut self, script: &str, source_map_url: &str) {
+        if !source_map_url.is_empty() {
+            self.announced
+                .insert(script_path(script).to_string(), source_map_url.to_string());
+        }
+    }
+
+    /// The original position for `file:line:column` of a script, if the script has a map.
+    pub fn original(&mut self, file: &str, line: u32, column: u32) -> Option<OriginalPosition> {
+        let path = script_path(file).to_string();
+        if !self.maps.contains_key(&path) {
+            let map = self.load(&path);
+            self.maps.insert(path.clone(), map);
+        }
+        self.maps.get(&path)?.as_ref()?.lookup(line, column)
+    }
+
+    fn load(&self, script: &str) -> Option<SourceMap> {
+        let dir = Path::new(script).parent().map(Path::to_path_buf);
+        let url = match self.announced.get(script) {
+            Some(u) => u.clone(),
+            None => {
+                let text = std::fs::read_to_string(script).ok()?;
+                text.lines().rev().take(8).find_map(|l| {
+                    let l = l.trim();
+                    l.strip_prefix("//# sourceMappingURL=")
+                        .or_else(|| l.strip_prefix("//@ sourceMappingURL="))
+                        .map(str::to_string)
+                })?
+            }
+        };
+        let json = if let Some(data) = url.strip_prefix("data:") {
+            let (_, payload) = data.split_once(',')?;
+            if data.split_once(',')?.0.ends_with(";base64") {
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(payload.trim())
+                        .ok()?,
+                )
+                .ok()?
+            } else {
+                payload.to_string()
+            }
+        } else {
+            let p = url
+                .strip_prefix("file://")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| match &dir {
+                    Some(d) => d.join(&url),
+                    None => PathBuf::from(&url),
+                });
+            std::fs::read_to_string(p).ok()?
+        };
+        SourceMap::parse(&json, dir.as_deref())
+    }
+}
+
+/// A script URL as a file path (`file:///x.js` → `/x.js`).
+fn script_path(script: &str) -> &str {
+    script.strip_prefix("file://").unwrap_or(script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_vlq() {
+        assert_eq!(vlq_values("AAAA"), Some(vec![0, 0, 0, 0]));
+        assert_eq!(vlq_values("AACA"), Some(vec![0, 0, 1, 0]));
+        assert_eq!(vlq_values("gBAAD"), Some(vec![16, 0, 0, -1]));
+    }
+
+    #[test]
+    fn looks_up_positions() {
+        // Generated line 1 maps col 0 to src line 1 col 0, col 4 to src line 3 col 2 (name 0);
+        // line 2 maps col 2 to src line 5 col 0.
+        let json = r#"{"version":3,"sources":["app.ts"],"names":["handler"],"mappings":"AAAA,IAEEA;EAEF"}"#;
+        let m = SourceMap::parse(json, Some(Path::new("/srv/src"))).unwrap();
+        let p = m.lookup(1, 1).unwrap();
+        assert_eq!(
+            (p.file.as_str(), p.line, p.column),
+            ("/srv/src/app.ts", 1, 1)
+        );
+        let p = m.lookup(1, 10).unwrap();
+        assert_eq!(
+            (p.line, p.column, p.name.as_deref()),
+            (3, 3, Some("handler"))
+        );
+        let p = m.lookup(2, 5).unwrap();
+        assert_eq!((p.line, p.column), (5, 1));
+    }
+
+    #[test]
+    fn finds_inline_maps() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = r#"{"version":3,"sources":["../src/a.ts"],"names":[],"mappings":"AAAA;AACA"}"#;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
+        let script = dir.path().join("a.js");
+        std::fs::write(
+            &script,
+            format!("x();\ny();\n//# sourceMappingURL=data:application/json;base64,{b64}\n"),
+        )
+        .unwrap();
+        let mut maps = SourceMaps::new();
+        let p = maps.original(script.to_str().unwrap(), 2, 1).unwrap();
+        assert!(p.file.ends_with("src/a.ts"), "{}", p.file);
+        assert_eq!(p.line, 2);
+    }
+}
