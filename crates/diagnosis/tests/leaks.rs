@@ -177,3 +177,54 @@ fn too_few_snapshots_is_an_error() {
     .unwrap_err();
     assert!(err.to_string().contains("at least 3"));
 }
+
+/// The TypeScript compiler installed by scripts/install-runtimes.sh.
+fn tsc() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/runtimes/typescript/node_modules/.bin/tsc");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/install-runtimes.sh (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn typescript_locations_come_from_the_source_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = fixture("ts/listener-leak.ts");
+    let out = dir.path().join("dist");
+    let status = Command::new(tsc())
+        .args([
+            "--sourceMap",
+            "--target",
+            "es2020",
+            "--module",
+            "commonjs",
+            "--outDir",
+        ])
+        .arg(&out)
+        .arg(&ts)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tsc failed");
+    let snaps = dir.path().join("snaps");
+    std::fs::create_dir(&snaps).unwrap();
+    let status = Command::new(node())
+        .arg(out.join("listener-leak.js"))
+        .arg(&snaps)
+        .arg("3")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let files: Vec<PathBuf> = (1..=3)
+        .map(|i| snaps.join(format!("s{i}.heapsnapshot")))
+        .collect();
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).unwrap();
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, Pattern::EventListener);
+    let loc = top.location.as_ref().unwrap();
+    assert!(loc.file.ends_with("ts/listener-leak.ts"), "{loc:?}");
+    assert_eq!(loc.line, leak_line("ts/listener-leak.ts"), "{loc:?}");
+}
