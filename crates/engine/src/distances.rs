@@ -35,7 +35,7 @@ pub struct Distances {
 }
 
 /// How readable an edge is in a retainer path, lower first.
-fn readability(t: EdgeType) -> u8 {
+pub(crate) fn readability(t: EdgeType) -> u8 {
     match t {
         EdgeType::Property | EdgeType::Element | EdgeType::Context => 0,
         EdgeType::Shortcut => 1,

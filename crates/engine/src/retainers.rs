@@ -6,7 +6,7 @@
 //! distinct direct holders, shortest first.
 
 use crate::analysis::Analysis;
-use crate::distances::NO_DISTANCE;
+use crate::distances::{readability, NO_DISTANCE};
 use crate::graph::{EdgeIndex, EdgeType, HeapGraph, NodeIndex};
 
 /// One reference in a path: `holder` refers to the previous object through `edge`.
@@ -38,16 +38,6 @@ impl RetainerPath {
 /// The node whose edge list contains edge `e`.
 pub fn edge_source(g: &HeapGraph, e: EdgeIndex) -> NodeIndex {
     (g.first_edge.partition_point(|&f| f <= e) - 1) as NodeIndex
-}
-
-/// How readable an edge is in a path, lower first (a property over an internal slot).
-fn readability(t: EdgeType) -> u8 {
-    match t {
-        EdgeType::Property | EdgeType::Element | EdgeType::Context => 0,
-        EdgeType::Shortcut => 1,
-        EdgeType::Internal => 2,
-        _ => 3,
-    }
 }
 
 impl Analysis {

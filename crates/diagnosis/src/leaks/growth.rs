@@ -26,6 +26,21 @@ pub enum Trend {
 }
 
 impl Series {
+    /// The growth of a measure, when it rose at every step.
+    pub fn growth(self) -> Option<super::report::Growth> {
+        match self.trend() {
+            Trend::Growing {
+                count_per_step,
+                bytes_per_step,
+            } => Some(super::report::Growth {
+                count_per_step,
+                bytes_per_step,
+                series: self,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn steps(&self) -> usize {
         self.counts.len().saturating_sub(1)
     }

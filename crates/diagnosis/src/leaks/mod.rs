@@ -34,7 +34,7 @@ use leakhunt_engine::{
 
 use crate::source_map::SourceMaps;
 use facts::Facts;
-use growth::{Series, Trend};
+use growth::Series;
 use report::Growth;
 pub use report::{LeakReport, Suspect, Verdict};
 use signature::{AnchoredKeys, Signatures};
@@ -301,11 +301,7 @@ fn grouped_suspects(
                 .map(|f| f.populations.get(&key).copied().unwrap_or_default().bytes)
                 .collect(),
         };
-        let Trend::Growing {
-            count_per_step,
-            bytes_per_step,
-        } = series.trend()
-        else {
+        let Some(growth) = series.growth() else {
             continue;
         };
         let representative = *members
@@ -313,14 +309,10 @@ fn grouped_suspects(
             .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
             .unwrap();
         let anchor_sig = keys.anchor_signature[representative as usize];
-        by_anchor.entry(anchor_sig).or_default().push((
-            Growth {
-                count_per_step,
-                bytes_per_step,
-                series,
-            },
-            representative,
-        ));
+        by_anchor
+            .entry(anchor_sig)
+            .or_default()
+            .push((growth, representative));
     }
     // One candidate per anchor: the biggest part names it, the bytes are everyone's.
     let mut candidates: Vec<(Growth, NodeIndex)> = Vec::new();
@@ -328,10 +320,7 @@ fn grouped_suspects(
         parts.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
         let (mut growth, representative) = parts.swap_remove(0);
         for (g, _) in &parts {
-            growth.bytes_per_step += g.bytes_per_step;
-            for (b, extra) in growth.series.bytes.iter_mut().zip(&g.series.bytes) {
-                *b += extra;
-            }
+            growth.absorb(g);
         }
         candidates.push((growth, representative));
     }
@@ -348,13 +337,7 @@ fn grouped_suspects(
                 .position(|k| p.steps.iter().any(|s| s.holder == k.2))
         });
         match owner {
-            Some(i) => {
-                let k = &mut kept[i].0;
-                k.bytes_per_step += growth.bytes_per_step;
-                for (b, extra) in k.series.bytes.iter_mut().zip(&growth.series.bytes) {
-                    *b += extra;
-                }
-            }
+            Some(i) => kept[i].0.absorb(&growth),
             None => kept.push((growth, representative, anchor)),
         }
     }
@@ -387,7 +370,7 @@ fn collection_suspects(
     let g = &last.graph;
     let last_facts = all[all.len() - 1];
     let mut out = Vec::new();
-    for (&id, size) in &last_facts.collections {
+    for &id in last_facts.collections.keys() {
         let sizes: Option<Vec<_>> = all
             .iter()
             .map(|f| f.collections.get(&id).copied())
@@ -397,14 +380,10 @@ fn collection_suspects(
             counts: sizes.iter().map(|s| s.entries).collect(),
             bytes: sizes.iter().map(|s| s.self_size.max(s.retained)).collect(),
         };
-        let Trend::Growing {
-            count_per_step,
-            bytes_per_step,
-        } = series.trend()
-        else {
+        let Some(growth) = series.growth() else {
             continue;
         };
-        if bytes_per_step < opts.min_bytes_per_step as f64 {
+        if growth.bytes_per_step < opts.min_bytes_per_step as f64 {
             continue;
         }
         let Some(node) = g.node_by_id(id) else {
@@ -413,12 +392,6 @@ fn collection_suspects(
         if found.iter().any(|s| s.holds(node)) {
             continue;
         }
-        let _ = size;
-        let growth = report::Growth {
-            count_per_step,
-            bytes_per_step,
-            series,
-        };
         out.push(patterns::explain(
             last,
             locations,

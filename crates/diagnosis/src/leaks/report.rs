@@ -38,6 +38,17 @@ pub struct Growth {
     pub series: Series,
 }
 
+impl Growth {
+    /// Adds another part's bytes (objects of another class growing in the same place); the
+    /// count stays this part's, which names the suspect.
+    pub fn absorb(&mut self, other: &Growth) {
+        self.bytes_per_step += other.bytes_per_step;
+        for (b, extra) in self.series.bytes.iter_mut().zip(&other.series.bytes) {
+            *b += extra;
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Suspect {
     pub pattern: Pattern,
