@@ -533,7 +533,7 @@ function buildReport(args, m, results) {
     'Every other tool ran once. Files were in the page cache (read once before measuring). ' +
     'MB/s = file size (10^6 bytes) / wall time. Peak RSS is /usr/bin/time\'s %M. CPU = user + sys time of the tool (more than wall = parallel). ' +
     '"other load" = CPU used by other processes (and VM steal) during the run, in cores, the worst of the runs: on this 2-core machine, ' +
-    'values above ~0.2 mean the timing was disturbed. ' +
+    'values above ~0.2 mean the timing was disturbed ("–" for runs under 0.5 s, too short for the 10 ms /proc/stat ticks). ' +
     (args.retries > 0 ? `Before each run the bench waits until other processes are quiet, and a run during which they used more than ${args.maxOther} cores ` +
       `is repeated (up to ${args.retries} times; "(n re-runs)" after the tool name counts them). ` : '') +
     'The DevTools row excludes the time of the bench\'s extra merged-key walk (see Agreement), measured inside the process' +
@@ -559,7 +559,9 @@ function buildReport(args, m, results) {
       // CPU time of the median run; other load: the worst of the runs.
       const medRun = [...t.runs].sort((a, b) => a.wallS - b.wallS)[Math.floor((t.runs.length - 1) / 2)];
       const cpu = medRun.cpuS == null ? '–' : secs(medRun.cpuS);
-      const other = t.runs.some(x => x.otherCores != null) ? Math.max(...t.runs.map(x => x.otherCores || 0)).toFixed(2) : '–';
+      // Below 0.5 s the 10 ms /proc/stat ticks make the ratio meaningless.
+      const longRuns = t.runs.filter(x => x.otherCores != null && x.wallS >= 0.5);
+      const other = longRuns.length ? Math.max(...longRuns.map(x => x.otherCores)).toFixed(2) : '–';
       if (!t.ok) {
         p(`${first}| ${TOOL_LABEL[tool]}${tries ? ` (${tries} re-runs)` : ''} | failed (${escapeMd(t.reason)}) after ${secs(Math.max(...walls))} | | | ${mb(rss)} | ${cpu} | ${other} | |`);
         continue;

@@ -19,7 +19,9 @@ for arg in "$@"; do
   esac
 done
 
-for tool in node npm cargo; do
+needed=(node cargo)
+[[ $skip_peers -eq 1 ]] || needed+=(npm)
+for tool in "${needed[@]}"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
 done
 
