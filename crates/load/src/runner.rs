@@ -1,0 +1,274 @@
+//! Runs a scenario's iterations against a service and counts what happened.
+//!
+//! One thread per concurrency slot, each with its own connection, request buffer and
+//! tally. Threads take the next iteration number from a shared counter, so a slow
+//! iteration never holds the others back, and every iteration in the range runs exactly once.
+//!
+//! Failed requests are data, not errors: a leaking service often starts failing under load,
+//! and the run must go on to show it. Only a run where *every* request failed is an error,
+//! because then there is nothing to measure (the service is down, or the URL is wrong).
+
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::cookies::CookieJar;
+use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
+use crate::scenario::{Scenario, MAX_CONCURRENCY};
+use crate::stats::{RunStats, Tally};
+use crate::url::BaseUrl;
+
+/// Default connect and I/O timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to run a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `http://host:port[/prefix]`; step paths are appended to it.
+    pub base_url: String,
+    /// Iteration numbers to run (they fill `{{i}}`); rounds continue where the last one ended.
+    pub iterations: Range<u64>,
+    /// Iterations in flight at once, each on its own thread and connection (clamped to
+    /// 1..=[`MAX_CONCURRENCY`]).
+    pub concurrency: usize,
+    /// Longest wait for a connection to open.
+    pub connect_timeout: Duration,
+    /// Longest wait for a response to make progress (any single read or write).
+    pub timeout: Duration,
+}
+
+impl RunOptions {
+    /// Options for one round of `scenario`: its base URL if it has one, else `default_base_url`;
+    /// its concurrency; default timeouts; iterations `first..first + scenario.iterations`.
+    pub fn for_scenario(scenario: &Scenario, default_base_url: &str, first: u64) -> RunOptions {
+        RunOptions {
+            base_url: scenario
+                .base_url
+                .clone()
+                .unwrap_or_else(|| default_base_url.to_owned()),
+            iterations: first..first.saturating_add(scenario.iterations),
+            concurrency: scenario.concurrency,
+            connect_timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A run that could not start, or in which nothing succeeded.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The base URL is not `http://host[:port][/prefix]`.
+    #[error("bad base URL {0}")]
+    BadBaseUrl(String),
+    /// The base URL's host does not resolve.
+    #[error("cannot resolve {url}: {source}")]
+    Resolve { url: String, source: io::Error },
+    /// Every request failed; `reason` is the most common failure.
+    #[error("every request failed: {reason}")]
+    AllFailed {
+        reason: String,
+        stats: Box<RunStats>,
+    },
+}
+
+/// Runs iterations `opts.iterations` of `scenario`, `opts.concurrency` at a time.
+///
+/// `progress` is called with the number of iterations done so far after each iteration
+/// completes, from the worker threads: keep it cheap (e.g. update an atomic or a progress
+/// bar that throttles itself).
+pub fn run(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunStats, RunError> {
+    let base = BaseUrl::parse(&opts.base_url).map_err(RunError::BadBaseUrl)?;
+    let addrs = base.resolve().map_err(|source| RunError::Resolve {
+        url: base.to_string(),
+        source,
+    })?;
+    let config = ClientConfig {
+        addrs,
+        connect_timeout: opts.connect_timeout,
+        io_timeout: opts.timeout,
+    };
+    let steps: Vec<PreparedStep> = scenario
+        .steps
+        .iter()
+        .map(|step| PreparedStep {
+            request: PreparedRequest::new(step, &base),
+            label: step.label(),
+            expect_status: step.expect_status,
+        })
+        .collect();
+
+    let Range { start: first, end } = opts.iterations.clone();
+    let count = end.saturating_sub(first);
+    if count == 0 || steps.is_empty() {
+        return Ok(RunStats::default());
+    }
+    let workers = opts
+        .concurrency
+        .clamp(1, MAX_CONCURRENCY)
+        .min(usize::try_from(count).unwrap_or(usize::MAX));
+    let shared = Shared {
+        steps,
+        config,
+        base: base.to_string(),
+        next: AtomicU64::new(first),
+        end,
+        done: AtomicU64::new(0),
+    };
+
+    let started = Instant::now();
+    let tallies = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|n| {
+                thread::Builder::new()
+                    .name(format!("leakhunt-load-{n}"))
+                    .spawn_scoped(scope, || worker(&shared, progress))
+                    .expect("spawn load worker thread")
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let stats = Tally::finish(tallies, started.elapsed());
+
+    if stats.requests > 0 && stats.failed == stats.requests {
+        let reason = stats
+            .most_common_error()
+            .map(|(e, _)| e.to_owned())
+            .unwrap_or_default();
+        return Err(RunError::AllFailed {
+            reason,
+            stats: Box::new(stats),
+        });
+    }
+    Ok(stats)
+}
+
+struct PreparedStep {
+    request: PreparedRequest,
+    /// `METHOD /path` for failure descriptions.
+    label: String,
+    expect_status: Option<u16>,
+}
+
+/// What the workers share: read-only setup plus two counters.
+struct Shared {
+    steps: Vec<PreparedStep>,
+    config: ClientConfig,
+    base: String,
+    /// The next iteration number to hand out.
+    next: AtomicU64,
+    end: u64,
+    /// Iterations finished, for progress.
+    done: AtomicU64,
+}
+
+fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync)) -> Tally {
+    let mut client = Client::new(&shared.config);
+    let mut jar = CookieJar::new();
+    let mut request = Vec::with_capacity(1024);
+    let mut tally = Tally::new();
+    loop {
+        let iteration = shared.next.fetch_add(1, Ordering::Relaxed);
+        if iteration >= shared.end {
+            break;
+        }
+        // A fresh jar per iteration: one virtual user, one session.
+        jar.clear();
+        for step in &shared.steps {
+            step.request.write(iteration, &jar, &mut request);
+            let sent = Instant::now();
+            match client.exchange(&request, step.request.head, &mut jar) {
+                Ok(status) => {
+                    tally.response(status, sent.elapsed());
+                    if let Some(expected) = step.expect_status.filter(|e| *e != status) {
+                        tally.failure(format!(
+                            "unexpected status {status} at {} (expected {expected})",
+                            step.label
+                        ));
+                    }
+                }
+                Err(failure) => tally.no_response(describe(&failure, &step.label, &shared.base)),
+            }
+        }
+        tally.iterations += 1;
+        progress(shared.done.fetch_add(1, Ordering::Relaxed) + 1);
+    }
+    tally.connections = client.connections;
+    tally
+}
+
+/// A failure as it is counted and shown: connection problems name the service, the rest
+/// name the step.
+fn describe(failure: &Failure, step: &str, base: &str) -> String {
+    match failure {
+        Failure::Refused => format!("connection refused ({base})"),
+        Failure::ConnectTimeout => format!("connect timeout ({base})"),
+        Failure::Connect(e) => format!("cannot connect to {base}: {e}"),
+        Failure::Timeout => format!("timeout at {step}"),
+        Failure::Closed => format!("connection closed before the response ended at {step}"),
+        Failure::Reset => format!("connection reset at {step}"),
+        Failure::BadResponse(why) => format!("bad response at {step}: {why}"),
+        Failure::Io(e) => format!("{e} at {step}"),
+    }
+}
+
+/// Polls until something accepts TCP connections at `addr` (e.g. `"127.0.0.1:3000"`), for
+/// at most `timeout`. Use it after starting a service, before the first run.
+pub fn wait_until_accepting(addr: impl ToSocketAddrs, timeout: Duration) -> io::Result<()> {
+    wait_until_accepting_while(addr, timeout, || true)
+}
+
+/// Like [`wait_until_accepting`], but gives up as soon as `keep_waiting` returns false (e.g.
+/// when the service's process has exited), with an error of kind `Interrupted`.
+pub fn wait_until_accepting_while(
+    addr: impl ToSocketAddrs,
+    timeout: Duration,
+    mut keep_waiting: impl FnMut() -> bool,
+) -> io::Result<()> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    let shown = addrs
+        .first()
+        .map_or_else(|| "(no address)".to_owned(), SocketAddr::to_string);
+    let deadline = Instant::now() + timeout;
+    let mut last_error = None;
+    loop {
+        for addr in &addrs {
+            let remaining = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            match TcpStream::connect_timeout(addr, remaining.min(Duration::from_secs(1))) {
+                Ok(_) => return Ok(()),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        if !keep_waiting() {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                format!("stopped waiting for {shown}"),
+            ));
+        }
+        if Instant::now() >= deadline {
+            let last = last_error.map_or_else(String::new, |e| format!(" (last error: {e})"));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "nothing accepted connections on {shown} within {:.1} s{last}",
+                    timeout.as_secs_f64()
+                ),
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}

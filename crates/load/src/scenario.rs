@@ -1,0 +1,710 @@
+//! Scenarios: what one virtual user does, read from a TOML file or from one-line requests.
+//!
+//! The file format is described in the crate's README. Loading does all the checking up
+//! front, so the runner never meets a bad step in the middle of a run: every problem is
+//! reported as one line naming the file and the line (`scenario.toml:7: step 2: …`), which is
+//! what a user fixing the file needs and what fits in a CLI's error output.
+//!
+//! To find lines, the raw file is deserialized with [`toml::Spanned`] around each value that
+//! is validated here, and the `toml` crate's own errors carry a byte span.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::template::Template;
+use crate::url::BaseUrl;
+
+/// Iterations per round when the scenario does not say.
+pub const DEFAULT_ITERATIONS: u64 = 1000;
+/// Concurrent virtual users when the scenario does not say.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Most concurrent virtual users allowed: each one is a thread with its own connection.
+pub const MAX_CONCURRENCY: usize = 1024;
+/// The methods a step may use.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// A load scenario: `steps` are run in order by each iteration (one virtual user).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Iterations per round (≥ 1). The caller decides which iteration numbers a round runs.
+    pub iterations: u64,
+    /// Iterations run at the same time (≥ 1), each on its own connection.
+    pub concurrency: usize,
+    /// `http://host:port[/prefix]` if the file sets one; otherwise the caller's default.
+    pub base_url: Option<String>,
+    /// The requests of one iteration, in order (at least one).
+    pub steps: Vec<Step>,
+}
+
+/// One request of an iteration.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Upper-case method, one of [`METHODS`].
+    pub method: String,
+    /// Request target, starting with `/`; may contain `{{i}}`.
+    pub path: Template,
+    /// Extra headers; values may contain `{{i}}`.
+    pub headers: Vec<(String, Template)>,
+    /// Request body, if any.
+    pub body: Option<Body>,
+    /// If set, any other status counts as a failed request.
+    pub expect_status: Option<u16>,
+}
+
+/// A request body. Both kinds may contain `{{i}}`.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// JSON text, sent as `application/json`.
+    Json(Template),
+    /// Raw text, sent as `text/plain; charset=utf-8` unless a header sets the content type.
+    Text(Template),
+}
+
+impl Body {
+    /// The body's template.
+    pub fn template(&self) -> &Template {
+        match self {
+            Body::Json(t) | Body::Text(t) => t,
+        }
+    }
+}
+
+impl Step {
+    /// A step with no headers, body or expected status. Panics if `method` is not one of
+    /// [`METHODS`] or `path` does not start with `/` (use [`parse_request_line`] for input).
+    pub fn new(method: &str, path: &str) -> Step {
+        let method = method.to_ascii_uppercase();
+        assert!(METHODS.contains(&method.as_str()), "bad method {method}");
+        assert!(path.starts_with('/'), "path must start with '/'");
+        Step {
+            method,
+            path: Template::new(path),
+            headers: Vec::new(),
+            body: None,
+            expect_status: None,
+        }
+    }
+
+    /// `METHOD /path` as written (with `{{i}}` unexpanded): names the step in error reports.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path.source())
+    }
+}
+
+/// A scenario that could not be loaded: one line, `source:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct ScenarioError {
+    /// File name, or a description such as `request "FOO /x"` for one-liners.
+    pub source_name: String,
+    /// 1-based line, when the problem is at a known place.
+    pub line: Option<usize>,
+    /// What is wrong (one line, no trailing period).
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn render(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{}: {}", self.source_name, line, self.message),
+            None => format!("{}: {}", self.source_name, self.message),
+        }
+    }
+}
+
+impl Scenario {
+    /// A scenario of `steps` with the given iterations and concurrency, no base URL.
+    pub fn new(steps: Vec<Step>, iterations: u64, concurrency: usize) -> Scenario {
+        Scenario {
+            iterations,
+            concurrency,
+            base_url: None,
+            steps,
+        }
+    }
+
+    /// Reads and checks a scenario file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            source_name: name.clone(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Scenario::parse(&text, &name)
+    }
+
+    /// Parses and checks scenario text; `source_name` (usually the file name) prefixes errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
+        Parser { text, source_name }.scenario()
+    }
+
+    /// A scenario of one-line requests (see [`parse_request_line`]).
+    pub fn from_request_lines<S: AsRef<str>>(
+        lines: &[S],
+        iterations: u64,
+        concurrency: usize,
+    ) -> Result<Scenario, ScenarioError> {
+        let no_steps = || ScenarioError {
+            source_name: "requests".into(),
+            line: None,
+            message: "no requests given".into(),
+        };
+        if lines.is_empty() {
+            return Err(no_steps());
+        }
+        let steps = lines
+            .iter()
+            .map(|l| parse_request_line(l.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(Scenario::new(steps, iterations, concurrency))
+    }
+}
+
+/// Parses a one-line request: `METHOD /path [JSON body]`, e.g.
+/// `POST /api/login {"email":"u{{i}}@x.com"}` or `GET /health`. A line that starts with `/`
+/// is a GET. The body is checked as JSON with `{{i}}` replaced by 0, so `{"id": {{i}}}` works.
+pub fn parse_request_line(line: &str) -> Result<Step, ScenarioError> {
+    let fail = |message: String| ScenarioError {
+        source_name: format!("request {:?}", line.trim()),
+        line: None,
+        message,
+    };
+    let line = line.trim();
+    let (method, rest) = if line.starts_with('/') {
+        ("GET", line)
+    } else {
+        let (method, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        (method, rest.trim_start())
+    };
+    let method = check_method(method).map_err(fail)?;
+    if rest.is_empty() {
+        return Err(fail(
+            "missing path (expected METHOD /path [JSON body])".into(),
+        ));
+    }
+    let (path, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    check_path(path).map_err(fail)?;
+    let body = body.trim();
+    let body = if body.is_empty() {
+        None
+    } else {
+        let template = Template::new(body);
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&template.render(0)) {
+            return Err(fail(format!("body is not JSON: {e}")));
+        }
+        Some(Body::Json(template))
+    };
+    Ok(Step {
+        method,
+        path: Template::new(path),
+        headers: Vec::new(),
+        body,
+        expect_status: None,
+    })
+}
+
+// ---- TOML ---------------------------------------------------------------------------------
+
+/// The file as written. Numbers are read as any TOML value so that a wrong type gets the
+/// same friendly message as a wrong value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    iterations: Option<Spanned<toml::Value>>,
+    concurrency: Option<Spanned<toml::Value>>,
+    base_url: Option<Spanned<String>>,
+    step: Option<Vec<Spanned<RawStep>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    method: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    json: Option<Spanned<toml::Value>>,
+    body: Option<Spanned<String>>,
+    headers: Option<BTreeMap<String, Spanned<String>>>,
+    expect_status: Option<Spanned<toml::Value>>,
+}
+
+/// Only where the steps are: used to name the step a `toml` error falls in.
+#[derive(Deserialize)]
+struct StepPlaces {
+    #[serde(default)]
+    step: Vec<Spanned<IgnoredAny>>,
+}
+
+/// Where the top-level keys and tables are, to tell a step from a later top-level table.
+type TopPlaces = BTreeMap<String, Spanned<IgnoredAny>>;
+
+struct Parser<'a> {
+    text: &'a str,
+    source_name: &'a str,
+}
+
+impl Parser<'_> {
+    fn scenario(&self) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = toml::from_str(self.text).map_err(|e| self.toml_error(&e))?;
+
+        let iterations = match &raw.iterations {
+            None => DEFAULT_ITERATIONS,
+            Some(v) => positive(v.get_ref(), u64::MAX).ok_or_else(|| {
+                self.at(
+                    v.span(),
+                    format!("iterations must be a positive integer, got {}", v.get_ref()),
+                )
+            })?,
+        };
+        let concurrency = match &raw.concurrency {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => positive(v.get_ref(), MAX_CONCURRENCY as u64).ok_or_else(|| {
+                self.at(
+                    v.span(),
+                    format!(
+                        "concurrency must be an integer from 1 to {MAX_CONCURRENCY}, got {}",
+                        v.get_ref()
+                    ),
+                )
+            })? as usize,
+        };
+        if let Some(url) = &raw.base_url {
+            BaseUrl::parse(url.get_ref())
+                .map_err(|e| self.at(url.span(), format!("base_url: {e}")))?;
+        }
+
+        let raw_steps = raw.step.unwrap_or_default();
+        if raw_steps.is_empty() {
+            return Err(ScenarioError {
+                source_name: self.source_name.into(),
+                line: None,
+                message: "no steps: add at least one [[step]] with a path".into(),
+            });
+        }
+        let steps = raw_steps
+            .into_iter()
+            .enumerate()
+            .map(|(index, step)| self.step(index + 1, step))
+            .collect::<Result<_, _>>()?;
+        Ok(Scenario {
+            iterations,
+            concurrency,
+            base_url: raw.base_url.map(Spanned::into_inner),
+            steps,
+        })
+    }
+
+    fn step(&self, number: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
+        let fail = |span: Range<usize>, message: String| {
+            self.at(span, format!("step {number}: {message}"))
+        };
+        let step_span = raw.span();
+        let raw = raw.into_inner();
+
+        let method = match &raw.method {
+            None => "GET".to_owned(),
+            Some(m) => check_method(m.get_ref()).map_err(|e| fail(m.span(), e))?,
+        };
+        let path = raw.path.as_ref().ok_or_else(|| {
+            fail(
+                step_span.clone(),
+                "missing path (e.g. path = \"/api/items\")".into(),
+            )
+        })?;
+        check_path(path.get_ref()).map_err(|e| fail(path.span(), e))?;
+
+        let body = match (&raw.json, &raw.body) {
+            (Some(json), Some(body)) => {
+                let later = if json.span().start > body.span().start {
+                    json.span()
+                } else {
+                    body.span()
+                };
+                return Err(fail(later, "set either json or body, not both".into()));
+            }
+            (Some(json), None) => {
+                let value = toml_to_json(json.get_ref())
+                    .map_err(|e| fail(json.span(), format!("json: {e}")))?;
+                Some(Body::Json(Template::new(value.to_string())))
+            }
+            (None, Some(body)) => Some(Body::Text(Template::new(body.get_ref().as_str()))),
+            (None, None) => None,
+        };
+
+        let mut headers = Vec::new();
+        for (name, value) in raw.headers.iter().flatten() {
+            check_header(name, value.get_ref()).map_err(|e| fail(value.span(), e))?;
+            headers.push((name.clone(), Template::new(value.get_ref().as_str())));
+        }
+
+        let expect_status = match &raw.expect_status {
+            None => None,
+            Some(v) => Some(
+                positive(v.get_ref(), 599)
+                    .filter(|s| *s >= 100)
+                    .ok_or_else(|| {
+                        fail(
+                            v.span(),
+                            format!(
+                                "expect_status must be an HTTP status from 100 to 599, got {}",
+                                v.get_ref()
+                            ),
+                        )
+                    })? as u16,
+            ),
+        };
+
+        Ok(Step {
+            method,
+            path: Template::new(path.get_ref().as_str()),
+            headers,
+            body,
+            expect_status,
+        })
+    }
+
+    fn at(&self, span: Range<usize>, message: String) -> ScenarioError {
+        ScenarioError {
+            source_name: self.source_name.into(),
+            line: Some(line_of(self.text, span.start)),
+            message,
+        }
+    }
+
+    /// Turns a `toml` error (several lines, with a source excerpt) into our one-liner,
+    /// naming the step it falls in when there is one.
+    fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
+        let message = tidy_toml_message(error.message());
+        let Some(span) = error.span() else {
+            return ScenarioError {
+                source_name: self.source_name.into(),
+                line: None,
+                message,
+            };
+        };
+        let message = match self.step_at(span.start) {
+            Some(number) => format!("step {number}: {message}"),
+            None => message,
+        };
+        self.at(span, message)
+    }
+
+    /// The 1-based step whose table holds byte `offset`, if the file parses far enough to say.
+    fn step_at(&self, offset: usize) -> Option<usize> {
+        let steps = toml::from_str::<StepPlaces>(self.text).ok()?.step;
+        let tops = toml::from_str::<TopPlaces>(self.text).ok()?;
+        // The last step or top-level entry that starts at or before the offset holds it.
+        let (index, step_start) = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.span().start))
+            .rev()
+            .find(|(_, s)| *s <= offset)?;
+        let later_top_level = tops.iter().any(|(key, place)| {
+            key != "step" && (step_start..=offset).contains(&place.span().start)
+        });
+        (!later_top_level).then_some(index + 1)
+    }
+}
+
+/// 1-based line number of byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// `value` as an integer in 1..=max, if it is one.
+fn positive(value: &toml::Value, max: u64) -> Option<u64> {
+    value
+        .as_integer()
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| (1..=max).contains(n))
+}
+
+/// Makes serde's messages read like ours: `unknown field 'pth' (expected one of a, b)`.
+fn tidy_toml_message(message: &str) -> String {
+    let one_line = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if let Some(rest) = one_line.strip_prefix("unknown field `") {
+        if let Some((name, expected)) = rest.split_once("`, expected ") {
+            let expected = expected.replace('`', "");
+            return format!("unknown field '{name}' (expected {expected})");
+        }
+    }
+    one_line.replace('`', "'")
+}
+
+fn check_method(method: &str) -> Result<String, String> {
+    let upper = method.to_ascii_uppercase();
+    if METHODS.contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(format!(
+            "bad method '{method}' (expected one of {})",
+            METHODS.join(", ")
+        ))
+    }
+}
+
+fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("path must start with '/', got '{path}'"));
+    }
+    if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(format!(
+            "path '{path}' has spaces or control characters (percent-encode them)"
+        ));
+    }
+    Ok(())
+}
+
+fn check_header(name: &str, value: &str) -> Result<(), String> {
+    const SEPARATORS: &[u8] = b"()<>@,;:\\\"/[]?={} \t";
+    if name.is_empty()
+        || name
+            .bytes()
+            .any(|b| b <= b' ' || b >= 0x7f || SEPARATORS.contains(&b))
+    {
+        return Err(format!("bad header name '{name}'"));
+    }
+    for reserved in ["content-length", "transfer-encoding", "connection"] {
+        if name.eq_ignore_ascii_case(reserved) {
+            return Err(format!("header '{name}' is set by the runner"));
+        }
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(format!("header '{name}' has a line break in its value"));
+    }
+    Ok(())
+}
+
+/// TOML and JSON differ in two places: dates (sent as their TOML text) and non-finite floats
+/// (which JSON cannot carry).
+fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    Ok(match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(n) => J::from(*n),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .ok_or_else(|| format!("{f} cannot be written as JSON"))?,
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(items) => {
+            J::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
+        }
+        toml::Value::Table(table) => J::Object(
+            table
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), toml_to_json(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+impl fmt::Display for Step {
+    /// The step as a one-line request (`POST /api/login {"email":"u{{i}}@x.com"}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        if let Some(body) = &self.body {
+            write!(f, " {}", body.template())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Scenario::parse(text, "s.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn full_example() {
+        let s = Scenario::parse(
+            r#"
+iterations = 10
+concurrency = 2
+base_url = "http://127.0.0.1:3000"
+[[step]]
+method = "post"
+path = "/api/login"
+json = { email = "user{{i}}@example.com", password = "pw", n = [1, 2.5, true], "k{{i}}" = {} }
+[[step]]
+path = "/api/dashboard"
+expect_status = 200
+[[step]]
+method = "PUT"
+path = "/raw/{{i}}"
+headers = { "x-trace" = "t{{i}}", "content-type" = "text/csv" }
+body = "a,b\n{{i}},2"
+"#,
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!((s.iterations, s.concurrency), (10, 2));
+        assert_eq!(s.base_url.as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(s.steps.len(), 3);
+        let login = &s.steps[0];
+        assert_eq!(login.method, "POST");
+        let Some(Body::Json(json)) = &login.body else {
+            panic!()
+        };
+        let parsed: serde_json::Value = serde_json::from_str(&json.render(5)).unwrap();
+        assert_eq!(parsed["email"], "user5@example.com");
+        assert_eq!(parsed["n"], serde_json::json!([1, 2.5, true]));
+        assert!(parsed.get("k5").is_some());
+        assert_eq!(s.steps[1].method, "GET");
+        assert_eq!(s.steps[1].expect_status, Some(200));
+        let raw = &s.steps[2];
+        assert_eq!(raw.path.render(3), "/raw/3");
+        assert!(matches!(&raw.body, Some(Body::Text(t)) if t.render(3) == "a,b\n3,2"));
+        assert_eq!(raw.headers.len(), 2);
+        assert_eq!(raw.label(), "PUT /raw/{{i}}");
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Scenario::parse("[[step]]\npath = \"/\"\n", "s.toml").unwrap();
+        assert_eq!(
+            (s.iterations, s.concurrency, s.base_url),
+            (DEFAULT_ITERATIONS, DEFAULT_CONCURRENCY, None)
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_step() {
+        let steps = "iterations = 5\n\n[[step]]\npath = \"/a\"\n\n[[step]]\nmethod = \"POST\"\n";
+        assert_eq!(
+            err(&format!("{steps}pth = \"/b\"\n")),
+            "s.toml:8: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status)"
+        );
+        assert_eq!(
+            err(&format!("{steps}path = \"/b\"\nmethod = 3\n"))
+                .split(':')
+                .nth(1),
+            Some("9")
+        );
+        assert_eq!(
+            err(steps),
+            "s.toml:6: step 2: missing path (e.g. path = \"/api/items\")"
+        );
+        assert_eq!(
+            err("[[step]]\nmethod = \"FETCH\"\npath = \"/\"\n"),
+            "s.toml:2: step 1: bad method 'FETCH' (expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"
+        );
+        assert_eq!(
+            err("[[step]]\npath = \"api\"\n"),
+            "s.toml:2: step 1: path must start with '/', got 'api'"
+        );
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\njson = {a = 1}\nbody = \"x\"\n"),
+            "s.toml:4: step 1: set either json or body, not both"
+        );
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\nexpect_status = 700\n"),
+            "s.toml:3: step 1: expect_status must be an HTTP status from 100 to 599, got 700"
+        );
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\nexpect_status = \"200\"\n"),
+            "s.toml:3: step 1: expect_status must be an HTTP status from 100 to 599, got \"200\""
+        );
+        assert_eq!(
+            err("iterations = 0\n[[step]]\npath = \"/\"\n"),
+            "s.toml:1: iterations must be a positive integer, got 0"
+        );
+        assert_eq!(
+            err("\nconcurrency = 0\n[[step]]\npath = \"/\"\n"),
+            "s.toml:2: concurrency must be an integer from 1 to 1024, got 0"
+        );
+        assert_eq!(
+            err("itterations = 1\n"),
+            "s.toml:1: unknown field 'itterations' (expected one of iterations, concurrency, base_url, step)"
+        );
+        assert_eq!(
+            err("iterations = 1\n"),
+            "s.toml: no steps: add at least one [[step]] with a path"
+        );
+        assert!(err("base_url = \"https://x\"\n[[step]]\npath = \"/\"\n")
+            .starts_with("s.toml:1: base_url: "));
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\nheaders = { \"content-length\" = \"3\" }\n"),
+            "s.toml:3: step 1: header 'content-length' is set by the runner"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_one_line() {
+        let e = err("iterations = 5\n\n[[step]\npath = \"/\"\n");
+        assert!(e.starts_with("s.toml:3: "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = err("[[step]]\npath = \"/\"\nheaders = { a = \"1\"\n");
+        assert!(e.starts_with("s.toml:3: "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn inline_steps_are_named_too() {
+        assert_eq!(
+            err("step = [{ path = \"/a\" },\n  { path = \"/b\", x = 1 }]\n"),
+            "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status)"
+        );
+    }
+
+    #[test]
+    fn request_lines() {
+        let s = parse_request_line(r#"POST /api/login {"email":"u{{i}}@x.com"}"#).unwrap();
+        assert_eq!(s.method, "POST");
+        assert_eq!(s.path.source(), "/api/login");
+        assert!(matches!(&s.body, Some(Body::Json(t)) if t.render(3) == r#"{"email":"u3@x.com"}"#));
+        assert_eq!(s.to_string(), r#"POST /api/login {"email":"u{{i}}@x.com"}"#);
+
+        let s = parse_request_line("  GET /health  ").unwrap();
+        assert_eq!(
+            (s.method.as_str(), s.path.source(), s.body.is_none()),
+            ("GET", "/health", true)
+        );
+        assert_eq!(
+            parse_request_line("/items/{{i}}").unwrap().path.render(9),
+            "/items/9"
+        );
+        assert!(parse_request_line(r#"put /items/{{i}} {"id": {{i}}}"#).is_ok());
+
+        assert_eq!(
+            parse_request_line("FETCH /x").unwrap_err().to_string(),
+            "request \"FETCH /x\": bad method 'FETCH' (expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"
+        );
+        assert!(parse_request_line("GET")
+            .unwrap_err()
+            .to_string()
+            .contains("missing path"));
+        assert!(parse_request_line("GET api")
+            .unwrap_err()
+            .to_string()
+            .contains("must start with '/'"));
+        assert!(parse_request_line("POST /x {oops")
+            .unwrap_err()
+            .to_string()
+            .contains("body is not JSON"));
+
+        let s = Scenario::from_request_lines(&["POST /login {}", "GET /me"], 50, 3).unwrap();
+        assert_eq!((s.iterations, s.concurrency, s.steps.len()), (50, 3, 2));
+        assert!(Scenario::from_request_lines::<&str>(&[], 1, 1).is_err());
+    }
+}

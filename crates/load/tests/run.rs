@@ -1,0 +1,389 @@
+//! The runner against real Node servers (tests/fixtures/*.js).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{closed_port, fixture, Server};
+use leakhunt_load::{
+    parse_request_line, run, wait_until_accepting, RunError, RunOptions, RunStats, Scenario,
+    DEFAULT_TIMEOUT,
+};
+
+fn options(server_url: &str, iterations: std::ops::Range<u64>, concurrency: usize) -> RunOptions {
+    RunOptions {
+        base_url: server_url.to_owned(),
+        iterations,
+        concurrency,
+        connect_timeout: DEFAULT_TIMEOUT,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+fn lines(requests: &[&str]) -> Scenario {
+    Scenario::from_request_lines(requests, 1, 1).unwrap()
+}
+
+fn run_quietly(scenario: &Scenario, opts: &RunOptions) -> Result<RunStats, RunError> {
+    run(scenario, opts, &|_| {})
+}
+
+#[test]
+fn templating_fills_in_the_iteration_everywhere() {
+    let server = Server::start("app-server.js");
+    let scenario = Scenario::parse(
+        r#"
+[[step]]
+method = "POST"
+path = "/record/json/{{i}}?q={{i}}"
+json = { "user{{i}}" = { email = "u{{i}}@x.com", tags = ["t{{i}}", 1] } }
+headers = { "x-trace" = "trace-{{i}}" }
+[[step]]
+method = "PUT"
+path = "/record/text/{{i}}"
+body = "line {{i}}\nsecond {{ i }} line"
+[[step]]
+method = "PATCH"
+path = "/record/csv"
+body = "{{i}},{{i}}"
+headers = { "Content-Type" = "text/csv" }
+"#,
+        "inline.toml",
+    )
+    .unwrap();
+    // Rounds continue the numbering: 5..10 then 10..15.
+    let first = run_quietly(&scenario, &options(&server.url(), 5..10, 3)).unwrap();
+    let second = run_quietly(&scenario, &options(&server.url(), 10..15, 3)).unwrap();
+    assert_eq!(
+        (
+            first.requests,
+            second.requests,
+            first.failed + second.failed
+        ),
+        (15, 15, 0)
+    );
+
+    let log = server.get_json("/_log");
+    // method, url, x-trace, content-type, body
+    type Logged = (String, String, Option<String>, Option<String>, String);
+    let mut seen: Vec<Logged> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().into(),
+                e["url"].as_str().unwrap().into(),
+                e["trace"].as_str().map(Into::into),
+                e["contentType"].as_str().map(Into::into),
+                e["body"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = Vec::new();
+    for i in 5..15 {
+        expected.push((
+            "POST".to_owned(),
+            format!("/record/json/{i}?q={i}"),
+            Some(format!("trace-{i}")),
+            Some("application/json".to_owned()),
+            format!(r#"{{"user{i}":{{"email":"u{i}@x.com","tags":["t{i}",1]}}}}"#),
+        ));
+        expected.push((
+            "PUT".to_owned(),
+            format!("/record/text/{i}"),
+            None,
+            Some("text/plain; charset=utf-8".to_owned()),
+            format!("line {i}\nsecond {i} line"),
+        ));
+        expected.push((
+            "PATCH".to_owned(),
+            "/record/csv".to_owned(),
+            None,
+            Some("text/csv".to_owned()),
+            format!("{i},{i}"),
+        ));
+    }
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn each_iteration_has_its_own_cookie_jar() {
+    let server = Server::start("app-server.js");
+    let scenario = Scenario::from_file(fixture("login.toml")).unwrap();
+    assert_eq!((scenario.iterations, scenario.concurrency), (200, 4));
+    let calls = AtomicU64::new(0);
+    let highest = AtomicU64::new(0);
+    let opts = RunOptions::for_scenario(&scenario, &server.url(), 1000);
+    assert_eq!(opts.iterations, 1000..1200);
+    let stats = run(&scenario, &opts, &|done| {
+        calls.fetch_add(1, Ordering::Relaxed);
+        highest.fetch_max(done, Ordering::Relaxed);
+    })
+    .unwrap();
+    // A cookie sent to the wrong user would be a 403, a missing one a 401 on the first
+    // dashboard, a cookie kept after logout a 200 on the last one: all unexpected statuses.
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(stats.iterations, 200);
+    assert_eq!(stats.requests, 800);
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 600), (401, 200)]));
+    assert_eq!((calls.into_inner(), highest.into_inner()), (200, 200));
+    assert_eq!(
+        server.get_json("/_stats")["sessions"],
+        0,
+        "every session logged out"
+    );
+}
+
+#[test]
+fn cookies_do_not_leak_between_iterations() {
+    // Without the login step, no iteration may carry a session cookie, even though the
+    // same worker (and connection) ran a login just before.
+    let server = Server::start("app-server.js");
+    let logged_in = Scenario::from_file(fixture("login.toml")).unwrap();
+    let mut scenario = logged_in.clone();
+    scenario.steps.truncate(2);
+    scenario.steps.remove(0); // dashboard only
+    scenario.steps[0].expect_status = Some(401);
+    let mut mixed = logged_in.clone();
+    mixed.steps.truncate(2); // login + dashboard, no logout
+    let url = server.url();
+    let a = run_quietly(&mixed, &options(&url, 0..100, 2)).unwrap();
+    let b = run_quietly(&scenario, &options(&url, 100..200, 2)).unwrap();
+    assert_eq!(
+        (a.failed, b.failed),
+        (0, 0),
+        "{:?} {:?}",
+        a.errors,
+        b.errors
+    );
+}
+
+#[test]
+fn connections_are_kept_alive_and_reused() {
+    let server = Server::start("app-server.js");
+    let scenario = lines(&[
+        "GET /hello",
+        "GET /chunked",
+        "HEAD /hello",
+        "GET /chunked-big",
+        "GET /hello",
+    ]);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..60, 2)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 300)]));
+    assert_eq!(
+        server.get_json("/_stats")["helloConnections"],
+        2,
+        "one connection per worker"
+    );
+    assert_eq!(stats.connections, 2);
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let server = Server::start("app-server.js");
+    let scenario = lines(&["GET /close", "GET /hello"]);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..20, 1)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    let counts = server.get_json("/_stats");
+    // Every /close ends its connection, so each /hello opens a new one and the next /close
+    // reuses that (kept-alive) connection.
+    assert_eq!(counts["closeConnections"], 20);
+    assert_eq!(counts["helloConnections"], 20);
+    assert_eq!(
+        stats.connections, 21,
+        "the first /close, then one per /hello"
+    );
+}
+
+#[test]
+fn idle_connections_closed_by_the_server_are_reopened() {
+    // The server drops idle connections after 50 ms; the progress callback (called between
+    // iterations on the worker thread) idles for longer, so every iteration starts on a
+    // connection the server has closed.
+    let server = Server::start_with_env("app-server.js", &[("IDLE_CLOSE_MS", "50")]);
+    let scenario = lines(&["GET /hello", "POST /record/x {\"a\":1}"]);
+    let stats = run(&scenario, &options(&server.url(), 0..4, 1), &|_| {
+        std::thread::sleep(Duration::from_millis(150))
+    })
+    .unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(server.get_json("/_stats")["helloConnections"], 4);
+    assert_eq!(
+        server.get_json("/_log").as_array().unwrap().len(),
+        4,
+        "each POST sent exactly once"
+    );
+}
+
+#[test]
+fn unexpected_statuses_are_counted_not_fatal() {
+    let server = Server::start("app-server.js");
+    let mut scenario = lines(&["GET /status/500", "GET /hello", "GET /status/404"]);
+    scenario.steps[0].expect_status = Some(200);
+    scenario.steps[1].expect_status = Some(200);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..50, 4)).unwrap();
+    assert_eq!(stats.requests, 150);
+    assert_eq!(
+        stats.failed, 50,
+        "no expect_status on /status/404: not a failure"
+    );
+    assert_eq!(
+        stats.by_status,
+        BTreeMap::from([(200, 50), (404, 50), (500, 50)])
+    );
+    assert_eq!(
+        stats.errors,
+        BTreeMap::from([(
+            "unexpected status 500 at GET /status/500 (expected 200)".to_owned(),
+            50
+        )])
+    );
+    assert!(
+        stats.summary_line().starts_with("150 requests in "),
+        "{}",
+        stats.summary_line()
+    );
+    assert!(
+        stats.summary_line().contains(", 50 failed, p50 "),
+        "{}",
+        stats.summary_line()
+    );
+}
+
+#[test]
+fn a_run_where_everything_fails_is_an_error() {
+    let server = Server::start("app-server.js");
+    let mut scenario = lines(&["GET /status/503"]);
+    scenario.steps[0].expect_status = Some(200);
+    let err = run_quietly(&scenario, &options(&server.url(), 0..10, 2)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "every request failed: unexpected status 503 at GET /status/503 (expected 200)"
+    );
+    let RunError::AllFailed { stats, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((stats.requests, stats.failed), (10, 10));
+}
+
+#[test]
+fn connection_refused_names_the_service() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let scenario = lines(&["GET /a", "POST /b {}"]);
+    let started = Instant::now();
+    let err = run_quietly(&scenario, &options(&url, 0..20, 4)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("every request failed: connection refused ({url})")
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn timeouts_and_dropped_connections_are_counted() {
+    let server = Server::start("app-server.js");
+    let scenario = lines(&["GET /slow", "GET /destroy", "GET /hello"]);
+    let mut opts = options(&server.url(), 0..2, 2);
+    opts.timeout = Duration::from_millis(300);
+    let stats = run_quietly(&scenario, &opts).unwrap();
+    assert_eq!((stats.requests, stats.failed), (6, 4));
+    assert_eq!(
+        stats.errors,
+        BTreeMap::from([
+            (
+                "connection closed before the response ended at GET /destroy".to_owned(),
+                2
+            ),
+            ("timeout at GET /slow".to_owned(), 2),
+        ])
+    );
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 2)]));
+}
+
+#[test]
+fn protocol_edges() {
+    let server = Server::start("raw-server.js");
+    let scenario = lines(&[
+        "GET /eof",
+        "GET /interim",
+        "GET /chunk-ext",
+        "GET /split",
+        "GET /http10",
+        "GET /split",
+    ]);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..5, 2)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 20), (201, 10)]));
+}
+
+#[test]
+fn progress_counts_iterations() {
+    let server = Server::start("trivial-server.js");
+    let seen = Mutex::new(Vec::new());
+    let stats = run(
+        &lines(&["GET /"]),
+        &options(&server.url(), 10..110, 4),
+        &|done| seen.lock().unwrap().push(done),
+    )
+    .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    assert_eq!(seen, (1..=100).collect::<Vec<_>>());
+    assert_eq!((stats.iterations, stats.requests), (100, 100));
+    assert!(stats.requests_per_second > 0.0 && stats.latency.p50 > Duration::ZERO);
+    assert!(stats.latency.p50 <= stats.latency.p90 && stats.latency.p90 <= stats.latency.p99);
+    assert!(stats.latency.p99 <= stats.latency.max);
+}
+
+#[test]
+fn empty_ranges_and_bad_urls() {
+    let scenario = lines(&["GET /"]);
+    let stats = run_quietly(&scenario, &options("http://127.0.0.1:1", 5..5, 4)).unwrap();
+    assert_eq!(stats, RunStats::default());
+    let err = run_quietly(&scenario, &options("https://127.0.0.1:1", 0..1, 1)).unwrap_err();
+    assert!(err.to_string().contains("https is not supported"), "{err}");
+}
+
+#[test]
+fn waits_for_a_service_to_accept() {
+    let server = Server::start("trivial-server.js");
+    wait_until_accepting(("127.0.0.1", server.port), Duration::from_secs(5)).unwrap();
+    let started = Instant::now();
+    let err =
+        wait_until_accepting(("127.0.0.1", closed_port()), Duration::from_millis(200)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    assert!(
+        err.to_string()
+            .starts_with("nothing accepted connections on 127.0.0.1:"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let err = leakhunt_load::wait_until_accepting_while(
+        ("127.0.0.1", closed_port()),
+        Duration::from_secs(10),
+        || false,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::Interrupted);
+}
+
+#[test]
+fn one_liners_run() {
+    let server = Server::start("app-server.js");
+    let step = parse_request_line(r#"POST /api/login {"email":"user{{i}}@example.com"}"#).unwrap();
+    let mut dashboard = parse_request_line("GET /api/dashboard").unwrap();
+    dashboard
+        .headers
+        .push(("x-iter".into(), leakhunt_load::Template::new("{{i}}")));
+    dashboard.expect_status = Some(200);
+    let scenario = Scenario::new(vec![step, dashboard], 1, 1);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..30, 3)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+}
