@@ -1,0 +1,603 @@
+//! A Chrome DevTools Protocol session: JSON-RPC over one WebSocket.
+//!
+//! Commands get increasing ids; replies are routed by id (a reply for an id
+//! nobody is waiting on yet is stashed), events are handled as they arrive:
+//! `Debugger.scriptParsed` feeds the script table, `Debugger.paused` is answered
+//! with `Debugger.resume` (a paused service would stop serving the load and
+//! never reach the next snapshot), heap-snapshot events go to the snapshot in
+//! progress, anything else is buffered for [`Session::take_events`].
+//!
+//! Everything is synchronous: leakhunt does one thing at a time with the target
+//! (drive load, GC, snapshot), and the only large traffic, snapshot chunks, is
+//! consumed in the call that asked for it.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Message, WebSocket};
+
+use crate::attach::parse_ws_url;
+use crate::error::{InspectorError, Result};
+
+/// Default time a command may take (GC on a large heap takes seconds).
+const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// During a snapshot: longest silence tolerated between two messages.
+const DEFAULT_SNAPSHOT_IDLE: Duration = Duration::from_secs(180);
+/// How often a blocked read wakes up to check its deadline.
+const READ_TICK: Duration = Duration::from_millis(250);
+/// Unclaimed events kept for `take_events`; older ones are dropped.
+const MAX_BUFFERED_EVENTS: usize = 10_000;
+
+/// A CDP event that nothing inside the session consumed.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub method: String,
+    pub params: Value,
+}
+
+/// What `Debugger.scriptParsed` told us about one script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptInfo {
+    /// A decimal string in CDP; heap snapshot `locations` carry it as a number.
+    pub script_id: String,
+    /// `file:///abs/path.js` for CJS and ESM files, `node:internal/…` for builtins,
+    /// empty for eval'd code.
+    #[serde(default)]
+    pub url: String,
+    #[serde(default, rename = "sourceMapURL")]
+    pub source_map_url: String,
+    #[serde(default)]
+    pub hash: String,
+    #[serde(default)]
+    pub start_line: u32,
+    #[serde(default)]
+    pub end_line: u32,
+    #[serde(default)]
+    pub length: Option<u64>,
+    #[serde(default)]
+    pub is_module: Option<bool>,
+    #[serde(default)]
+    pub execution_context_id: Option<i64>,
+    #[serde(default)]
+    pub embedder_name: Option<String>,
+}
+
+/// `process.memoryUsage()` of the target, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryUsage {
+    pub rss: u64,
+    pub heap_total: u64,
+    pub heap_used: u64,
+    #[serde(default)]
+    pub external: u64,
+    #[serde(default)]
+    pub array_buffers: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RpcError {
+    #[serde(default)]
+    pub code: i64,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub data: Option<Value>,
+}
+
+type Reply = std::result::Result<Box<RawValue>, RpcError>;
+
+/// How long `wait_reply` may wait.
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    /// For the whole command.
+    Total(Duration),
+    /// Between two messages (restarted by every message received).
+    Idle(Duration),
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    id: Option<u64>,
+    #[serde(borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    error: Option<RpcError>,
+}
+
+/// One CDP connection to a Node.js target.
+pub struct Session {
+    ws: WebSocket<TcpStream>,
+    url: String,
+    next_id: u64,
+    stash: HashMap<u64, Reply>,
+    /// Fire-and-forget commands (auto `Debugger.resume`): their replies are dropped.
+    forget: HashSet<u64>,
+    events: VecDeque<Event>,
+    dropped_events: u64,
+    scripts: Vec<ScriptInfo>,
+    script_index: HashMap<String, usize>,
+    auto_resumed: u64,
+    call_timeout: Duration,
+    pub(crate) snapshot_idle_timeout: Duration,
+    /// Set once the connection broke; every later call fails fast with it.
+    broken: Option<String>,
+    /// Current read timeout of the socket.
+    read_tick: Duration,
+}
+
+impl Session {
+    /// Connects to a `ws://` inspector URL on loopback (anything else is refused).
+    pub fn connect(ws_url: &str) -> Result<Session> {
+        let (url, addr) = parse_ws_url(ws_url)?;
+        let stream =
+            TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| {
+                match e.kind() {
+                    io::ErrorKind::ConnectionRefused => InspectorError::NothingListening {
+                        addr: addr.to_string(),
+                    },
+                    _ => InspectorError::Handshake {
+                        url: url.clone(),
+                        reason: e.to_string(),
+                    },
+                }
+            })?;
+        let hs_err = |reason: String| InspectorError::Handshake {
+            url: url.clone(),
+            reason,
+        };
+        stream
+            .set_nodelay(true)
+            .map_err(|e| hs_err(e.to_string()))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .and_then(|_| stream.set_write_timeout(Some(Duration::from_secs(30))))
+            .map_err(|e| hs_err(e.to_string()))?;
+        // Chunks are at most 1 MiB, but `evaluate` with returnByValue can return
+        // big values; the limits only guard against garbage.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(1 << 30))
+            .max_frame_size(Some(1 << 30));
+        let (ws, _response) = tungstenite::client::client_with_config(
+            url.as_str(),
+            stream,
+            Some(config),
+        )
+        .map_err(|e| match e {
+            tungstenite::HandshakeError::Interrupted(_) => hs_err("no answer within 5 s".into()),
+            tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp)) => {
+                hs_err(format!(
+                    "HTTP {} (a wrong or stale target id? another client may hold the session)",
+                    resp.status()
+                ))
+            }
+            tungstenite::HandshakeError::Failure(e) => hs_err(e.to_string()),
+        })?;
+        ws.get_ref()
+            .set_read_timeout(Some(READ_TICK))
+            .map_err(|e| hs_err(e.to_string()))?;
+        Ok(Session {
+            ws,
+            url,
+            next_id: 1,
+            stash: HashMap::new(),
+            forget: HashSet::new(),
+            events: VecDeque::new(),
+            dropped_events: 0,
+            scripts: Vec::new(),
+            script_index: HashMap::new(),
+            auto_resumed: 0,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            snapshot_idle_timeout: DEFAULT_SNAPSHOT_IDLE,
+            broken: None,
+            read_tick: READ_TICK,
+        })
+    }
+
+    /// The `ws://` URL this session is connected to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Longest time a command may take (default 60 s). Snapshots are not bound by
+    /// it, only by [`Session::set_snapshot_idle_timeout`].
+    pub fn set_call_timeout(&mut self, timeout: Duration) {
+        self.call_timeout = timeout;
+    }
+
+    /// Longest silence tolerated during a snapshot (default 180 s).
+    pub fn set_snapshot_idle_timeout(&mut self, timeout: Duration) {
+        self.snapshot_idle_timeout = timeout;
+    }
+
+    /// Enables the Debugger (for script URLs) and HeapProfiler domains.
+    ///
+    /// `Debugger.setSkipAllPauses {skip:true}` is written right behind
+    /// `Debugger.enable`, in the same flush, without waiting for its reply: once
+    /// the debugger is on, a `debugger;` statement in the target pauses it, and
+    /// waiting for the enable reply first was measured to be too late. Node
+    /// handles both messages before running any more JavaScript.
+    pub fn enable(&mut self) -> Result<()> {
+        let a = self.write_command("Debugger.enable", json!({}))?;
+        let b = self.write_command("Debugger.setSkipAllPauses", json!({ "skip": true }))?;
+        let c = self.write_command("HeapProfiler.enable", json!({}))?;
+        self.flush("Debugger.enable")?;
+        let wait = Wait::Total(self.call_timeout);
+        self.wait_reply(a, "Debugger.enable", wait, &mut |_, _| Ok(false))?;
+        self.wait_reply(b, "Debugger.setSkipAllPauses", wait, &mut |_, _| Ok(false))?;
+        self.wait_reply(c, "HeapProfiler.enable", wait, &mut |_, _| Ok(false))?;
+        Ok(())
+    }
+
+    /// Every script the target reported through `Debugger.scriptParsed`, in
+    /// order of first report (filled by [`Session::enable`] and kept current as
+    /// the target loads more code, whenever the session reads messages).
+    pub fn scripts(&self) -> &[ScriptInfo] {
+        &self.scripts
+    }
+
+    /// The script with this id (as in snapshot `locations`), if reported.
+    pub fn script(&self, script_id: &str) -> Option<&ScriptInfo> {
+        self.script_index.get(script_id).map(|&i| &self.scripts[i])
+    }
+
+    /// How many times the target paused and was resumed by us (should stay 0).
+    pub fn auto_resumed(&self) -> u64 {
+        self.auto_resumed
+    }
+
+    /// Full GC in the target (`HeapProfiler.collectGarbage`).
+    pub fn collect_garbage(&mut self) -> Result<()> {
+        self.call("HeapProfiler.collectGarbage", json!({}))?;
+        Ok(())
+    }
+
+    /// `(used, total)` bytes of the V8 heap (`Runtime.getHeapUsage`); cheap, no GC.
+    pub fn heap_usage(&mut self) -> Result<(u64, u64)> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct HeapUsage {
+            used_size: f64,
+            total_size: f64,
+        }
+        let raw = self.call_raw("Runtime.getHeapUsage", json!({}))?;
+        let u: HeapUsage = serde_json::from_str(raw.get()).map_err(|e| {
+            InspectorError::Protocol(format!("Runtime.getHeapUsage: {e}: {}", raw.get()))
+        })?;
+        Ok((u.used_size as u64, u.total_size as u64))
+    }
+
+    /// `process.memoryUsage()` in the target.
+    pub fn memory_usage(&mut self) -> Result<MemoryUsage> {
+        let v = self.evaluate("process.memoryUsage()")?;
+        serde_json::from_value(v.clone())
+            .map_err(|e| InspectorError::Protocol(format!("process.memoryUsage() gave {v}: {e}")))
+    }
+
+    /// Evaluates `expression` in the target's main context and returns its
+    /// value as JSON (`returnByValue`). `undefined` becomes `null`; NaN,
+    /// Infinity and BigInts come back as strings ("NaN", "12n").
+    ///
+    /// Note: in a CommonJS main, `require` is not defined here; use
+    /// `process.getBuiltinModule("v8")` (Node ≥ 20.16) or `process.mainModule.require`.
+    pub fn evaluate(&mut self, expression: &str) -> Result<Value> {
+        let v = self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "returnByValue": true, "silent": true }),
+        )?;
+        if let Some(ex) = v.get("exceptionDetails") {
+            let description = ex
+                .pointer("/exception/description")
+                .and_then(Value::as_str)
+                .or_else(|| ex.get("text").and_then(Value::as_str))
+                .unwrap_or("unknown exception")
+                .to_string();
+            return Err(InspectorError::Evaluate {
+                expression: expression.to_string(),
+                description,
+            });
+        }
+        let result = v.get("result").cloned().unwrap_or(Value::Null);
+        if let Some(value) = result.get("value") {
+            return Ok(value.clone());
+        }
+        if let Some(u) = result.get("unserializableValue") {
+            return Ok(u.clone());
+        }
+        Ok(Value::Null)
+    }
+
+    /// Sends any CDP command and waits for its `result`.
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value> {
+        let raw = self.call_raw(method, params)?;
+        serde_json::from_str(raw.get())
+            .map_err(|e| InspectorError::Protocol(format!("{method}: {e}")))
+    }
+
+    /// Events received so far that nothing consumed (oldest first), and how many
+    /// older ones were dropped because nobody collected them.
+    pub fn take_events(&mut self) -> (Vec<Event>, u64) {
+        let dropped = std::mem::take(&mut self.dropped_events);
+        (self.events.drain(..).collect(), dropped)
+    }
+
+    /// Reads whatever the target already sent (script reports, pauses…) without
+    /// sending anything; waits at most `timeout`.
+    pub fn poll(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while let Some(text) = self.read_text(deadline, "poll")? {
+            let env = parse_envelope(text.as_str())?;
+            self.route(env, None, &mut |_, _| Ok(false))?;
+        }
+        Ok(())
+    }
+
+    fn call_raw(&mut self, method: &str, params: Value) -> Result<Box<RawValue>> {
+        let id = self.write_command(method, params)?;
+        self.flush(method)?;
+        let wait = Wait::Total(self.call_timeout);
+        self.wait_reply(id, method, wait, &mut |_, _| Ok(false))
+    }
+
+    /// Queues a command (not flushed); returns its id.
+    pub(crate) fn write_command(&mut self, method: &str, params: Value) -> Result<u64> {
+        self.check_alive(method)?;
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = json!({ "id": id, "method": method, "params": params }).to_string();
+        if let Err(e) = self.ws.write(Message::text(text)) {
+            return Err(self.broke(method, e));
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn flush(&mut self, during: &str) -> Result<()> {
+        match self.ws.flush() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.broke(during, e)),
+        }
+    }
+
+    /// Reads messages until the reply to `id` arrives. Events go to `on_event`
+    /// first (returning true = consumed), then to the session's own handling.
+    pub(crate) fn wait_reply(
+        &mut self,
+        id: u64,
+        method: &str,
+        wait: Wait,
+        on_event: &mut dyn FnMut(&str, Option<&RawValue>) -> Result<bool>,
+    ) -> Result<Box<RawValue>> {
+        if let Some(reply) = self.stash.remove(&id) {
+            return reply_to_result(method, reply);
+        }
+        let (limit, idle) = match wait {
+            Wait::Total(d) => (d, false),
+            Wait::Idle(d) => (d, true),
+        };
+        let mut deadline = Instant::now() + limit;
+        loop {
+            let Some(text) = self.read_text(deadline, method)? else {
+                return Err(InspectorError::Timeout {
+                    what: format!("the reply to {method}"),
+                    timeout: limit,
+                });
+            };
+            if idle {
+                deadline = Instant::now() + limit;
+            }
+            let env = parse_envelope(text.as_str())?;
+            if let Some(reply) = self.route(env, Some(id), on_event)? {
+                return reply_to_result(method, reply);
+            }
+        }
+    }
+
+    /// Handles one message; returns the reply if it is the one awaited.
+    fn route(
+        &mut self,
+        env: Envelope<'_>,
+        awaited: Option<u64>,
+        on_event: &mut dyn FnMut(&str, Option<&RawValue>) -> Result<bool>,
+    ) -> Result<Option<Reply>> {
+        if let Some(id) = env.id {
+            let reply = match env.error {
+                Some(err) => Err(err),
+                None => Ok(env
+                    .result
+                    .map(RawValue::to_owned)
+                    .unwrap_or_else(empty_object)),
+            };
+            if Some(id) == awaited {
+                return Ok(Some(reply));
+            }
+            if !self.forget.remove(&id) {
+                self.stash.insert(id, reply);
+            }
+            return Ok(None);
+        }
+        let Some(method) = env.method else {
+            return Err(InspectorError::Protocol(
+                "message with neither id nor method".into(),
+            ));
+        };
+        if on_event(&method, env.params)? {
+            return Ok(None);
+        }
+        self.handle_event(&method, env.params)?;
+        Ok(None)
+    }
+
+    fn handle_event(&mut self, method: &str, params: Option<&RawValue>) -> Result<()> {
+        match method {
+            "Debugger.scriptParsed" => {
+                if let Some(p) = params {
+                    if let Ok(info) = serde_json::from_str::<ScriptInfo>(p.get()) {
+                        self.record_script(info);
+                    }
+                }
+            }
+            "Debugger.paused" => {
+                // skipAllPauses should prevent this; if the target was already
+                // paused when we attached (or another client paused it), resume it.
+                self.auto_resumed += 1;
+                let id = self.write_command("Debugger.resume", json!({}))?;
+                self.forget.insert(id);
+                self.flush("Debugger.resume")?;
+            }
+            // Late or stray snapshot traffic outside `take_snapshot`: nothing to do with it.
+            "HeapProfiler.addHeapSnapshotChunk" | "HeapProfiler.reportHeapSnapshotProgress" => {}
+            _ => {
+                if self.events.len() >= MAX_BUFFERED_EVENTS {
+                    self.events.pop_front();
+                    self.dropped_events += 1;
+                }
+                let params = params
+                    .and_then(|p| serde_json::from_str(p.get()).ok())
+                    .unwrap_or(Value::Null);
+                self.events.push_back(Event {
+                    method: method.to_string(),
+                    params,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn record_script(&mut self, info: ScriptInfo) {
+        match self.script_index.get(&info.script_id) {
+            Some(&i) => self.scripts[i] = info,
+            None => {
+                self.script_index
+                    .insert(info.script_id.clone(), self.scripts.len());
+                self.scripts.push(info);
+            }
+        }
+    }
+
+    /// Next text message, or `None` when `deadline` passed first.
+    fn read_text(
+        &mut self,
+        deadline: Instant,
+        during: &str,
+    ) -> Result<Option<tungstenite::Utf8Bytes>> {
+        self.check_alive(during)?;
+        loop {
+            // Wake up at the deadline, or every READ_TICK at most.
+            let tick = deadline
+                .saturating_duration_since(Instant::now())
+                .clamp(Duration::from_millis(1), READ_TICK);
+            if tick != self.read_tick {
+                self.read_tick = tick;
+                let _ = self.ws.get_ref().set_read_timeout(Some(tick));
+            }
+            match self.ws.read() {
+                Ok(Message::Text(t)) => return Ok(Some(t)),
+                Ok(Message::Binary(b)) => {
+                    // CDP is text-only; be lenient if it is valid UTF-8.
+                    if let Ok(t) = tungstenite::Utf8Bytes::try_from(b) {
+                        return Ok(Some(t));
+                    }
+                }
+                Ok(Message::Close(frame)) => {
+                    let detail =
+                        frame.map(|f| format!("closed by the target: {} {}", f.code, f.reason));
+                    self.broken = Some(
+                        detail
+                            .clone()
+                            .unwrap_or_else(|| "closed by the target".into()),
+                    );
+                    return Err(InspectorError::Disconnected {
+                        during: during.to_string(),
+                        detail,
+                    });
+                }
+                // Pongs to pings are queued by tungstenite and sent on the next write/flush.
+                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(self.broke(during, e)),
+            }
+        }
+    }
+
+    fn check_alive(&self, during: &str) -> Result<()> {
+        match &self.broken {
+            Some(why) => Err(InspectorError::Disconnected {
+                during: during.to_string(),
+                detail: Some(format!("the connection was already lost ({why})")),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn broke(&mut self, during: &str, e: tungstenite::Error) -> InspectorError {
+        let detail = match &e {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                "connection closed".to_string()
+            }
+            other => other.to_string(),
+        };
+        self.broken = Some(detail.clone());
+        InspectorError::Disconnected {
+            during: during.to_string(),
+            detail: Some(detail),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Polite close so Node logs "Debugger ending" instead of a reset; never wait.
+        if self.broken.is_none() {
+            let _ = self
+                .ws
+                .get_ref()
+                .set_write_timeout(Some(Duration::from_millis(200)));
+            let _ = self.ws.close(None);
+            let _ = self.ws.flush();
+        }
+    }
+}
+
+fn parse_envelope(text: &str) -> Result<Envelope<'_>> {
+    serde_json::from_str(text).map_err(|e| {
+        let head: String = text.chars().take(200).collect();
+        InspectorError::Protocol(format!("{e}: {head}"))
+    })
+}
+
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_string()).expect("valid JSON")
+}
+
+fn reply_to_result(method: &str, reply: Reply) -> Result<Box<RawValue>> {
+    reply.map_err(|e| InspectorError::Command {
+        method: method.to_string(),
+        code: e.code,
+        message: match e.data {
+            Some(Value::String(d)) if !d.is_empty() => format!("{} ({d})", e.message),
+            _ => e.message,
+        },
+    })
+}

@@ -1,0 +1,147 @@
+//! Attaching by port, by PID (SIGUSR1) and by URL, and the refusals.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use leakhunt_inspector::{InspectorError, Session, Target};
+
+/// A process we started ourselves (not through Target::launch); killed on drop.
+struct Plain(Child);
+impl Drop for Plain {
+    fn drop(&mut self) {
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn attach_by_port() {
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let port = launched.endpoint().addr.port();
+    let ep = Target::attach_port(port).unwrap();
+    assert_eq!(ep.ws_url, launched.ws_url());
+    assert_eq!(ep.title.as_deref(), Some(fixture_str("server.js").as_str()));
+    let mut s = ep.connect().unwrap();
+    assert_eq!(
+        s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32,
+        launched.pid()
+    );
+    // By URL too, and `localhost` is accepted as loopback.
+    let url = launched.ws_url().replace("127.0.0.1", "localhost");
+    let mut s2 = Target::attach_url(&url).unwrap().connect().unwrap();
+    s2.enable().unwrap();
+    assert!(!s2.scripts().is_empty());
+}
+
+#[test]
+fn attach_by_pid_with_sigusr1() {
+    // Started WITHOUT --inspect.
+    let mut child = Command::new("node")
+        .arg(fixture("server.js"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let guard = Plain(child);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("LISTENING"), "{line}");
+    let pid = guard.0.id();
+    let ep = Target::attach_pid(pid).unwrap();
+    assert!(ep.ws_url.starts_with("ws://127.0.0.1:"), "{}", ep.ws_url);
+    let mut s = ep.connect().unwrap();
+    s.enable().unwrap();
+    assert_eq!(
+        s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32,
+        pid
+    );
+    let (used, _) = s.heap_usage().unwrap();
+    assert!(used > 0);
+    // Second attach finds the inspector that is already open (no new signal needed).
+    let again = Target::attach_pid(pid).unwrap();
+    assert_eq!(again.ws_url, ep.ws_url);
+}
+
+#[test]
+fn attach_pid_refuses_non_node_and_dead_processes() {
+    // `sleep` does not handle SIGUSR1: sending it would kill it, so we must not.
+    let child = Command::new("sleep")
+        .arg("30")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut guard = Plain(child);
+    let pid = guard.0.id();
+    std::thread::sleep(Duration::from_millis(50));
+    let err = Target::attach_pid(pid).unwrap_err();
+    assert!(matches!(err, InspectorError::NotNode { .. }), "{err}");
+    assert!(err.to_string().contains("(sleep)"), "{err}");
+    assert!(
+        guard.0.try_wait().unwrap().is_none(),
+        "sleep must still be alive"
+    );
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    guard.0.wait().unwrap();
+    let err = Target::attach_pid(pid).unwrap_err();
+    assert_eq!(err.to_string(), format!("no process {pid}"));
+}
+
+#[test]
+fn attach_port_with_nothing_there() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = Target::attach_port(port).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("nothing listens on 127.0.0.1:{port}")
+    );
+
+    // Something that is not an inspector (a plain HTTP server) on the port.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut c, _)) = l.accept() {
+            let mut b = [0u8; 1024];
+            let _ = c.read(&mut b);
+            let _ = c.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let err = Target::attach_port(port).unwrap_err();
+    assert!(matches!(err, InspectorError::NotInspector { .. }), "{err}");
+}
+
+#[test]
+fn refuses_non_loopback() {
+    for url in [
+        "ws://10.1.2.3:9229/abc",
+        "ws://example.com:9229/abc",
+        "ws://0.0.0.0:9229/abc",
+        "ws://[2001:db8::1]:9229/x",
+    ] {
+        let err = Target::attach_url(url).unwrap_err();
+        assert!(
+            matches!(err, InspectorError::NotLoopback { .. }),
+            "{url}: {err}"
+        );
+        assert!(err.to_string().contains("only loopback"), "{err}");
+        assert!(matches!(
+            Session::connect(url),
+            Err(InspectorError::NotLoopback { .. })
+        ));
+    }
+    assert!(matches!(
+        Target::attach_url("wss://127.0.0.1:9229/x"),
+        Err(InspectorError::BadUrl { .. })
+    ));
+}

@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests (which all run real node processes).
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use leakhunt_inspector::{Forward, LaunchOptions};
+
+pub fn fixture(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    p.canonicalize().unwrap_or(p)
+}
+
+pub fn fixture_str(name: &str) -> String {
+    fixture(name).to_string_lossy().into_owned()
+}
+
+/// Node 24, installed by scripts/install-runtimes.sh (LEAKHUNT_NODE24 overrides).
+pub fn node24() -> PathBuf {
+    if let Some(p) = std::env::var_os("LEAKHUNT_NODE24") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/runtimes/node24/node_modules/.bin/node")
+}
+
+pub fn cmd(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+/// Quiet launches: the service's output only lands in the tail.
+pub fn quiet() -> LaunchOptions {
+    LaunchOptions {
+        forward: Forward::Discard,
+        ..LaunchOptions::default()
+    }
+}
+
+/// Polls until `pid` no longer runs (zombies count as gone).
+pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if !leakhunt_inspector::process_running(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    !leakhunt_inspector::process_running(pid)
+}
+
+/// Checks that `path` holds one complete V8 heap snapshot with mode 0600.
+pub fn check_snapshot_file(path: &Path) -> u64 {
+    let meta = std::fs::metadata(path).expect("snapshot file exists");
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o600,
+        "snapshot must be 0600"
+    );
+    let data = std::fs::read(path).unwrap();
+    assert!(
+        data.starts_with(br#"{"snapshot":{"meta""#),
+        "bad start: {:?}",
+        String::from_utf8_lossy(&data[..40.min(data.len())])
+    );
+    assert!(
+        data.ends_with(b"]}"),
+        "bad end: {:?}",
+        String::from_utf8_lossy(&data[data.len().saturating_sub(40)..])
+    );
+    let head = String::from_utf8_lossy(&data[..data.len().min(4096)]);
+    let at = head.find("\"node_count\":").expect("node_count in header") + "\"node_count\":".len();
+    let n: u64 = head[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert!(n > 0);
+    assert!(
+        !leakhunt_inspector::partial_path(path).exists(),
+        "partial file left behind"
+    );
+    n
+}

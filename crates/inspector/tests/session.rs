@@ -1,0 +1,343 @@
+//! Launch a real node service, talk CDP to it, stream snapshots.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use leakhunt_inspector::{InspectorError, LaunchOptions, Target};
+
+/// The bulk of the happy path on one Node: scripts, heap usage, GC,
+/// `debugger;` not pausing, snapshots to a file and to a sink.
+fn full_round(node: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fixture_str("server.js");
+    let launched = Target::launch_with(&cmd(&[node, &server]), &[], &quiet()).unwrap();
+    assert!(
+        launched.notice().is_none(),
+        "node is launched directly, without NODE_OPTIONS"
+    );
+    assert!(
+        launched.ws_url().starts_with("ws://127.0.0.1:"),
+        "{}",
+        launched.ws_url()
+    );
+    assert_eq!(launched.endpoint().title.as_deref(), Some(server.as_str()));
+    launched
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(5))
+        .expect("server listening");
+
+    let mut s = launched.connect().unwrap();
+    s.enable().unwrap();
+    let url = format!("file://{server}");
+    let script = s
+        .scripts()
+        .iter()
+        .find(|sc| sc.url == url)
+        .unwrap_or_else(|| {
+            panic!("{url} not among {} scripts", s.scripts().len());
+        });
+    assert!(!script.hash.is_empty());
+    assert!(s.script(&script.script_id).is_some());
+    assert!(s
+        .scripts()
+        .iter()
+        .any(|sc| sc.url.starts_with("node:internal/")));
+
+    // `debugger;` runs every 10 ms: the counter must keep moving.
+    let c1 = s.evaluate("globalThis.counter").unwrap().as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let c2 = s.evaluate("globalThis.counter").unwrap().as_u64().unwrap();
+    assert!(
+        c2 > c1 + 5,
+        "target paused on `debugger;`? counter {c1} -> {c2}"
+    );
+
+    let (used, total) = s.heap_usage().unwrap();
+    assert!(
+        used > 1_000_000 && total >= used / 2,
+        "used {used} total {total}"
+    );
+    s.collect_garbage().unwrap();
+    let mem = s.memory_usage().unwrap();
+    assert!(mem.rss > mem.heap_used && mem.heap_used > 0, "{mem:?}");
+    assert_eq!(
+        s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32,
+        launched.pid()
+    );
+    assert_eq!(s.evaluate("undefined").unwrap(), serde_json::Value::Null);
+    assert_eq!(s.evaluate("0/0").unwrap(), "NaN");
+    assert_eq!(
+        s.evaluate("({a: [1, 'b']})").unwrap(),
+        serde_json::json!({"a": [1, "b"]})
+    );
+
+    // To a file, teed into memory.
+    let path = dir.path().join("round-1.heapsnapshot");
+    let mut tee = Vec::new();
+    let stats = s.snapshot_to_file(&path, Some(&mut tee)).unwrap();
+    let nodes = check_snapshot_file(&path);
+    assert_eq!(tee, std::fs::read(&path).unwrap());
+    assert_eq!(stats.bytes, tee.len() as u64);
+    assert!(stats.chunks >= 1);
+    eprintln!(
+        "{node}: {nodes} nodes, {} bytes in {} chunks, {:?} total, {:.0} MB/s transfer",
+        stats.bytes,
+        stats.chunks,
+        stats.elapsed,
+        stats.transfer_mb_per_s()
+    );
+
+    // To a sink, with progress; the session is reusable afterwards.
+    let mut bytes = 0u64;
+    let mut last = Default::default();
+    let stats2 = s
+        .take_snapshot(
+            &mut |c| {
+                bytes += c.len() as u64;
+                Ok(())
+            },
+            &mut |p| last = p,
+        )
+        .unwrap();
+    assert_eq!(bytes, stats2.bytes);
+    assert!(
+        last.graph_finished && last.total_nodes > 0 && last.bytes == bytes,
+        "{last:?}"
+    );
+    assert_eq!(s.auto_resumed(), 0);
+    let c3 = s.evaluate("globalThis.counter").unwrap().as_u64().unwrap();
+    assert!(c3 > c2);
+    drop(s);
+    let pid = launched.pid();
+    launched.shutdown().unwrap();
+    assert!(wait_gone(pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn node20_full_round() {
+    full_round("node");
+}
+
+#[test]
+fn node24_full_round() {
+    let node = node24();
+    assert!(
+        node.exists(),
+        "Node 24 is missing at {} (run scripts/install-runtimes.sh, or set LEAKHUNT_NODE24)",
+        node.display()
+    );
+    full_round(node.to_str().unwrap());
+}
+
+#[test]
+fn sink_error_keeps_session_usable_and_partial_is_removed() {
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let mut s = launched.connect().unwrap();
+    s.enable().unwrap();
+    let mut calls = 0;
+    let err = s
+        .take_snapshot(
+            &mut |_| {
+                calls += 1;
+                Err(std::io::Error::other("disk full"))
+            },
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(err, InspectorError::Sink(_)), "{err}");
+    assert_eq!(calls, 1, "sink is not called again after it failed");
+    assert_eq!(s.evaluate("1 + 1").unwrap(), 2);
+
+    // A failing tee: the partial file goes, nothing else is touched.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("keep.txt");
+    std::fs::write(&other, "mine").unwrap();
+    let path = dir.path().join("s.heapsnapshot");
+    struct Broken;
+    impl std::io::Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("pipe broke"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = s.snapshot_to_file(&path, Some(&mut Broken)).unwrap_err();
+    assert!(matches!(err, InspectorError::Sink(_)), "{err}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("keep.txt")]);
+
+    // A stale partial file is not overwritten.
+    std::fs::write(leakhunt_inspector::partial_path(&path), "stale").unwrap();
+    let err = s.snapshot_to_file(&path, None).unwrap_err();
+    assert!(err.to_string().contains("interrupted run"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(leakhunt_inspector::partial_path(&path)).unwrap(),
+        "stale"
+    );
+}
+
+#[test]
+fn command_and_evaluate_errors() {
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let mut s = launched.connect().unwrap();
+    let err = s
+        .call("HeapProfiler.noSuchMethod", serde_json::json!({}))
+        .unwrap_err();
+    assert!(matches!(err, InspectorError::Command { .. }), "{err}");
+    assert!(
+        err.to_string().contains("HeapProfiler.noSuchMethod"),
+        "{err}"
+    );
+    let err = s.evaluate("throw new Error('kaput')").unwrap_err();
+    assert!(err.to_string().contains("kaput"), "{err}");
+    // `require` is not defined in Runtime.evaluate of a CJS main; getBuiltinModule is.
+    assert!(s.evaluate("require('v8')").is_err());
+    let n = s
+        .evaluate("process.getBuiltinModule('v8').getHeapStatistics().total_heap_size")
+        .unwrap();
+    assert!(n.as_u64().unwrap() > 0);
+}
+
+#[test]
+fn target_dies_mid_snapshot() {
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let pid = launched.pid() as i32;
+    let mut s = launched.connect().unwrap();
+    s.enable().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dead.heapsnapshot");
+    let mut killed = false;
+    let err = s
+        .snapshot_to_file_with_progress(&path, None, &mut |p| {
+            if p.chunks >= 1 && !killed {
+                killed = true;
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        })
+        .unwrap_err();
+    assert!(killed);
+    assert!(matches!(err, InspectorError::Disconnected { .. }), "{err}");
+    assert!(
+        err.to_string().contains("HeapProfiler.takeHeapSnapshot"),
+        "{err}"
+    );
+    assert!(!path.exists() && !leakhunt_inspector::partial_path(&path).exists());
+    // Later calls fail fast with the same story.
+    let t = Instant::now();
+    assert!(matches!(
+        s.heap_usage(),
+        Err(InspectorError::Disconnected { .. })
+    ));
+    assert!(t.elapsed() < Duration::from_secs(1));
+    // The socket closes a moment before the process can be reaped.
+    let mut launched = launched;
+    let start = Instant::now();
+    let err = loop {
+        match launched.check_running() {
+            Err(e) => break e,
+            Ok(()) if start.elapsed() < Duration::from_secs(2) => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Ok(()) => panic!("the killed target still counts as running"),
+        }
+    };
+    assert!(err.to_string().contains("killed by signal 9"), "{err}");
+}
+
+#[test]
+fn inspector_lines_are_swallowed_or_shown() {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = seen.clone();
+    let opts = LaunchOptions {
+        forward: leakhunt_inspector::Forward::Callback(Arc::new(move |_, l| {
+            sink.lock().unwrap().push(l.to_string())
+        })),
+        ..LaunchOptions::default()
+    };
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &opts).unwrap();
+    launched
+        .wait_for_output(|l| l.starts_with("LISTENING"), Duration::from_secs(5))
+        .unwrap();
+    let s = launched.connect().unwrap();
+    drop(s);
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.starts_with("LISTENING")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("Debugger")), "{lines:?}");
+}
+
+/// Streaming speed on a bigger heap: `BIG_MB=40 cargo test -p leakhunt-inspector
+/// --release --test session snapshot_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark; run by hand"]
+fn snapshot_throughput() {
+    let mb = std::env::var("BIG_MB").unwrap_or_else(|_| "40".into());
+    let mut nodes = vec!["node".to_string()];
+    if node24().exists() {
+        nodes.push(node24().to_string_lossy().into_owned());
+    }
+    for node in nodes {
+        let env = vec![("BIG_MB".to_string(), mb.clone())];
+        let launched =
+            Target::launch_with(&cmd(&[&node, &fixture_str("big.js")]), &env, &quiet()).unwrap();
+        launched
+            .wait_for_output(|l| l == "READY", Duration::from_secs(60))
+            .unwrap();
+        let mut s = launched.connect().unwrap();
+        s.enable().unwrap();
+        s.collect_garbage().unwrap();
+        let (used, _) = s.heap_usage().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.heapsnapshot");
+        for round in 0..2 {
+            let stats = s.snapshot_to_file(&path, None).unwrap();
+            check_snapshot_file(&path);
+            let mut sink_only = 0u64;
+            let cpu0 = cpu_time();
+            let t = Instant::now();
+            let st2 = s
+                .take_snapshot(
+                    &mut |c| {
+                        sink_only += c.len() as u64;
+                        Ok(())
+                    },
+                    &mut |_| {},
+                )
+                .unwrap();
+            let our_cpu = cpu_time() - cpu0;
+            eprintln!(
+                "{node} round {round}: our CPU during the sink-only snapshot {our_cpu:.2?}; heap {:.1} MB; to file: {:.1} MB in {} chunks, total {:.2?}, transfer {:.2?} = {:.0} MB/s; \
+                 to a counting sink: total {:.2?}, transfer {:.0} MB/s",
+                used as f64 / 1e6,
+                stats.bytes as f64 / 1e6,
+                stats.chunks,
+                stats.elapsed,
+                stats.transfer,
+                stats.transfer_mb_per_s(),
+                t.elapsed(),
+                st2.transfer_mb_per_s(),
+            );
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
+
+fn cpu_time() -> Duration {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
+    t(ru.ru_utime) + t(ru.ru_stime)
+}
