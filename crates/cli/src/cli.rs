@@ -27,8 +27,94 @@ pub enum Command {
     Diff(DiffArgs),
     /// Diagnose leaks from 3+ snapshots of one process taken after equal amounts of work
     Leaks(LeaksArgs),
-    /// Run the bundled example (needs only `node` on PATH) and explain its leak
+    /// Run a service, drive load, snapshot between rounds and diagnose, in one go
+    Hunt(HuntArgs),
+    /// Take one heap snapshot of a running Node process over its inspector
+    Snapshot(SnapshotArgs),
+    /// Compare two hunt reports (before and after a fix)
+    Compare(CompareArgs),
+    /// Hunt the bundled example service, then its fixed twin (needs only `node` on PATH)
     Demo(DemoArgs),
+}
+
+/// How to reach a Node process that is already running.
+#[derive(Args, Debug, Default)]
+pub struct AttachArgs {
+    /// Its inspector's WebSocket URL (ws://127.0.0.1:PORT/ID; loopback only)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["inspect_port", "pid"])]
+    pub inspect_url: Option<String>,
+    /// The loopback port its inspector listens on (reads /json/list)
+    #[arg(long, value_name = "PORT", conflicts_with = "pid")]
+    pub inspect_port: Option<u16>,
+    /// Its process id: the inspector is turned on with SIGUSR1 (port 9229)
+    #[arg(long)]
+    pub pid: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct HuntArgs {
+    /// Load scenario (TOML; see the README)
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// A request as a one-liner, e.g. 'POST /api/login {"email":"u{{i}}@x.com"}' (repeatable)
+    #[arg(long = "request", value_name = "REQUEST")]
+    pub requests: Vec<String>,
+    /// Iterations per round (default: the scenario's, or 1000)
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Virtual users running at once (default: the scenario's, or 4)
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Where requests go (default: the scenario's base_url, or http://127.0.0.1:$PORT)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Snapshots to take: one after the warm-up, one after each further round (at least 3)
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Iterations of the warm-up round (default: one full round)
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u64>,
+    /// Folder for snapshots and report (default .leakhunt/<timestamp>/)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write the report as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// CI gate: exit 1 when the heap grows more than this per iteration (e.g. 2KB), or a
+    /// suspect is found
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_growth: Option<u64>,
+    /// Ignore suspects growing less than this many bytes per round
+    #[arg(long, default_value = "1KB", value_parser = parse_size)]
+    pub min_growth: u64,
+    /// A previous report (--json) to compare with: what the fix changed
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    #[command(flatten)]
+    pub attach: AttachArgs,
+    /// The command that starts the service, after `--` (it gets a free port in $PORT)
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub attach: AttachArgs,
+    /// The file to write (mode 0600: heaps hold secrets)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The report before the fix (`hunt --json`)
+    pub before: PathBuf,
+    /// The report after the fix
+    pub after: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
+/// One mapping: generated column, source index, source line, source column, name index
+/// (all 0-based).
+type Segment = (u32, u32, u32, u32, Option<u32>);
+
 /// One decoded map: for each generated line, segments sorted by column.
 pub struct SourceMap {
     sources: Vec<String>,
     names: Vec<String>,
-    /// Per generated line: (generated column, source index, source line, source column, name).
-    lines: Vec<Vec<(u32, u32, u32, u32, Option<u32>)>>,
+    lines: Vec<Vec<Segment>>,
 }
 
 /// A position in an original source, 1-based.

@@ -39,7 +39,8 @@ impl SnapshotError {
         }
     }
 
-    pub(crate) fn with_source(mut self, name: impl Into<PathBuf>) -> SnapshotError {
+    /// Names the file (or stream) the error is about, unless already named.
+    pub fn with_source(mut self, name: impl Into<PathBuf>) -> SnapshotError {
         self.source_name.get_or_insert(name.into());
         self
     }

@@ -1,31 +1,77 @@
 //! `leakhunt demo`: the bundled example, end to end, with nothing to set up but `node`.
 //!
-//! The example program is compiled into the binary, so this works after `cargo install` and
-//! outside the repository.
+//! The example service (examples/realtime-dashboard: the walkthrough's leak, and its fix) is
+//! compiled into the binary, so this works after `cargo install` and outside the repository.
+//! It hunts the leaky service, then the fixed one, and shows what the fix changed.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use leakhunt_engine::{Locations, NodeIndex};
+use anyhow::{Context, Result};
+use leakhunt_hunt::{compare, hunt, HuntConfig, TargetSpec};
+use leakhunt_load::Scenario;
 use leakhunt_report::Style;
 
 use crate::cli::DemoArgs;
-use crate::commands::{retainers, summary};
-use crate::load::analyse_file;
+use crate::commands::{compare as compare_cmd, hunt as hunt_cmd};
 use crate::output::print_text;
+use crate::progress::Progress;
 use crate::EXIT_CLEAN;
 
-const SESSIONS_JS: &str = include_str!("../../../../examples/first-look/sessions.js");
+/// The example's files, as they are in examples/realtime-dashboard.
+const FILES: [(&str, &str); 9] = [
+    (
+        "README.md",
+        include_str!("../../../../examples/realtime-dashboard/README.md"),
+    ),
+    (
+        "scenario.toml",
+        include_str!("../../../../examples/realtime-dashboard/scenario.toml"),
+    ),
+    (
+        "shared/app.js",
+        include_str!("../../../../examples/realtime-dashboard/shared/app.js"),
+    ),
+    (
+        "shared/query-cache.js",
+        include_str!("../../../../examples/realtime-dashboard/shared/query-cache.js"),
+    ),
+    (
+        "shared/realtime-socket.js",
+        include_str!("../../../../examples/realtime-dashboard/shared/realtime-socket.js"),
+    ),
+    (
+        "leaky/server.js",
+        include_str!("../../../../examples/realtime-dashboard/leaky/server.js"),
+    ),
+    (
+        "leaky/realtime.js",
+        include_str!("../../../../examples/realtime-dashboard/leaky/realtime.js"),
+    ),
+    (
+        "fixed/server.js",
+        include_str!("../../../../examples/realtime-dashboard/fixed/server.js"),
+    ),
+    (
+        "fixed/realtime.js",
+        include_str!("../../../../examples/realtime-dashboard/fixed/realtime.js"),
+    ),
+];
+
+fn write_example(dir: &Path) -> Result<()> {
+    for (name, text) in FILES {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
 
 pub fn run(args: &DemoArgs) -> Result<u8> {
+    leakhunt_inspector::install_cleanup_handlers();
     let style = Style::for_stdout();
     let temp;
     let dir: PathBuf = match &args.keep {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-            d.clone()
-        }
+        Some(d) => d.clone(),
         None => {
             temp = tempfile::Builder::new()
                 .prefix("leakhunt-demo-")
@@ -33,62 +79,53 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             temp.path().to_path_buf()
         }
     };
-    let script = dir.join("sessions.js");
-    std::fs::write(&script, SESSIONS_JS)?;
-    let snapshot = dir.join("sessions.heapsnapshot");
+    write_example(&dir)?;
+    let scenario = Scenario::from_file(dir.join("scenario.toml"))?;
     print_text(&format!(
-        "{} the bundled example: 1000 users log in and out of a service whose logout forgets\n\
-         to unsubscribe a handler (examples/first-look/sessions.js). Taking a heap snapshot…\n\n",
-        style.bold("leakhunt demo:")
+        "{} the bundled example, a dashboard service where login subscribes the user to live\n\
+         notifications and logout forgets to unsubscribe (the walkthrough's bug). leakhunt starts it,\n\
+         drives {} users per round through login → dashboard → logout, snapshots the heap after\n\
+         each round and explains what grows. Then the same for the fixed service.\n\n",
+        style.bold("leakhunt demo:"),
+        scenario.iterations
     ))?;
-    let status = Command::new("node")
-        .arg(&script)
-        .arg(&snapshot)
-        .current_dir(&dir)
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => bail!("node {} failed ({s})", script.display()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            bail!("the demo runs the example with `node`, which is not on PATH (install Node.js 18 or newer)")
-        }
-        Err(e) => return Err(e).context("cannot start node"),
-    }
-
-    let a = analyse_file(&snapshot, true, true)?;
-    let mut s = a.summary();
-    s.classes.truncate(12);
-    print_text(&summary::render(&snapshot.display().to_string(), &s, style))?;
-
-    // The class to explain: the biggest one defined in the example itself.
-    let locations = Locations::new(&a.graph);
-    let g = &a.graph;
-    let suspect = (0..g.node_count() as NodeIndex)
-        .filter(|&n| {
-            locations
-                .of_node(g, n)
-                .is_some_and(|l| l.file.ends_with("sessions.js"))
-                && g.self_size(n) > 0
-                && a.graph.node_type(n) == leakhunt_engine::NodeType::Object
-        })
-        .max_by_key(|&n| a.dominators.retained[n as usize]);
-    if let Some(n) = suspect {
-        let target = retainers::describe(&a, &locations, n, 1);
+    let mut reports = Vec::new();
+    for variant in ["leaky", "fixed"] {
+        let mut config = HuntConfig::new(
+            TargetSpec::Launch {
+                command: vec!["node".into(), format!("{variant}/server.js")],
+                cwd: Some(dir.clone()),
+            },
+            scenario.clone(),
+            dir.join(".leakhunt").join(variant),
+        );
+        config.scenario_source = "scenario.toml".into();
+        let progress = Progress::new(true);
+        let report = hunt(&config, &hunt_cmd::Display::new(&progress, style)).map_err(|e| {
+            if matches!(&e, leakhunt_hunt::HuntError::Inspector(leakhunt_inspector::InspectorError::CommandNotFound { .. })) {
+                anyhow::anyhow!("the demo runs the example with `node`, which is not on PATH (install Node.js 18 or newer)")
+            } else {
+                e.into()
+            }
+        })?;
+        progress.finish();
         print_text(&format!(
-            "\nWhy is a {} still alive after logout? Its shortest retainer path:\n\n",
-            style.bold(&target.class)
+            "{}\n",
+            style.bold(&format!("── {variant} service ──"))
         ))?;
-        let out = retainers::Output {
-            file: snapshot.display().to_string(),
-            targets: vec![target],
-        };
-        print_text(&retainers::render(&out, style))?;
-        print_text(
-            "Each session is held by a `handleNotification` closure in the bus's listener list:\n\
-             the listener added at login is never removed. Fix: keep the handler and call\n\
-             bus.off('notification', handler) on logout.\n",
-        )?;
+        print_text(&hunt_cmd::render(&report, &config.out_dir, style))?;
+        print_text("\n")?;
+        reports.push(report);
     }
-    // The demo succeeded when it found and explained the leak it was built around.
+    print_text(&compare_cmd::render(
+        &compare(&reports[0], &reports[1]),
+        style,
+    ))?;
+    if args.keep.is_some() {
+        print_text(&format!(
+            "\nThe example and its snapshots are in {}\n",
+            dir.display()
+        ))?;
+    }
     Ok(EXIT_CLEAN)
 }

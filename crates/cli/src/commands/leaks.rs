@@ -24,6 +24,7 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
     let opts = LeakOptions {
         min_bytes_per_step: args.min_growth,
         max_suspects: args.top,
+        ..LeakOptions::default()
     };
     let report = diagnose(&args.snapshots, &opts, &on_progress)?;
     progress.finish();

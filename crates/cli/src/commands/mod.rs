@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+mod compare;
 mod demo;
 mod diff;
+mod hunt;
 mod leaks;
 mod retainers;
+mod snapshot;
 mod summary;
 
 use anyhow::Result;
@@ -15,6 +18,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Summary(args) => summary::run(&args),
         Command::Retainers(args) => retainers::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Hunt(args) => hunt::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Leaks(args) => leaks::run(&args),
     }

@@ -8,7 +8,7 @@ use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::signature::AnchoredKeys;
 
@@ -30,7 +30,7 @@ pub struct CollectionSize {
 }
 
 /// Headline numbers of one snapshot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SnapshotInfo {
     pub file: String,
     pub nodes: u64,

@@ -3,10 +3,10 @@
 //! (warm-up, lazy initialisation) or stops (a cache reaching its bound, a pool filling) is
 //! not a leak, however large.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A measure over the ladder's snapshots, first to last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {
     pub counts: Vec<u64>,
     pub bytes: Vec<u64>,

@@ -16,25 +16,24 @@ pub mod facts;
 pub mod growth;
 pub mod path;
 pub mod patterns;
+pub mod positions;
 pub mod report;
 pub mod roots;
 pub mod signature;
 pub mod source;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use leakhunt_engine::graph::{HeapGraph, NodeType};
 use leakhunt_engine::reader::{read_path, ReadOptions};
 use leakhunt_engine::timing::stage;
-use leakhunt_engine::{
-    Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError, SourceLocation,
-};
+use leakhunt_engine::{Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError};
 
 use crate::source_map::SourceMaps;
 use facts::Facts;
 use growth::Series;
+use positions::Positions;
 use report::Growth;
 pub use report::{LeakReport, Suspect, Verdict};
 use signature::{AnchoredKeys, Signatures};
@@ -63,6 +62,8 @@ pub struct LeakOptions {
     pub min_bytes_per_step: u64,
     /// How many suspects to keep, largest growth first.
     pub max_suspects: usize,
+    /// Show paths relative to this folder when inside it (default: the current directory).
+    pub paths_relative_to: Option<PathBuf>,
 }
 
 impl Default for LeakOptions {
@@ -70,6 +71,7 @@ impl Default for LeakOptions {
         LeakOptions {
             min_bytes_per_step: 1024,
             max_suspects: 10,
+            paths_relative_to: None,
         }
     }
 }
@@ -82,46 +84,6 @@ pub enum Progress<'a> {
         file: &'a Path,
     },
     Analysing,
-}
-
-/// `file:line:column` with the file relative to the current directory when inside it, in
-/// the original source when the script has a source map.
-pub fn display_position(maps: &RefCell<SourceMaps>, l: &SourceLocation) -> String {
-    let c = original(
-        maps,
-        report::CodeLocation {
-            file: display_file(&l.file),
-            line: l.line,
-            column: l.column,
-            function: None,
-        },
-    );
-    format!("{}:{}:{}", c.file, c.line, c.column)
-}
-
-/// The location in the source a person wrote, through the script's source map if it has one.
-pub fn original(maps: &RefCell<SourceMaps>, loc: report::CodeLocation) -> report::CodeLocation {
-    match maps.borrow_mut().original(&loc.file, loc.line, loc.column) {
-        Some(p) => report::CodeLocation {
-            file: display_file(&p.file),
-            line: p.line,
-            column: p.column,
-            function: loc.function.or(p.name),
-        },
-        None => loc,
-    }
-}
-
-/// A script path as a person would type it: relative to the current directory when inside
-/// it, `file://` URLs as paths.
-pub fn display_file(file: &str) -> String {
-    let path = file.strip_prefix("file://").unwrap_or(file);
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(rel) = Path::new(path).strip_prefix(&cwd) {
-            return rel.display().to_string();
-        }
-    }
-    path.to_string()
 }
 
 /// One snapshot analysed and measured.
@@ -236,7 +198,7 @@ pub fn diagnose_measured(
     let locations = Locations::new(&last.graph);
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
-    let maps = RefCell::new(std::mem::take(maps));
+    let maps = Positions::new(std::mem::take(maps), opts.paths_relative_to.clone());
     let mut suspects = grouped_suspects(&last, &keys, &all, &locations, &maps, opts);
     suspects.extend(collection_suspects(
         &last, &all, &locations, &maps, &suspects, opts,
@@ -272,7 +234,7 @@ fn grouped_suspects(
     keys: &AnchoredKeys,
     all: &[&Facts],
     locations: &Locations,
-    maps: &RefCell<SourceMaps>,
+    maps: &Positions,
     opts: &LeakOptions,
 ) -> Vec<Suspect> {
     let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
@@ -363,7 +325,7 @@ fn collection_suspects(
     last: &Analysis,
     all: &[&Facts],
     locations: &Locations,
-    maps: &RefCell<SourceMaps>,
+    maps: &Positions,
     found: &[Suspect],
     opts: &LeakOptions,
 ) -> Vec<Suspect> {

@@ -29,7 +29,7 @@ fn hop_kind(a: &Analysis, e: u32, holder: NodeIndex) -> (String, u32) {
 pub fn render_path(
     a: &Analysis,
     locations: &Locations,
-    maps: &std::cell::RefCell<crate::source_map::SourceMaps>,
+    positions: &super::positions::Positions,
     path: &RetainerPath,
 ) -> Vec<PathLine> {
     let g = &a.graph;
@@ -65,7 +65,7 @@ pub fn render_path(
             for s in &steps[i..i + run] {
                 let at = locations
                     .of_node(g, s.holder)
-                    .map(|l| format!("  ({})", crate::leaks::display_position(maps, &l)))
+                    .map(|l| format!("  ({})", positions.display_position(&l)))
                     .unwrap_or_default();
                 lines.push(PathLine {
                     text: format!(

@@ -1,13 +1,13 @@
 //! The diagnosis as data: what `leaks --json` prints and what `hunt` builds on.
 
 use leakhunt_engine::NodeIndex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::SnapshotInfo;
 use super::growth::Series;
 use super::patterns::Pattern;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Leak,
@@ -15,7 +15,7 @@ pub enum Verdict {
 }
 
 /// Where the code that holds a suspect is, 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeLocation {
     pub file: String,
     pub line: u32,
@@ -24,14 +24,14 @@ pub struct CodeLocation {
 }
 
 /// A variable captured by a closure, and the bytes behind it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Captured {
     pub name: String,
     pub bytes: u64,
 }
 
 /// How a suspect grew over the ladder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Growth {
     pub count_per_step: f64,
     pub bytes_per_step: f64,
@@ -49,7 +49,7 @@ impl Growth {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suspect {
     pub pattern: Pattern,
     /// Class of the objects that accumulate (the top of each leaked structure).
@@ -86,7 +86,7 @@ impl Suspect {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeakReport {
     pub verdict: Verdict,
     pub snapshots: Vec<SnapshotInfo>,

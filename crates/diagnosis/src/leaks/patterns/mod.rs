@@ -14,13 +14,14 @@ mod unbounded_collection;
 use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
 use leakhunt_engine::{Analysis, Locations, NodeIndex, RetainerPath};
 use leakhunt_report::format_bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::path::render_path;
+use super::positions::Positions;
 use super::report::{Captured, CodeLocation, Growth, Suspect};
-use super::{display_file, source};
+use super::source;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pattern {
     EventListener,
@@ -49,6 +50,7 @@ impl Pattern {
 pub struct Context<'a> {
     pub a: &'a Analysis,
     pub locations: &'a Locations,
+    pub positions: &'a Positions,
     pub object: NodeIndex,
     /// Holders from the object up to the root's child: `(edge, holder)`.
     pub holders: Vec<(u32, NodeIndex)>,
@@ -112,7 +114,7 @@ impl<'a> Context<'a> {
             return None;
         }
         Some(CodeLocation {
-            file: display_file(&l.file),
+            file: l.file,
             line: l.line,
             column: l.column,
             function: l.function,
@@ -166,7 +168,10 @@ impl<'a> Context<'a> {
         let name = g.edge_name(edge)?;
         match g.edge_type(edge) {
             EdgeType::Context => Some(match self.context_file(owner) {
-                Some(file) => (format!("`{name}`"), format!("module {file} > {name}")),
+                Some(file) => (
+                    format!("`{name}`"),
+                    format!("module {} > {name}", self.positions.display_file(&file)),
+                ),
                 None => (format!("`{name}`"), format!("closure variable {name}")),
             }),
             EdgeType::Property | EdgeType::Internal => {
@@ -248,7 +253,7 @@ fn format_count_f(v: f64) -> String {
 pub fn explain(
     a: &Analysis,
     locations: &Locations,
-    maps: &std::cell::RefCell<crate::source_map::SourceMaps>,
+    positions: &Positions,
     object: NodeIndex,
     anchor: Option<NodeIndex>,
     collection: Option<NodeIndex>,
@@ -270,6 +275,7 @@ pub fn explain(
     let ctx = Context {
         a,
         locations,
+        positions,
         object,
         holders,
         anchor_index,
@@ -284,9 +290,9 @@ pub fn explain(
             .or_else(|| unbounded_collection::check(&ctx))
             .unwrap_or_else(|| other(&ctx)),
     };
-    let lines = render_path(a, locations, maps, &path);
+    let lines = render_path(a, locations, positions, &path);
     // Rules work on the JavaScript that runs (and read it); people read the original source.
-    let location = finding.location.map(|l| super::original(maps, l));
+    let location = finding.location.map(|l| positions.display(l));
     let mut path_nodes: Vec<NodeIndex> = ctx.holders.iter().map(|&(_, h)| h).collect();
     path_nodes.push(object);
     Suspect {
@@ -351,6 +357,7 @@ pub(crate) mod testing {
     pub struct Heap {
         pub a: Analysis,
         pub locations: Locations,
+        pub positions: crate::leaks::positions::Positions,
         pub growth: Growth,
     }
 
@@ -400,7 +407,9 @@ pub(crate) mod testing {
                 counts: vec![1, 2, 3],
                 bytes: vec![100, 200, 300],
             };
+            let positions = crate::leaks::positions::Positions::new(Default::default(), None);
             Heap {
+                positions,
                 a,
                 locations,
                 growth: Growth {
@@ -429,6 +438,7 @@ pub(crate) mod testing {
             Context {
                 a: &self.a,
                 locations: &self.locations,
+                positions: &self.positions,
                 object,
                 holders,
                 anchor_index,

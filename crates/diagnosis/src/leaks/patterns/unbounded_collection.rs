@@ -67,6 +67,7 @@ pub fn for_collection(ctx: &Context) -> Finding {
     let inner = Context {
         a: ctx.a,
         locations: ctx.locations,
+        positions: ctx.positions,
         object: ctx.object,
         holders,
         anchor_index: 0,

@@ -1,0 +1,270 @@
+//! `leakhunt hunt`: the whole loop — run the service, drive load, snapshot, diagnose.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use leakhunt_hunt::{
+    compare, hunt as run_hunt, HuntConfig, HuntEvent, HuntReport, Observer, TargetSpec,
+};
+use leakhunt_load::Scenario;
+use leakhunt_report::{format_bytes, format_count, Style};
+
+use crate::cli::{AttachArgs, HuntArgs};
+use crate::commands::{compare as compare_cmd, leaks};
+use crate::output::print_text;
+use crate::progress::Progress;
+use crate::{EXIT_CLEAN, EXIT_LEAK};
+
+/// Progress on the terminal, from the hunt's events.
+pub struct Display<'a> {
+    progress: &'a Progress,
+    style: Style,
+}
+
+impl<'a> Display<'a> {
+    pub fn new(progress: &'a Progress, style: Style) -> Display<'a> {
+        Display { progress, style }
+    }
+}
+
+impl Observer for Display<'_> {
+    fn event(&self, e: HuntEvent) {
+        match e {
+            HuntEvent::Launched {
+                notice: Some(n), ..
+            } => eprintln!("{}", self.style.dim(n)),
+            HuntEvent::Ready { base_url, runtime } => {
+                eprintln!(
+                    "{}",
+                    self.style.dim(&format!("{runtime} serving at {base_url}"))
+                )
+            }
+            HuntEvent::RoundStarted {
+                round,
+                rounds,
+                iterations,
+            } => self.progress.set_label(&if round == 0 {
+                format!("Warm-up: {} iterations", format_count(iterations))
+            } else {
+                format!(
+                    "Round {round}/{}: {} iterations",
+                    rounds - 1,
+                    format_count(iterations)
+                )
+            }),
+            HuntEvent::SnapshotProgress { index, of, bytes } => self.progress.set_label(&format!(
+                "Snapshot {}/{of}: {}",
+                index + 1,
+                format_bytes(bytes)
+            )),
+            HuntEvent::Diagnosing => self.progress.set_label("Finding what grows"),
+            _ => {}
+        }
+    }
+}
+
+/// The scenario from a file or one-liners, with command-line overrides.
+pub fn scenario(args: &HuntArgs) -> Result<(Scenario, String)> {
+    let (mut s, source) = match (&args.scenario, args.requests.is_empty()) {
+        (Some(file), true) => (Scenario::from_file(file)?, file.display().to_string()),
+        (None, false) => (
+            Scenario::from_request_lines(
+                &args.requests,
+                leakhunt_load::DEFAULT_ITERATIONS,
+                leakhunt_load::DEFAULT_CONCURRENCY,
+            )?,
+            args.requests.join(" ; "),
+        ),
+        (Some(_), false) => bail!("give either --scenario or --request, not both"),
+        (None, true) => {
+            bail!("say what load to drive: --scenario FILE or --request 'METHOD /path [json]'")
+        }
+    };
+    if let Some(n) = args.iterations {
+        s.iterations = n;
+    }
+    if let Some(c) = args.concurrency {
+        s.concurrency = c;
+    }
+    Ok((s, source))
+}
+
+pub fn target(command: &[String], attach: &AttachArgs) -> Result<TargetSpec> {
+    let chosen = [
+        !command.is_empty(),
+        attach.inspect_url.is_some(),
+        attach.inspect_port.is_some(),
+        attach.pid.is_some(),
+    ];
+    match chosen.iter().filter(|&&c| c).count() {
+        0 => bail!("say which service: a command after `--` (leakhunt hunt … -- node server.js), or --inspect-url, --inspect-port or --pid"),
+        1 => {}
+        _ => bail!("give only one of: a command after `--`, --inspect-url, --inspect-port, --pid"),
+    }
+    Ok(if !command.is_empty() {
+        TargetSpec::Launch {
+            command: command.to_vec(),
+            cwd: None,
+        }
+    } else if let Some(u) = &attach.inspect_url {
+        TargetSpec::Url(u.clone())
+    } else if let Some(p) = attach.inspect_port {
+        TargetSpec::Port(p)
+    } else {
+        TargetSpec::Pid(attach.pid.unwrap())
+    })
+}
+
+/// `.leakhunt/<UTC timestamp>/`.
+fn default_out_dir() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    PathBuf::from(".leakhunt").join(format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    ))
+}
+
+pub fn run(args: &HuntArgs) -> Result<u8> {
+    leakhunt_inspector::install_cleanup_handlers();
+    let (scenario, source) = scenario(args)?;
+    let mut config = HuntConfig::new(
+        target(&args.command, &args.attach)?,
+        scenario,
+        args.out.clone().unwrap_or_else(default_out_dir),
+    );
+    config.scenario_source = source;
+    config.base_url = args.base_url.clone();
+    config.snapshots = args.rounds;
+    config.warmup_iterations = args.warmup;
+    config.leak_options.min_bytes_per_step = args.min_growth;
+    let previous = match &args.compare {
+        Some(p) => Some(read_report(p)?),
+        None => None,
+    };
+    let style = Style::for_stdout();
+    let progress = Progress::new(true);
+    let report = run_hunt(
+        &config,
+        &Display {
+            progress: &progress,
+            style,
+        },
+    )?;
+    progress.finish();
+    if let Some(path) = &args.json {
+        leakhunt_hunt_write(path, &report)?;
+    }
+    let mut text = render(&report, &config.out_dir, style);
+    if let Some(before) = &previous {
+        text.push_str(&compare_cmd::render(&compare(before, &report), style));
+    }
+    print_text(&text)?;
+    let too_much_growth = args
+        .max_growth
+        .is_some_and(|max| report.growth_bytes_per_iteration > max as f64);
+    if too_much_growth {
+        eprintln!(
+            "leakhunt: the heap grew {} per iteration, more than --max-growth {}",
+            format_bytes(report.growth_bytes_per_iteration.max(0.0) as u64),
+            format_bytes(args.max_growth.unwrap())
+        );
+    }
+    Ok(
+        if too_much_growth || report.leaks.verdict == leakhunt_diagnosis::Verdict::Leak {
+            EXIT_LEAK
+        } else {
+            EXIT_CLEAN
+        },
+    )
+}
+
+fn leakhunt_hunt_write(path: &Path, report: &HuntReport) -> Result<()> {
+    let tmp = path.with_extension("json.partial");
+    std::fs::write(&tmp, serde_json::to_string_pretty(report)? + "\n")
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn read_report(path: &Path) -> Result<HuntReport> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a leakhunt hunt report (hunt --json)",
+            path.display()
+        )
+    })
+}
+
+/// The report for people: what ran, how the heap grew, then the diagnosis.
+pub fn render(r: &HuntReport, out_dir: &Path, style: Style) -> String {
+    let mut t = String::new();
+    let what = r.command.as_deref().unwrap_or("the attached service");
+    t.push_str(&format!(
+        "Hunted {} ({}) with {}: {} rounds of {} iterations × {} requests\n",
+        style.bold(what),
+        r.runtime,
+        r.scenario.source,
+        r.heap_after_gc_bytes.len() - 1,
+        format_count(r.scenario.iterations_per_round),
+        r.scenario.steps.len()
+    ));
+    let heaps: Vec<String> = r
+        .heap_after_gc_bytes
+        .iter()
+        .map(|&b| format_bytes(b))
+        .collect();
+    let growth = r.growth_bytes_per_iteration;
+    let per_iteration = if growth >= 0.0 {
+        format!("+{} per iteration", format_bytes(growth as u64))
+    } else {
+        format!("−{} per iteration", format_bytes((-growth) as u64))
+    };
+    t.push_str(&format!(
+        "Heap after GC: {}  ({})\n",
+        heaps.join(" → "),
+        style.bold(&per_iteration)
+    ));
+    let requests: u64 = r.load.iter().map(|l| l.requests).sum();
+    let failed: u64 = r.load.iter().map(|l| l.failed).sum();
+    let seconds: f64 = r.load.iter().map(|l| l.seconds).sum();
+    t.push_str(&format!(
+        "Load: {} requests in {:.1} s ({}/s), {} failed\n",
+        format_count(requests),
+        seconds,
+        format_count((requests as f64 / seconds.max(1e-9)) as u64),
+        format_count(failed)
+    ));
+    for l in &r.load {
+        for (e, n) in &l.errors {
+            t.push_str(&format!("  {} × {e}\n", format_count(*n)));
+        }
+    }
+    t.push_str(&format!(
+        "Snapshots and report.json in {}\n",
+        out_dir.display()
+    ));
+    let body = leaks::render(&r.leaks, style);
+    // The ladder's first line repeats the heap sizes; keep the verdict and suspects.
+    t.push_str(
+        body.split_once('\n')
+            .map_or(body.as_str(), |(_, rest)| rest),
+    );
+    t
+}
