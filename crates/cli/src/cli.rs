@@ -90,6 +90,9 @@ pub struct HuntArgs {
     /// A previous report (--json) to compare with: what the fix changed
     #[arg(long, value_name = "FILE")]
     pub compare: Option<PathBuf>,
+    /// Seconds to wait for a started service to accept connections
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub ready_timeout: u64,
     #[command(flatten)]
     pub attach: AttachArgs,
     /// The command that starts the service, after `--` (it gets a free port in $PORT)

@@ -153,6 +153,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     config.snapshots = args.rounds;
     config.warmup_iterations = args.warmup;
     config.leak_options.min_bytes_per_step = args.min_growth;
+    config.ready_timeout = std::time::Duration::from_secs(args.ready_timeout);
     let previous = match &args.compare {
         Some(p) => Some(read_report(p)?),
         None => None,

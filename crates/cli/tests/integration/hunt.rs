@@ -1,0 +1,391 @@
+//! `leakhunt hunt` against real Node services: each leaks one way (or not at all); the hunt
+//! must name the pattern and the line marked `// LEAK:`, and leave no process behind.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+fn service(name: &str) -> PathBuf {
+    fixture("services").join(name)
+}
+
+fn leak_line(file: &Path) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .position(|l| l.contains("// LEAK:"))
+        .expect("a // LEAK: marker") as u64
+        + 1
+}
+
+/// A process that is gone or a zombie (its parent reaps it later) is not running.
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+struct Hunt {
+    report: serde_json::Value,
+    code: Option<i32>,
+    service_pid: u32,
+    stderr: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs `leakhunt hunt` with `args` on `command`, returning its JSON report.
+fn hunt(args: &[&str], command: &[&str]) -> Hunt {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("service.pid");
+    let json = dir.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .arg("hunt")
+        .args(args)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--json")
+        .arg(&json)
+        .arg("--")
+        .args(command)
+        .env("LEAKHUNT_TEST_PIDFILE", &pidfile)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = std::fs::read_to_string(&json)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(serde_json::Value::Null);
+    let service_pid = std::fs::read_to_string(&pidfile)
+        .map(|p| p.trim().parse().unwrap())
+        .unwrap_or(0);
+    if service_pid != 0 {
+        assert!(
+            !process_running(service_pid),
+            "the service (pid {service_pid}) outlived the hunt"
+        );
+    }
+    Hunt {
+        report,
+        code: out.status.code(),
+        service_pid,
+        stderr,
+        _dir: dir,
+    }
+}
+
+fn assert_leak(h: &Hunt, pattern: &str, file: &Path) {
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    assert_eq!(h.report["verdict"], "leak", "{}", h.stderr);
+    let top = &h.report["suspects"][0];
+    assert_eq!(top["pattern"], pattern, "{top:#}");
+    let loc = &top["location"];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(loc["file"].as_str().unwrap().ends_with(name), "{loc}");
+    assert_eq!(loc["line"].as_u64().unwrap(), leak_line(file), "{loc}");
+    // The report carries what the heap did.
+    assert_eq!(h.report["heap_after_gc_bytes"].as_array().unwrap().len(), 3);
+    assert!(h.report["growth_bytes_per_iteration"].as_f64().unwrap() > 0.0);
+    assert!(h.report["runtime"].as_str().unwrap().starts_with("node v"));
+    assert!(h.service_pid != 0, "the fixture recorded its pid");
+}
+
+#[test]
+fn listener_added_per_login() {
+    let file = service("listener-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /login {"user":"u{{i}}"}"#,
+            "--request",
+            "POST /logout",
+            "--iterations",
+            "200",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_leak(&h, "event-listener", &file);
+}
+
+#[test]
+fn interval_per_session() {
+    let file = service("interval-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /session {"user":"u{{i}}"}"#,
+            "--iterations",
+            "200",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_leak(&h, "timer", &file);
+}
+
+#[test]
+fn cache_without_eviction() {
+    let file = service("cache-service.js");
+    let h = hunt(
+        &["--request", "GET /users/{{i}}", "--iterations", "200"],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_leak(&h, "unbounded-collection", &file);
+    assert!(h.report["suspects"][0]["collection"]
+        .as_str()
+        .unwrap()
+        .ends_with("> profileCache"));
+}
+
+#[test]
+fn kept_callback_capturing_a_report() {
+    let file = service("closure-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /export {"id":{{i}}}"#,
+            "--iterations",
+            "100",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_leak(&h, "closure-capture", &file);
+}
+
+#[test]
+fn cache_that_plateaus_is_clean_and_passes_the_gate() {
+    let file = service("clean-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            "GET /items/{{i}}",
+            "--iterations",
+            "300",
+            "--max-growth",
+            "2KB",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.report["verdict"], "clean", "{:#}", h.report["suspects"]);
+    assert_eq!(h.code, Some(0), "{}", h.stderr);
+}
+
+#[test]
+fn the_growth_gate_fails_a_leaky_service() {
+    let file = service("cache-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            "GET /users/{{i}}",
+            "--iterations",
+            "200",
+            "--max-growth",
+            "1B",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1));
+    assert!(h.stderr.contains("--max-growth"), "{}", h.stderr);
+}
+
+#[test]
+fn typescript_service_is_reported_in_its_ts_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = service("ts/listener-service.ts");
+    let tsc = repo_root().join(".cache/runtimes/typescript/node_modules/.bin/tsc");
+    assert!(
+        tsc.exists(),
+        "run scripts/install-runtimes.sh (scripts/test does)"
+    );
+    let status = Command::new(tsc)
+        .args([
+            "--sourceMap",
+            "--target",
+            "es2020",
+            "--module",
+            "commonjs",
+            "--outDir",
+        ])
+        .arg(dir.path())
+        .arg(&ts)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let js = dir.path().join("listener-service.js");
+    let h = hunt(
+        &["--request", "GET /u{{i}}", "--iterations", "200"],
+        &["node", js.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let loc = &h.report["suspects"][0]["location"];
+    assert!(
+        loc["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("listener-service.ts"),
+        "{loc}"
+    );
+    assert_eq!(loc["line"].as_u64().unwrap(), leak_line(&ts), "{loc}");
+}
+
+#[test]
+fn compare_reports_a_fixed_leak_as_gone() {
+    let leaky = service("cache-service.js");
+    let clean = service("clean-service.js");
+    let a = hunt(
+        &["--request", "GET /users/{{i}}", "--iterations", "200"],
+        &["node", leaky.to_str().unwrap()],
+    );
+    let b = hunt(
+        &["--request", "GET /items/{{i}}", "--iterations", "300"],
+        &["node", clean.to_str().unwrap()],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&pa, a.report.to_string()).unwrap();
+    std::fs::write(&pb, b.report.to_string()).unwrap();
+    let c = leakhunt_json_any(&["compare", path_str(&pa), path_str(&pb), "--json"]);
+    assert_eq!(c["verdict_before"], "leak");
+    assert_eq!(c["verdict_after"], "clean");
+    assert_eq!(c["suspects"][0][0], "gone");
+}
+
+/// Runs leakhunt and parses its JSON whatever the exit code.
+fn leakhunt_json_any(args: &[&str]) -> serde_json::Value {
+    let out = leakhunt(args);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_service_that_never_listens_is_an_error_naming_its_output_and_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("silent.js");
+    std::fs::write(
+        &script,
+        "require('fs').writeFileSync(process.env.LEAKHUNT_TEST_PIDFILE, String(process.pid));\n\
+         console.log('booting but never listening');\nsetInterval(() => {}, 1000);\n",
+    )
+    .unwrap();
+    // A short readiness wait keeps the test quick.
+    let h = hunt(
+        &[
+            "--request",
+            "GET /",
+            "--iterations",
+            "1",
+            "--ready-timeout",
+            "2",
+        ],
+        &["node", script.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(2), "{}", h.stderr);
+    let last = h.stderr.trim_end().lines().last().unwrap();
+    assert!(
+        last.contains("did not accept connections") && last.contains("booting but never listening"),
+        "{last}"
+    );
+}
+
+#[test]
+fn bad_scenario_files_give_one_line_with_the_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "iterations = 10\n\n[[step]]\nmethod = \"POST\"\npth = \"/login\"\n",
+    )
+    .unwrap();
+    let out = leakhunt(&[
+        "hunt",
+        "--scenario",
+        path_str(&scenario),
+        "--",
+        "node",
+        "-e",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("scenario.toml:5") && err.contains("pth"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_service() {
+    let file = service("listener-service.js");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("service.pid");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .args([
+            "hunt",
+            "--request",
+            r#"POST /login {"user":"u{{i}}"}"#,
+            "--iterations",
+            "100000000",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .args(["--", "node", file.to_str().unwrap()])
+        .env("LEAKHUNT_TEST_PIDFILE", &pidfile)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pidfile.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(process_running(pid));
+    // SAFETY-free: `kill` via the shell's command, as a user pressing Ctrl-C would send.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!process_running(pid), "the service outlived Ctrl-C");
+}
+
+#[test]
+fn demo_finds_the_listener_leak_then_the_fix_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let example = repo_root().join("examples/realtime-dashboard/leaky/realtime.js");
+    let line = leak_line_of(&example, "hub.on('broadcast'");
+    assert!(
+        text.contains(&format!("at leaky/realtime.js:{line}:")),
+        "{text}"
+    );
+    assert!(text.contains("event-listener"), "{text}");
+    assert!(text.contains("verdict: leak → clean"), "{text}");
+}
+
+fn leak_line_of(file: &Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
+}
