@@ -9,4 +9,5 @@ mod hunt;
 mod leaks;
 mod retainers;
 mod runtimes;
+mod snapshot;
 mod summary;

@@ -1,0 +1,65 @@
+//! `leakhunt snapshot` on a running Node process that was started without the inspector.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+/// Stops the test's node process even when an assertion fails.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn snapshot_by_pid_writes_a_private_complete_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Kill(
+        Command::new(node())
+            .args([
+                "-e",
+                "globalThis.kept = new Array(1000).fill('x'); setInterval(() => {}, 1000)",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Give node a moment to install its SIGUSR1 handler.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let file = dir.path().join("live.heapsnapshot");
+    let out = leakhunt(&[
+        "snapshot",
+        "--pid",
+        &node.0.id().to_string(),
+        "-o",
+        path_str(&file),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "heaps hold secrets");
+    let s = leakhunt_json(&["summary", path_str(&file), "--json", "--top", "0"]);
+    assert!(s["totals"]["nodes"].as_u64().unwrap() > 1000);
+    assert!(!dir.path().join("live.heapsnapshot.partial").exists());
+}
+
+#[test]
+fn snapshot_of_a_dead_process_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = leakhunt(&[
+        "snapshot",
+        "--pid",
+        "999999",
+        "-o",
+        path_str(&dir.path().join("x.heapsnapshot")),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("999999"));
+}
