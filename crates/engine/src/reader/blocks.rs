@@ -3,7 +3,7 @@
 //! cores reading, inflating and tokenizing overlap with storing.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -46,6 +46,8 @@ pub(crate) struct Block {
 pub(crate) struct Blocks {
     filled: Receiver<io::Result<Block>>,
     spent: Sender<Block>,
+    /// Blocks sent and not yet taken: tells the reader whether the parser is waiting.
+    queued: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -54,13 +56,16 @@ impl Blocks {
     pub(crate) fn spawn<R: Read + Send + 'static>(mut source: R) -> Blocks {
         let (filled_tx, filled) = mpsc::sync_channel::<io::Result<Block>>(QUEUE_DEPTH);
         let (spent, spent_rx) = mpsc::channel::<Block>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = queued.clone();
         let thread = std::thread::Builder::new()
             .name("leakhunt-read".into())
-            .spawn(move || fill_blocks(&mut source, &filled_tx, &spent_rx))
+            .spawn(move || fill_blocks(&mut source, &filled_tx, &spent_rx, &q))
             .expect("spawn reader thread");
         Blocks {
             filled,
             spent,
+            queued,
             thread: Some(thread),
         }
     }
@@ -70,7 +75,11 @@ impl Blocks {
         if spent.bytes.capacity() > 0 {
             let _ = self.spent.send(spent);
         }
-        match self.filled.recv() {
+        let next = self.filled.recv();
+        if next.is_ok() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        match next {
             Ok(Ok(block)) if block.bytes.is_empty() => Ok(None),
             Ok(Ok(block)) => Ok(Some(block)),
             Ok(Err(e)) => Err(e),
@@ -91,11 +100,20 @@ impl Drop for Blocks {
     }
 }
 
+/// Reads blocks until the source ends. Each block's numbers are pre-scanned here only when
+/// the parser has blocks waiting (it is the slower side); when it waits for us, the block
+/// goes as it is and the parser scans it itself. So the two threads share the scanning in
+/// whatever proportion keeps both busy, whatever the file and the machine.
 fn fill_blocks(
     source: &mut dyn Read,
     filled: &SyncSender<io::Result<Block>>,
     spent: &Receiver<Block>,
+    queued: &AtomicUsize,
 ) {
+    let send = |msg: io::Result<Block>| {
+        queued.fetch_add(1, Ordering::Relaxed);
+        filled.send(msg).is_ok()
+    };
     loop {
         let mut block = spent.try_recv().unwrap_or_else(|_| Block {
             bytes: Vec::with_capacity(BLOCK_SIZE),
@@ -118,21 +136,25 @@ fn fill_blocks(
             }
         };
         bytes.truncate(len);
-        block.tokens.scan(&block.bytes);
+        if queued.load(Ordering::Relaxed) > 0 {
+            block.tokens.scan(&block.bytes);
+        } else {
+            block.tokens.skip();
+        }
         let done = len == 0;
         let msg = match result {
             Ok(()) => Ok(block),
             Err(e) if len == 0 => Err(e),
             Err(e) => {
                 // Deliver what was read, then the error.
-                if filled.send(Ok(block)).is_err() {
+                if !send(Ok(block)) {
                     return;
                 }
                 Err(e)
             }
         };
         let is_err = msg.is_err();
-        if filled.send(msg).is_err() || done || is_err {
+        if !send(msg) || done || is_err {
             return;
         }
     }

@@ -290,11 +290,18 @@ pub(crate) struct Tokens {
     pub tail: Carry,
     /// Where scanning stopped (see [`scan_uints`]); `numbers` covers bytes before it.
     pub stop: usize,
-    /// The block had a number longer than any `u64`: tokens are unusable.
+    /// No usable tokens: the block was not scanned (the parser was idle, so the reader left
+    /// the work to it) or had a number longer than any `u64`.
     pub failed: bool,
 }
 
 impl Tokens {
+    /// Marks the block as not scanned: the parser scans it itself.
+    pub(crate) fn skip(&mut self) {
+        self.numbers.clear();
+        self.failed = true;
+    }
+
     pub(crate) fn scan(&mut self, buf: &[u8]) {
         self.numbers.clear();
         self.failed = false;
