@@ -38,6 +38,22 @@ pub struct Summary {
     pub classes: Vec<ClassRow>,
 }
 
+impl Totals {
+    /// The graph's size, DevTools' total, and what the roots reach.
+    pub fn of(g: &HeapGraph, dom: &DominatorTree) -> Totals {
+        let reachable_size = (0..g.node_count() as NodeIndex)
+            .filter(|&n| dom.is_reachable(n))
+            .map(|n| g.self_size(n))
+            .sum();
+        Totals {
+            nodes: g.node_count() as u64,
+            edges: g.edge_count() as u64,
+            total_size: g.total_self_size() + g.extra_native_bytes(),
+            reachable_size,
+        }
+    }
+}
+
 /// Sort orders for [`Summary::sort_by`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -71,12 +87,8 @@ pub fn summarize(
     let mut count = vec![0u64; k];
     let mut shallow = vec![0u64; k];
     let mut min_distance = vec![u32::MAX; k];
-    let mut reachable_size = 0u64;
     for n in 0..g.node_count() as NodeIndex {
         let size = g.self_size(n);
-        if dom.is_reachable(n) {
-            reachable_size += size;
-        }
         if size == 0 {
             continue;
         }
@@ -98,12 +110,7 @@ pub fn summarize(
         })
         .collect();
     let mut s = Summary {
-        totals: Totals {
-            nodes: g.node_count() as u64,
-            edges: g.edge_count() as u64,
-            total_size: g.total_self_size() + g.extra_native_bytes(),
-            reachable_size,
-        },
+        totals: Totals::of(g, dom),
         classes: rows,
     };
     s.sort_by(SortKey::Retained);

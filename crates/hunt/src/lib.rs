@@ -23,4 +23,4 @@ pub use compare::{compare, Change, ReportComparison, SuspectSummary};
 pub use config::{HuntConfig, TargetSpec};
 pub use events::{HuntEvent, Observer};
 pub use report::{HuntReport, RoundLoad, ScenarioInfo};
-pub use run::{hunt, HuntError};
+pub use run::{hunt, write_report, HuntError};

@@ -169,7 +169,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     )?;
     progress.finish();
     if let Some(path) = &args.json {
-        leakhunt_hunt_write(path, &report)?;
+        leakhunt_hunt::write_report(path, &report)?;
     }
     let mut text = render(&report, &config.out_dir, style);
     if let Some(before) = &previous {
@@ -193,13 +193,6 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
             EXIT_CLEAN
         },
     )
-}
-
-fn leakhunt_hunt_write(path: &Path, report: &HuntReport) -> Result<()> {
-    let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, serde_json::to_string_pretty(report)? + "\n")
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_report(path: &Path) -> Result<HuntReport> {

@@ -117,13 +117,13 @@ impl Facts {
                 );
             }
         }
-        let summary = a.summary();
+        let totals = leakhunt_engine::summary::Totals::of(g, &a.dominators);
         Facts {
             info: SnapshotInfo {
                 file: file.display().to_string(),
-                nodes: g.node_count() as u64,
-                total_size: summary.totals.total_size,
-                reachable_size: summary.totals.reachable_size,
+                nodes: totals.nodes,
+                total_size: totals.total_size,
+                reachable_size: totals.reachable_size,
             },
             ids,
             populations,
