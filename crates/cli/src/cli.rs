@@ -28,7 +28,7 @@ pub enum Command {
     /// Diagnose leaks from 3+ snapshots of one process taken after equal amounts of work
     Leaks(LeaksArgs),
     /// Run a service, drive load, snapshot between rounds and diagnose, in one go
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// Take one heap snapshot of a running Node process over its inspector
     Snapshot(SnapshotArgs),
     /// Compare two hunt reports (before and after a fix)
