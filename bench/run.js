@@ -2,7 +2,9 @@
 // leakhunt benchmark driver. Normally started by bench/run.sh, which builds
 // leakhunt, makes sure /usr/bin/time exists and installs the npm peers first.
 //
-// For each snapshot size it:
+// It has three sections (--sections, default all):
+//
+// summary: for each snapshot size it
 //   1. generates the snapshot with bench/gen/server-heap.js if it is missing,
 //   2. measures wall time and peak RSS of
 //        - `cat FILE | wc -c`                     (I/O floor)
@@ -10,12 +12,19 @@
 //        - DevTools' worker (bench/devtools-summary.js, heap-snapshot-toolkit)
 //        - `memlab analyze object-size`
 //        - `JSON.parse(fs.readFileSync(FILE, 'utf8'))` (bench/json-parse.js)
-//   3. compares leakhunt's per-class numbers with DevTools' ones,
-// then prints a Markdown report and writes it to --out.
+//   3. compares leakhunt's per-class numbers with DevTools' ones.
+// leaks: on a leak ladder (s1..sN from one process, bench/gen/server-heap.js
+//   --ladder) it measures `leakhunt leaks s1 .. sN --json` (--runs times) and
+//   `memlab find-leaks`, and checks what each reports against the leaks the
+//   generator planted.
+// load: against bench's trivial HTTP server (crates/load/tests/fixtures/
+//   trivial-server.js) it measures the requests/s of leakhunt's load runner
+//   (crates/load/examples/throughput.rs) and of autocannon, --runs times each.
+// Then it prints a Markdown report and writes it to --out.
 //
 // Settings come from the command line (see usage()) and from the environment
-// set by run.sh: LEAKHUNT_BIN, LEAKHUNT_BENCH_DIR, BENCH_PEERS_DIR,
-// BENCH_CMDLINE. Progress goes to stderr, the report to stdout.
+// set by run.sh: LEAKHUNT_BIN, LEAKHUNT_LOAD_BIN, LEAKHUNT_BENCH_DIR,
+// BENCH_PEERS_DIR, BENCH_CMDLINE. Progress goes to stderr, the report to stdout.
 'use strict';
 
 const fs = require('node:fs');
@@ -25,6 +34,7 @@ const {spawn, execFileSync} = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
 const MB = 1e6; // file sizes and throughput use decimal MB, like the generator
+const SECTIONS = ['summary', 'leaks', 'load'];
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -32,32 +42,52 @@ const MB = 1e6; // file sizes and throughput use decimal MB, like the generator
 
 function usage(code) {
   process.stderr.write(`usage: bench/run.sh [options]
-  --sizes 20,200,1000      snapshot sizes in MB (default 20,200,1000)
-  --runs N                 leakhunt runs per file (default 3; peers run once)
-  --skip-peers             only measure leakhunt (no memlab/DevTools/JSON.parse, no agreement check)
-  --skip-peers-above MB    run peers only on files up to this size (default: no limit)
-  --timeout S              kill a peer run after S seconds (default 3600)
+  --sections LIST          which sections to run, comma-separated (default summary,leaks,load):
+                             summary  leakhunt summary vs DevTools' worker, memlab, JSON.parse
+                             leaks    leakhunt leaks vs memlab find-leaks on a snapshot ladder
+                             load     leakhunt's load runner vs autocannon, requests/s
+  --sizes 20,200,1000      summary: snapshot sizes in MB (default 20,200,1000)
+  --ladder 55,103,144      leaks: ladder snapshot sizes in MB, at least 3 (default 55,103,144)
+  --concurrency 4,1        load: concurrency levels (default 4,1)
+  --load-seconds S         load: length of each measured run (default 10)
+  --load-requests N        load: requests per leakhunt-load run (default: about --load-seconds
+                           worth, from the warm-up's rate)
+  --runs N                 runs of leakhunt per file/ladder and of each load tool (default 3;
+                           memlab, DevTools and JSON.parse run once)
+  --skip-peers             only measure leakhunt (no memlab/DevTools/JSON.parse/autocannon,
+                           no agreement check)
+  --skip-peers-above MB    summary: run peers only on files up to this size (default: no limit)
+  --timeout S              kill a run after S seconds (default 3600)
   --max-other-load CORES   a run during which other processes used more CPU than this
                            (in cores) is repeated, up to --retries times (default 0.25)
   --retries N              (default 2; 0 = keep every run as measured)
-  --out FILE               also write the report here (default bench/results/summary-<date>.md)
+  --out FILE               also write the report here (default bench/results/<sections>-<date>.md,
+                           e.g. summary-2026-11-25.md or leaks-load-2026-11-25.md)
 environment: LEAKHUNT_BENCH_DIR (snapshot cache, default /tmp/leakhunt-bench),
   PEER_NODE_OPTIONS (default --max-old-space-size=16000)
 `);
   process.exit(code);
 }
 
+// A list of numbers such as "4,1" or "55,103,144".
+const numberList = s => s.split(',').map(x => Number(x.trim()));
+
 function parseArgs(argv) {
   const today = new Date().toISOString().slice(0, 10);
   const a = {
+    sections: [...SECTIONS],
     sizes: [20, 200, 1000],
+    ladder: [55, 103, 144],
+    concurrency: [4, 1],
+    loadSeconds: 10,
+    loadRequests: null,
     runs: 3,
     skipPeers: false,
     peersMaxMb: Infinity,
     timeoutS: 3600,
     maxOther: 0.25,
     retries: 2,
-    out: path.join(ROOT, 'bench', 'results', `summary-${today}.md`),
+    out: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -66,7 +96,12 @@ function parseArgs(argv) {
       return argv[++i];
     };
     switch (k) {
-      case '--sizes': a.sizes = next().split(',').map(s => Number(s.trim())); break;
+      case '--sections': a.sections = next().split(',').map(s => s.trim()).filter(Boolean); break;
+      case '--sizes': a.sizes = numberList(next()); break;
+      case '--ladder': a.ladder = numberList(next()); break;
+      case '--concurrency': a.concurrency = numberList(next()); break;
+      case '--load-seconds': a.loadSeconds = Number(next()); break;
+      case '--load-requests': a.loadRequests = Number(next()); break;
       case '--runs': a.runs = Number(next()); break;
       case '--skip-peers': a.skipPeers = true; break;
       case '--skip-peers-above': a.peersMaxMb = Number(next()); break;
@@ -78,8 +113,16 @@ function parseArgs(argv) {
       default: die(`unknown argument ${k}`);
     }
   }
+  const unknown = a.sections.filter(s => !SECTIONS.includes(s));
+  if (unknown.length || !a.sections.length) die(`--sections wants some of ${SECTIONS.join(',')}${unknown.length ? `, not ${unknown.join(',')}` : ''}`);
+  a.sections = SECTIONS.filter(s => a.sections.includes(s)); // report order
   if (a.sizes.some(s => !(s > 0))) die('--sizes wants positive numbers, e.g. 20,200,1000');
+  if (a.ladder.length < 3 || a.ladder.some((s, i) => !(s > 0) || (i && s <= a.ladder[i - 1]))) die('--ladder wants 3 or more growing sizes in MB, e.g. 55,103,144');
+  if (a.concurrency.some(c => !(Number.isInteger(c) && c >= 1 && c <= 1024))) die('--concurrency wants integers from 1 to 1024, e.g. 4,1');
+  if (!(a.loadSeconds >= 1)) die('--load-seconds wants a number >= 1');
+  if (a.loadRequests != null && !(Number.isInteger(a.loadRequests) && a.loadRequests >= 1)) die('--load-requests wants an integer >= 1');
   if (!(Number.isInteger(a.runs) && a.runs >= 1)) die('--runs wants an integer >= 1');
+  if (!a.out) a.out = path.join(ROOT, 'bench', 'results', `${a.sections.join('-')}-${today}.md`);
   return a;
 }
 
@@ -128,13 +171,29 @@ function systemBusyS() {
 }
 const USER_HZ = 100; // the /proc/stat tick on every Linux architecture Node runs on
 
-function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
+// user + sys CPU seconds a running process has used so far (0 once it is gone).
+function processCpuS(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  } catch (_) {
+    return 0;
+  }
+}
+
+// companions: pids of processes that are part of the measured work although
+// the command did not start them (the HTTP server a load tool talks to). Their
+// CPU time is reported as companionCpuS and not counted as other load.
+function measure(label, argv, {env = process.env, timeoutS = 3600, workDir, companions = []}) {
   const base = path.join(workDir, label.replace(/[^A-Za-z0-9._-]+/g, '_'));
   const files = {stdout: `${base}.out`, stderr: `${base}.err`, time: `${base}.time`};
   fs.rmSync(files.time, {force: true});
   const outFd = fs.openSync(files.stdout, 'w');
   const errFd = fs.openSync(files.stderr, 'w');
   return new Promise(resolve => {
+    const comp0 = companions.reduce((s, pid) => s + processCpuS(pid), 0);
     const busy0 = systemBusyS();
     const t0 = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', files.time, ...argv],
@@ -148,6 +207,7 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
     child.on('exit', (code, signal) => {
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
       const busyS = systemBusyS() - busy0;
+      const companionCpuS = companions.length ? companions.reduce((s, pid) => s + processCpuS(pid), 0) - comp0 : null;
       clearTimeout(timer);
       currentChild = null;
       fs.closeSync(outFd);
@@ -165,8 +225,9 @@ function measure(label, argv, {env = process.env, timeoutS = 3600, workDir}) {
         timeElapsedS: m ? Number(m[1]) : null,
         peakRssBytes: m ? Number(m[2]) * 1024 : null,
         cpuS,
+        companionCpuS,
         // (node's own bookkeeping while waiting is negligible)
-        otherCores: cpuS == null ? null : Math.max(0, (busyS - cpuS) / wallS),
+        otherCores: cpuS == null ? null : Math.max(0, (busyS - cpuS - (companionCpuS || 0)) / wallS),
         exitCode: st ? Number(st[1]) : (code === 0 && !sig ? 0 : code),
         signal: sig ? Number(sig[1]) : signal,
         timedOut,
@@ -189,7 +250,10 @@ async function otherLoadNow(sampleS = 1) {
 // "disturbed" when others used more than maxOther cores on average and more
 // than 0.05 CPU-seconds in total (/proc/stat has 10 ms ticks, which alone
 // can look like 0.2 cores on a 0.1 s run). The last attempt is kept as is.
+// A failed run is not repeated; opts.okExit lists the exit codes that are not
+// failures (`leakhunt leaks` exits 1 when it found a leak).
 async function measureQuiet(label, argv, opts, {maxOther, retries}) {
+  const okExit = opts.okExit || [0];
   for (let attempt = 0; ; attempt++) {
     if (retries > 0) {
       const t0 = Date.now();
@@ -201,7 +265,7 @@ async function measureQuiet(label, argv, opts, {maxOther, retries}) {
     r.attempts = attempt + 1;
     const otherS = r.otherCores == null ? 0 : r.otherCores * r.wallS;
     const disturbed = r.otherCores != null && r.otherCores > maxOther && otherS > 0.05;
-    if (!disturbed || attempt >= retries || r.exitCode !== 0) return r;
+    if (!disturbed || attempt >= retries || !okExit.includes(r.exitCode)) return r;
     log(`    ${label}: ${secs(r.wallS)} disturbed (other processes used ${r.otherCores.toFixed(2)} cores), repeating`);
   }
 }
@@ -260,6 +324,32 @@ async function ensureSnapshot(benchDir, sizeMb) {
   return file;
 }
 
+// The leak ladder: s1..sN.heapsnapshot from one generator process. The
+// default sizes live in `ladder/`, others in `ladder-A-B-C/`.
+const DEFAULT_LADDER = '55,103,144';
+
+async function ensureLadder(benchDir, sizes) {
+  const dir = path.join(benchDir, sizes.join(',') === DEFAULT_LADDER ? 'ladder' : `ladder-${sizes.join('-')}`);
+  const files = sizes.map((_, i) => path.join(dir, `s${i + 1}.heapsnapshot`));
+  if (files.every(f => fs.existsSync(f))) return files;
+  // All snapshots come from one process, so a partial ladder cannot be
+  // completed: generate the whole ladder into a temporary directory and
+  // rename it, so an interrupted run never leaves a half ladder behind.
+  const tmp = path.join(benchDir, `.partial-${process.pid}-${path.basename(dir)}`);
+  fs.rmSync(tmp, {recursive: true, force: true});
+  fs.mkdirSync(tmp, {recursive: true});
+  const last = sizes[sizes.length - 1];
+  log(`generating the ladder ${sizes.join(', ')} MB in ${dir} (this takes about ${Math.max(5, Math.round(last * 0.11))} s and ~${(last * 6.3 / 1000).toFixed(1)} GB RAM)`);
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bench/gen/server-heap.js'), '--ladder', sizes.join(','), '--out-dir', tmp],
+      {stdio: ['ignore', 'ignore', 'inherit']});
+    child.on('exit', code => code === 0 ? resolve() : reject(new Error(`generator exited with ${code}`)));
+  });
+  fs.rmSync(dir, {recursive: true, force: true});
+  fs.renameSync(tmp, dir);
+  return files;
+}
+
 // node/edge counts from the snapshot header (first 4 KB), as bench/gen/snapinfo.js.
 function snapshotHeader(file) {
   const fd = fs.openSync(file, 'r');
@@ -305,6 +395,7 @@ function machineInfo(peersDir) {
     leakhunt: `${gitRev}${dirty ? ' (with uncommitted changes)' : ''}`,
     memlab: pkgVersion('@memlab/cli'),
     hst: pkgVersion('heap-snapshot-toolkit'),
+    autocannon: pkgVersion('autocannon'),
     // Other work on a 2-core VM shows up directly in the timings.
     loadavg: os.loadavg().map(x => x.toFixed(2)).join(', '),
   };
@@ -383,6 +474,8 @@ function compareClasses(lh, dt) {
 const int = n => (n == null ? '–' : Math.round(n).toLocaleString('en-US'));
 const secs = s => (s == null ? '–' : s < 10 ? s.toFixed(3) : s < 100 ? s.toFixed(2) : s.toFixed(1)) + ' s';
 const mb = b => (b == null ? '–' : b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`);
+// MB with one decimal, for leak sizes (24.5 MB per step).
+const mb1 = b => (b == null ? '–' : `${(b / 1e6).toFixed(1)} MB`);
 const pct = d => (d === 0 ? '0' : !Number.isFinite(d) ? '∞' : `${d > 0 ? '+' : ''}${Math.abs(d) < 0.01 ? d.toExponential(1) : d.toFixed(2)}`);
 const median = xs => {
   const s = [...xs].sort((a, b) => a - b);
@@ -396,22 +489,58 @@ const escapeMd = s => s.replace(/\|/g, '\\|');
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  const has = s => args.sections.includes(s);
   const benchDir = path.resolve(process.env.LEAKHUNT_BENCH_DIR || '/tmp/leakhunt-bench');
   const peersDir = path.resolve(process.env.BENCH_PEERS_DIR || path.join(benchDir, 'peers'));
-  const leakhunt = process.env.LEAKHUNT_BIN || path.join(ROOT, 'target/release/leakhunt');
+  const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
+  const leakhunt = process.env.LEAKHUNT_BIN || path.join(targetDir, 'release/leakhunt');
+  const loadBin = process.env.LEAKHUNT_LOAD_BIN || path.join(targetDir, 'release/examples/throughput');
   const workDir = path.join(benchDir, 'work');
   fs.mkdirSync(workDir, {recursive: true});
-  if (!fs.existsSync(leakhunt)) die(`no leakhunt binary at ${leakhunt} (run bench/run.sh, it builds it)`);
+  if ((has('summary') || has('leaks')) && !fs.existsSync(leakhunt)) die(`no leakhunt binary at ${leakhunt} (run bench/run.sh, it builds it)`);
+  if (has('load') && !fs.existsSync(loadBin)) die(`no throughput example at ${loadBin} (run bench/run.sh, it builds it)`);
   if (!fs.existsSync('/usr/bin/time')) die('/usr/bin/time is missing (apt-get install -y time)');
   const memlabJs = path.join(peersDir, 'node_modules/@memlab/cli/bin/memlab.js');
-  if (!args.skipPeers && !fs.existsSync(memlabJs)) die(`peers not installed in ${peersDir} (run bench/run.sh, or pass --skip-peers)`);
+  const autocannonJs = path.join(peersDir, 'node_modules/autocannon/autocannon.js');
+  if (!args.skipPeers && (has('summary') || has('leaks')) && !fs.existsSync(memlabJs)) die(`peers not installed in ${peersDir} (run bench/run.sh, or pass --skip-peers)`);
+  if (!args.skipPeers && has('load') && !fs.existsSync(autocannonJs)) die(`autocannon not installed in ${peersDir} (run bench/run.sh, or pass --skip-peers)`);
 
   // Peers are Node programs; the big files need far more than the default
   // ~4 GB heap limit (DevTools' worker needs ~4 GB on the 1 GB file).
   const peerNodeOptions = process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000';
   const peerEnv = {...process.env, NODE_OPTIONS: peerNodeOptions, HST_DIR: peersDir};
+  const ctx = {
+    args, benchDir, workDir, leakhunt, loadBin, memlabJs, autocannonJs, peerNodeOptions, peerEnv,
+    quiet: {maxOther: args.maxOther, retries: args.retries},
+  };
 
   const machine = machineInfo(peersDir);
+  const out = {};
+  if (has('summary')) out.summary = await runSummary(ctx);
+  if (has('leaks')) out.leaks = await runLeaks(ctx);
+  if (has('load')) out.load = await runLoad(ctx);
+
+  const report = buildReport(args, machine, out);
+  process.stdout.write(report);
+  fs.mkdirSync(path.dirname(args.out), {recursive: true});
+  fs.writeFileSync(args.out, report);
+  log(`report written to ${path.relative(process.cwd(), args.out) || args.out}`);
+  const results = out.summary || [];
+  const bad = results.flatMap(r => r.agreement ? r.agreement.failed1to1 : []);
+  if (bad.length) log(`WARNING: ${bad.length} 1:1 class(es) differ from DevTools by more than 0.5% — see the report`);
+  const badM = results.flatMap(r => r.agreement ? r.agreement.failedMerged : []);
+  if (badM.length) log(`WARNING: ${badM.length} merged class(es) disagree with DevTools — see the report`);
+  if (out.leaks && out.leaks.truth) {
+    const miss = out.leaks.truth.filter(t => t.leakhunt.ok === false);
+    if (miss.length) log(`WARNING: leakhunt leaks got ${miss.length} planted fact(s) wrong on the ladder — see the report`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Section "summary": leakhunt summary vs DevTools' worker, memlab, JSON.parse
+// ---------------------------------------------------------------------------
+
+async function runSummary({args, benchDir, workDir, leakhunt, memlabJs, peerNodeOptions, peerEnv, quiet}) {
   const results = [];
   for (const sizeMb of args.sizes) {
     const file = await ensureSnapshot(benchDir, sizeMb);
@@ -425,7 +554,6 @@ async function main() {
     // every tool below reads from memory (reported: the second read).
     const cat = ['sh', '-c', 'cat "$1" | wc -c', 'sh', file];
     await measure(`${name}-cat-warm`, cat, {workDir});
-    const quiet = {maxOther: args.maxOther, retries: args.retries};
     const catRun = await measureQuiet(`${name}-cat`, cat, {workDir}, quiet);
     res.tools.cat = {runs: [catRun], ok: catRun.exitCode === 0};
     log(`  cat | wc -c: ${secs(catRun.wallS)}`);
@@ -491,16 +619,298 @@ async function main() {
       log(`  ${tool}: ${secs(r.wallS)}, ${mb(r.peakRssBytes)}${ok ? '' : ` FAILED (${reason})`}`);
     }
   }
+  return results;
+}
 
-  const report = buildReport(args, machine, results);
-  process.stdout.write(report);
-  fs.mkdirSync(path.dirname(args.out), {recursive: true});
-  fs.writeFileSync(args.out, report);
-  log(`report written to ${path.relative(process.cwd(), args.out) || args.out}`);
-  const bad = results.flatMap(r => r.agreement ? r.agreement.failed1to1 : []);
-  if (bad.length) log(`WARNING: ${bad.length} 1:1 class(es) differ from DevTools by more than 0.5% — see the report`);
-  const badM = results.flatMap(r => r.agreement ? r.agreement.failedMerged : []);
-  if (badM.length) log(`WARNING: ${badM.length} merged class(es) disagree with DevTools — see the report`);
+// ---------------------------------------------------------------------------
+// Section "leaks": leakhunt leaks vs memlab find-leaks on a ladder
+// ---------------------------------------------------------------------------
+
+// What the generator planted, for the ladder sizes (bench/gen/server-heap.js
+// computes its plan from the sizes): leaksPerRound bus listeners and
+// requestLog entries per round, and a query cache of cachePerRound entries a
+// round, capped at cacheCap.
+function ladderPlan(sizes) {
+  try { return require('./gen/server-heap.js').planLadder(sizes); } catch (_) { return null; }
+}
+
+// Which planted thing a report (a leakhunt suspect, a memlab trace) points at.
+function plantedKind(text) {
+  if (/user-updated|onUserUpdated/.test(text)) return 'listener';
+  if (/requestLog/.test(text)) return 'requestLog';
+  if (/queryCache|QueryCacheEntry|LruCache/.test(text)) return 'cache';
+  return 'other';
+}
+
+const stripAnsi = t => t.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '\n');
+
+// memlab find-leaks prints its "alive objects allocated in target" table on
+// stdout, and progress, the verdict and the leak traces on stderr.
+function parseMemlabFindLeaks(stdout, stderr) {
+  const out = stripAnsi(stdout);
+  const all = `${out}\n${stripAnsi(stderr)}`;
+  const num = re => { const m = all.match(re); return m ? Number(m[1]) : null; };
+  const res = {
+    leaks: num(/MemLab found (\d+) leak/),
+    noLeaksLine: /No leaks found/.test(all),
+    traces: num(/Number of Traces: (\d+)/),
+    samplingPct: (all.match(/Sampling Ratio: ([\d.]+)%/) || [])[1] || null,
+    alive: [],
+    clusters: [],
+  };
+  for (const line of out.split('\n')) {
+    const m = line.match(/^│\s*(\d+)\s*│\s*'(.*?)'\s*│\s*'(.*?)'\s*│\s*(\d+)\s*│\s*'(.*?)'\s*│\s*$/);
+    if (m) res.alive.push({name: m[2], type: m[3], count: Number(m[4]), retained: m[5]});
+  }
+  // A leak cluster: "--Similar leaks in this run: N--", "--Retained size of
+  // leaked objects: X--", then the trace from the GC root, one edge a line:
+  //   --bus (property)--->  [EventEmitter] (object) @654409 [72.4MB]
+  let cur = null;
+  for (const line of all.split('\n')) {
+    let m;
+    if ((m = line.match(/^--Similar leaks in this run: (\d+)--/))) {
+      res.clusters.push(cur = {similar: Number(m[1]), retained: null, edges: []});
+    } else if (cur && (m = line.match(/^--Retained size of leaked objects: (.+?)--/))) {
+      cur.retained = m[1];
+    } else if (cur && (m = line.match(/^\s+--(.*) \((\w+)\)--->\s+\[(.*?)\] \((.*?)\) @\d+/))) {
+      cur.edges.push({name: m[1], kind: m[2], cls: m[3], type: m[4]});
+    } else if (cur && !/^\s*\[/.test(line)) {
+      cur = null;
+    }
+  }
+  for (const c of res.clusters) {
+    c.kind = plantedKind(c.edges.map(e => `${e.name} ${e.cls}`).join(' '));
+    // Skip the (GC roots) -> global shortcut; shorten long internal edge names.
+    // At most 10 edges (internal chains such as back_pointer links can be long).
+    const edges = c.edges.filter(e => e.kind !== 'shortcut');
+    c.path = edges.slice(0, 10).map(e => `${e.name.length > 24 ? e.name.slice(0, 24) + '…' : e.name} (${e.cls})`).join(' → ') +
+      (edges.length > 10 ? ` → … (${edges.length - 10} more)` : '');
+  }
+  return res;
+}
+
+async function runLeaks({args, benchDir, workDir, leakhunt, memlabJs, peerNodeOptions, peerEnv, quiet}) {
+  const files = await ensureLadder(benchDir, args.ladder);
+  const hdrs = files.map(snapshotHeader);
+  const res = {
+    files, hdrs, dir: path.dirname(files[0]), bytes: hdrs.reduce((s, h) => s + h.bytes, 0),
+    plan: ladderPlan(args.ladder), tools: {}, lh: null, lhStable: null, memlab: {}, truth: null,
+  };
+  log(`ladder ${res.dir}: ${hdrs.map((h, i) => `s${i + 1} ${(h.bytes / MB).toFixed(1)} MB`).join(', ')}`);
+
+  // I/O floor for reading all the snapshots; the first read fills the page cache.
+  const cat = ['sh', '-c', 'cat "$@" | wc -c', 'sh', ...files];
+  await measure('ladder-cat-warm', cat, {workDir});
+  const catRun = await measureQuiet('ladder-cat', cat, {workDir}, quiet);
+  res.tools.cat = {runs: [catRun], ok: catRun.exitCode === 0};
+  log(`  cat | wc -c: ${secs(catRun.wallS)}`);
+
+  // leakhunt leaks exits 1 when it finds a leak, 0 when it finds none, 2 on errors.
+  const lhRuns = [];
+  for (let i = 0; i < args.runs; i++) {
+    const r = await measureQuiet(`ladder-leakhunt-leaks-${i + 1}`, [leakhunt, 'leaks', ...files, '--json'],
+      {timeoutS: args.timeoutS, workDir, okExit: [0, 1]}, quiet);
+    r.json = null;
+    if ((r.exitCode === 0 || r.exitCode === 1) && !r.signal && !r.timedOut) {
+      try { r.json = JSON.parse(fs.readFileSync(r.files.stdout, 'utf8')); } catch (e) { r.parseError = e.message; }
+    }
+    lhRuns.push(r);
+    log(`  leakhunt leaks run ${i + 1}/${args.runs}: ${secs(r.wallS)}, ${mb(r.peakRssBytes)}, ` +
+      (r.json ? `exit ${r.exitCode}, verdict ${r.json.verdict}, ${r.json.suspects.length} suspect(s)` : `FAILED (${r.parseError ? `bad JSON: ${r.parseError}` : failureReason(r)})`));
+  }
+  const bad = lhRuns.find(r => !r.json);
+  res.tools.leakhunt = {runs: lhRuns, ok: !bad, reason: bad ? (bad.parseError ? `bad JSON output: ${bad.parseError}` : failureReason(bad)) : null};
+  const okRuns = lhRuns.filter(r => r.json);
+  if (okRuns.length) {
+    const med = [...okRuns].sort((a, b) => a.wallS - b.wallS)[Math.floor((okRuns.length - 1) / 2)];
+    res.lh = med.json;
+    res.lhExit = med.exitCode;
+    // The diagnosis must not depend on the run (leakhunt is multi-threaded).
+    const key = j => JSON.stringify([j.verdict, j.suspects.map(s => [s.pattern, s.class, s.count_per_step, s.bytes_per_step, s.collection])]);
+    res.lhStable = okRuns.every(r => key(r.json) === key(med.json));
+  }
+
+  if (!args.skipPeers) {
+    // memlab's three inputs: before, after the action, after the action was
+    // undone. On a ladder: the first, the second-to-last and the last
+    // snapshot (s1, s2, s3 for three), so "allocated in target and still
+    // alive in final" is what survived the last step.
+    const [baseline, target, final] = [files[0], files[files.length - 2], files[files.length - 1]];
+    res.memlabFiles = [baseline, target, final].map(f => path.basename(f));
+    const variants = [
+      // Default: memlab's leak filters, built for browsers (detached DOM
+      // elements, unmounted React Fibers, XHRs, objects tagged by the user).
+      ['memlab', []],
+      // Every object allocated in target and alive in final counts as a leak.
+      ['memlab-all', ['--trace-all-objects']],
+    ];
+    for (const [tool, extra] of variants) {
+      const mlWork = path.join(workDir, `${tool}-find-leaks`);
+      fs.rmSync(mlWork, {recursive: true, force: true});
+      fs.mkdirSync(mlWork, {recursive: true});
+      const argv = [process.execPath, '--expose-gc', ...peerNodeOptions.split(/\s+/).filter(Boolean), memlabJs,
+        'find-leaks', '--baseline', baseline, '--target', target, '--final', final, ...extra, '--work-dir', mlWork];
+      log(`  memlab find-leaks${extra.length ? ' ' + extra.join(' ') : ''} ...`);
+      const r = await measureQuiet(`ladder-${tool}-find-leaks`, argv, {env: peerEnv, timeoutS: args.timeoutS, workDir}, quiet);
+      let ok = r.exitCode === 0 && !r.signal && !r.timedOut;
+      let reason = ok ? null : failureReason(r);
+      const parsed = parseMemlabFindLeaks(fs.readFileSync(r.files.stdout, 'utf8'), fs.readFileSync(r.files.stderr, 'utf8'));
+      if (ok && parsed.leaks == null) {
+        ok = false;
+        reason = 'no "MemLab found N leak(s)" line in its output';
+      }
+      res.tools[tool] = {runs: [r], ok, reason};
+      res.memlab[tool] = parsed;
+      log(`  ${tool}: ${secs(r.wallS)}, ${mb(r.peakRssBytes)}, ` +
+        (ok ? `${parsed.leaks} leak(s), ${parsed.clusters.length} trace cluster(s) printed` : `FAILED (${reason})`));
+    }
+  }
+  res.truth = ladderTruth(res);
+  return res;
+}
+
+// The planted facts, and what each tool said about them. ok: true = right,
+// false = wrong, null = the tool did not run.
+function ladderTruth(res) {
+  const plan = res.plan;
+  const lhSuspects = res.lh ? res.lh.suspects.map(s => ({...s, kind: plantedKind(JSON.stringify([s.class, s.collection, s.retainer_path, s.location]))})) : null;
+  const memlab = tool => (res.tools[tool] && res.tools[tool].ok ? res.memlab[tool] : null);
+  const facts = [
+    {kind: 'listener', leak: true, what: '`user-updated` listeners on `app.bus` (`onUserUpdated` closures → `RequestContext` → `Session`)',
+      planned: plan ? `leak: +${int(plan.leaksPerRound)} per round, never removed` : 'leak: a fixed number per round, never removed'},
+    {kind: 'requestLog', leak: true, what: '`app.requestLog` Map (one entry per leaked request)',
+      planned: plan ? `leak: +${int(plan.leaksPerRound)} entries per round, never pruned` : 'leak: a fixed number of entries per round, never pruned'},
+    {kind: 'cache', leak: false, what: '`app.queryCache` LRU (`QueryCacheEntry`)',
+      planned: plan ? `not a leak: +${int(plan.cachePerRound)} entries per round up to its capacity of ${int(plan.cacheCap)} (sizes ${Array.from({length: plan.rounds}, (_, k) => int(Math.min((k + 1) * plan.cachePerRound, plan.cacheCap))).join(' → ')}), must not be reported`
+        : 'not a leak: grows, then stays at its capacity; must not be reported'},
+  ];
+  for (const f of facts) {
+    const hits = lhSuspects ? lhSuspects.filter(s => s.kind === f.kind) : null;
+    f.leakhunt = {ok: hits == null ? null : f.leak ? hits.length > 0 : hits.length === 0, hits};
+    for (const tool of ['memlab', 'memlab-all']) {
+      const m = memlab(tool);
+      const cl = m ? m.clusters.filter(c => c.kind === f.kind) : null;
+      f[tool] = {ok: cl == null ? null : f.leak ? cl.length > 0 : cl.length === 0, hits: cl};
+    }
+  }
+  // Reports that match none of the planted things.
+  facts.others = {
+    leakhunt: lhSuspects ? lhSuspects.filter(s => s.kind === 'other') : null,
+    memlab: memlab('memlab') ? memlab('memlab').clusters.filter(c => c.kind === 'other') : null,
+    'memlab-all': memlab('memlab-all') ? memlab('memlab-all').clusters.filter(c => c.kind === 'other') : null,
+  };
+  return facts;
+}
+
+// ---------------------------------------------------------------------------
+// Section "load": leakhunt's load runner vs autocannon on a trivial server
+// ---------------------------------------------------------------------------
+
+// Starts crates/load/tests/fixtures/trivial-server.js on a free port (it takes
+// the port as its first argument; 0 = any) and waits for "listening <port>".
+// The server is killed when this process exits, however it exits.
+function startTrivialServer() {
+  const script = path.join(ROOT, 'crates/load/tests/fixtures/trivial-server.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, '0'], {stdio: ['ignore', 'pipe', 'inherit'], detached: true});
+    const stop = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch (_) { /* gone */ } };
+    process.on('exit', stop);
+    let buf = '';
+    const timer = setTimeout(() => { stop(); reject(new Error('trivial-server.js did not print "listening <port>" within 10 s')); }, 10e3);
+    child.stdout.on('data', d => {
+      buf += d;
+      const m = buf.match(/listening (\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
+        resolve({pid: child.pid, port: Number(m[1]), script, stop: () => { stop(); process.removeListener('exit', stop); }});
+      }
+    });
+    child.on('error', e => { clearTimeout(timer); reject(e); });
+    child.on('exit', code => { clearTimeout(timer); reject(new Error(`trivial-server.js exited with ${code} before listening`)); });
+  });
+}
+
+// The throughput example prints
+//   200,000 requests in 4.6 s (43,631/s), 0 failed, p50 0.08 ms, p99 0.28 ms
+//   leakhunt-load: 43631 requests/s (concurrency 4, p90 0.14 ms, max 8.14 ms)
+function parseThroughput(text) {
+  const ms = s => Number(s);
+  const a = text.match(/^([\d,]+) requests in ([\d.]+) s \(([\d,]+)\/s\), ([\d,]+) failed, p50 ([\d.]+) ms, p99 ([\d.]+) ms/m);
+  const b = text.match(/^leakhunt-load: ([\d.]+) requests\/s \(concurrency (\d+), p90 ([\d.]+) ms, max ([\d.]+) ms\)/m);
+  if (!a || !b) return null;
+  const n = s => Number(s.replace(/,/g, ''));
+  // sent: everything the process sent, its own warm-up of max(100, N/20) included.
+  return {requests: n(a[1]), sent: n(a[1]) + Math.max(100, Math.floor(n(a[1]) / 20)), failed: n(a[4]), rps: Number(b[1]), p50Ms: ms(a[5]), p90Ms: ms(b[3]), p99Ms: ms(a[6]), maxMs: ms(b[4])};
+}
+
+// autocannon --json: requests.total over duration (s, 10 ms resolution);
+// latencies are whole milliseconds (an HDR histogram of integers).
+function parseAutocannon(text) {
+  try {
+    const j = JSON.parse(text.trim().split('\n').filter(l => l.startsWith('{')).pop());
+    return {
+      requests: j.requests.total, sent: j.requests.sent || j.requests.total, failed: j.errors + j.timeouts + j.non2xx, rps: j.requests.total / j.duration,
+      p50Ms: j.latency.p50, p90Ms: j.latency.p90, p99Ms: j.latency.p99, maxMs: j.latency.max, wholeMs: true,
+    };
+  } catch (_) {
+    return null;
+  }
+}
+
+// About n, rounded to two significant digits (436,310 -> 440,000).
+const roundNice = x => { const p = 10 ** Math.max(0, Math.floor(Math.log10(x)) - 1); return Math.max(1000, Math.round(x / p) * p); };
+
+async function runLoad({args, workDir, loadBin, autocannonJs, quiet}) {
+  const server = await startTrivialServer();
+  const url = `http://127.0.0.1:${server.port}/`;
+  const res = {port: server.port, url, script: path.relative(ROOT, server.script), levels: []};
+  log(`load: trivial server (pid ${server.pid}) on ${url}`);
+  const timeoutS = Math.min(args.timeoutS, 30 * args.loadSeconds + 60);
+  const opts = {workDir, timeoutS, companions: [server.pid]};
+  try {
+    for (const c of args.concurrency) {
+      // Warm-up: the server's JIT, and the rate that sizes the measured runs
+      // (guarded like a measurement, since a disturbed rate would size them wrong).
+      const warmN = Math.max(5000, 5000 * Math.min(c, 4));
+      const w = await measureQuiet(`load-c${c}-warmup`, [loadBin, url, '--requests', String(warmN), '--concurrency', String(c)], opts, quiet);
+      const wp = w.exitCode === 0 ? parseThroughput(fs.readFileSync(w.files.stdout, 'utf8')) : null;
+      if (!wp) throw new Error(`warm-up at concurrency ${c} failed: ${failureReason(w)}`);
+      const requests = args.loadRequests || roundNice(wp.rps * args.loadSeconds);
+      log(`  concurrency ${c}: warm-up ${int(wp.rps)} requests/s; leakhunt-load runs ${int(requests)} requests, autocannon ${args.loadSeconds} s`);
+      const lvl = {concurrency: c, requests, warmRps: wp.rps, tools: {}};
+      res.levels.push(lvl);
+      const tools = [['leakhunt-load', [loadBin, url, '--requests', String(requests), '--concurrency', String(c)], parseThroughput]];
+      if (!args.skipPeers) {
+        tools.push(['autocannon', [process.execPath, autocannonJs, '-c', String(c), '-d', String(args.loadSeconds), '--json', url], parseAutocannon]);
+      }
+      for (const [tool] of tools) lvl.tools[tool] = {runs: [], ok: true, reason: null};
+      // Runs alternate between the tools, so slow drift on the machine
+      // affects both alike.
+      for (let i = 0; i < args.runs; i++) {
+        for (const [tool, argv, parse] of tools) {
+          const r = await measureQuiet(`load-c${c}-${tool}-${i + 1}`, argv, opts, quiet);
+          r.load = r.exitCode === 0 && !r.signal && !r.timedOut ? parse(fs.readFileSync(r.files.stdout, 'utf8')) : null;
+          const t = lvl.tools[tool];
+          t.runs.push(r);
+          if (!r.load) {
+            t.ok = false;
+            t.reason = t.reason || (r.exitCode === 0 ? 'no result in its output' : failureReason(r));
+          } else if (r.load.failed) {
+            t.ok = false;
+            t.reason = t.reason || `${int(r.load.failed)} failed requests`;
+          }
+          log(`  ${tool} c=${c} run ${i + 1}/${args.runs}: ` +
+            (r.load ? `${int(r.load.rps)} requests/s, p50 ${r.load.p50Ms} ms, p99 ${r.load.p99Ms} ms` : `FAILED (${t.reason})`) +
+            (r.otherCores != null ? `, other load ${r.otherCores.toFixed(2)}` : ''));
+        }
+      }
+    }
+  } finally {
+    server.stop();
+  }
+  return res;
 }
 
 // ---------------------------------------------------------------------------
@@ -515,20 +925,34 @@ const TOOL_LABEL = {
   'json-parse': 'Node `JSON.parse` of the file',
 };
 
-function buildReport(args, m, results) {
+function buildReport(args, m, out) {
   const L = [];
   const p = s => L.push(s);
+  const has = s => args.sections.includes(s);
   p(`# leakhunt benchmark, ${m.date.slice(0, 10)}`);
   p('');
   p(`- Machine: ${m.cpu}; ${m.cores} cores; ${m.ramGb.toFixed(1)} GB (${(m.ramGb * 1e9 / 2 ** 30).toFixed(1)} GiB) RAM`);
   p(`- OS: ${m.os}`);
   p(`- Node ${m.node}; ${m.rustc}`);
   p(`- leakhunt commit ${m.leakhunt}, release build`);
-  if (!args.skipPeers) p(`- Peers: @memlab/cli ${m.memlab}, heap-snapshot-toolkit ${m.hst} (DevTools heap snapshot worker); peers run with \`${process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000'}\` ` +
-    '(in NODE_OPTIONS; for memlab as node flags, replacing the `--max-old-space-size=4096` of its bin script)');
+  if (!args.skipPeers) {
+    const peers = [];
+    if (has('summary') || has('leaks')) peers.push(`@memlab/cli ${m.memlab}`);
+    if (has('summary')) peers.push(`heap-snapshot-toolkit ${m.hst} (DevTools heap snapshot worker)`);
+    if (has('load')) peers.push(`autocannon ${m.autocannon}`);
+    p(`- Peers: ${peers.join(', ')}` + (has('summary') || has('leaks') ? `; peers run with \`${process.env.PEER_NODE_OPTIONS || '--max-old-space-size=16000'}\` ` +
+      '(in NODE_OPTIONS; for memlab as node flags, replacing the `--max-old-space-size=4096` of its bin script)' : ''));
+  }
   p(`- Date: ${m.date}; load average at start ${m.loadavg} (1, 5, 15 min)`);
   p(`- Command: \`${process.env.BENCH_CMDLINE || `node bench/run.js ${process.argv.slice(2).join(' ')}`}\``);
   p('');
+  if (out.summary) summaryReport(args, out.summary, p);
+  if (out.leaks) leaksReport(args, out.leaks, p);
+  if (out.load) loadReport(args, out.load, p);
+  return L.join('\n') + '\n';
+}
+
+function summaryReport(args, results, p) {
   p(`leakhunt ran ${args.runs} time(s) per file: "wall" is the median, "best" the fastest run, peak RSS the largest of the runs. ` +
     'Every other tool ran once. Files were in the page cache (read once before measuring). ' +
     'MB/s = file size (10^6 bytes) / wall time. Peak RSS is /usr/bin/time\'s %M. CPU = user + sys time of the tool (more than wall = parallel). ' +
@@ -606,7 +1030,6 @@ function buildReport(args, m, results) {
     p('');
     for (const r of results) agreementSection(r, p);
   }
-  return L.join('\n') + '\n';
 }
 
 function agreementSection(r, p) {
@@ -691,6 +1114,201 @@ function agreementSection(r, p) {
   p(`**${r.name}: ${pass1 + passM} of the top ${top.length} classes agree — ${pass1}/${oneToOne.length} 1:1 classes within 0.5% on count, shallow and retained size; ` +
     `${passM}/${merged.length} merged classes with exact count and shallow size and retained size within 0.5% of DevTools' tree with keys merged. ` +
     `Total size ${totalOk ? 'exact' : 'DIFFERS'}.**`);
+  p('');
+}
+
+// One row of a speed table (same columns and rules as the summary's "Speed
+// and memory"): median wall, best, MB/s, peak RSS, CPU of the median run,
+// worst other load, and the ratio to leakhunt's median.
+function speedCells(t, label, bytes, lhMed, {showRss = true} = {}) {
+  const tries = t.runs.reduce((n, x) => n + (x.attempts || 1), 0) - t.runs.length;
+  const walls = t.runs.map(x => x.wallS);
+  const rss = Math.max(...t.runs.map(x => x.peakRssBytes || 0)) || null;
+  const medRun = [...t.runs].sort((a, b) => a.wallS - b.wallS)[Math.floor((t.runs.length - 1) / 2)];
+  const cpu = medRun.cpuS == null ? '–' : secs(medRun.cpuS);
+  const longRuns = t.runs.filter(x => x.otherCores != null && x.wallS >= 0.5);
+  const other = longRuns.length ? Math.max(...longRuns.map(x => x.otherCores)).toFixed(2) : '–';
+  const name = `${label}${tries ? ` (${tries} re-run${tries > 1 ? 's' : ''})` : ''}`;
+  if (!t.ok) return `${name} | failed (${escapeMd(t.reason || '?')}) after ${secs(Math.max(...walls))} | | | ${mb(rss)} | ${cpu} | ${other} | |`;
+  const w = median(walls);
+  const ratio = lhMed && w !== lhMed ? `${(w / lhMed).toFixed(w / lhMed < 10 ? 1 : 0)}×` : '';
+  return `${name} | ${secs(w)} | ${t.runs.length > 1 ? secs(Math.min(...walls)) : ''} | ${Math.round(bytes / MB / w).toLocaleString('en-US')} | ` +
+    `${showRss ? mb(rss) : ''} | ${cpu} | ${other} | ${ratio} |`;
+}
+
+const LEAKS_LABEL = {
+  cat: '`cat s1 … sN \\| wc -c` (I/O floor)',
+  leakhunt: '**leakhunt** leaks',
+  memlab: 'memlab find-leaks (default filters)',
+  'memlab-all': 'memlab find-leaks --trace-all-objects',
+};
+
+function leaksReport(args, res, p) {
+  const n = res.files.length;
+  const names = res.files.map(f => path.basename(f, '.heapsnapshot'));
+  p(`## Leak diagnosis on a ladder`);
+  p('');
+  p(`Input: ${n} snapshots of one process (\`bench/gen/server-heap.js --ladder ${args.ladder.join(',')}\`, cached in \`${res.dir}\`), ` +
+    'each taken after the same amount of simulated traffic. Planted: per request, a `user-updated` listener on the global `app.bus` ' +
+    'EventEmitter that is never removed (it captures the request\'s `RequestContext` and, through it, the closed `Session`) and an ' +
+    '`app.requestLog` Map entry that is never deleted; plus a query cache (an LRU) that fills up and then stays flat, which must ' +
+    'not be reported. ' +
+    `leakhunt: \`leakhunt leaks ${names.join(' ')} --json\`, run ${args.runs} time(s) (exit code 1 means "leak found", not a failure). ` +
+    (args.skipPeers ? '' : `memlab: \`memlab find-leaks --baseline ${res.memlabFiles[0]} --target ${res.memlabFiles[1]} --final ${res.memlabFiles[2]}\`, ` +
+      'once with its default leak filters and once with `--trace-all-objects` (every object allocated in target and still alive in final ' +
+      'counts as a leak candidate); each ran once, started like `memlab analyze` in the summary section. ') +
+    'Columns as in the summary section; MB/s = size of all input files / wall time.');
+  p('');
+  p('| snapshots | size | nodes | tool | wall | best | MB/s | peak RSS | CPU | other load | wall vs leakhunt |');
+  p('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  const lh = res.tools.leakhunt;
+  const lhMed = lh && lh.ok ? median(lh.runs.map(x => x.wallS)) : null;
+  let first = true;
+  for (const tool of ['cat', 'leakhunt', 'memlab', 'memlab-all']) {
+    const t = res.tools[tool];
+    if (!t) continue;
+    const fileCells = first
+      ? `| ${names.join(', ')} | ${res.hdrs.map(h => (h.bytes / MB).toFixed(1)).join(' + ')} MB | ${res.hdrs.map(h => `${(h.nodes / 1e6).toFixed(2)}`).join(' / ')} M `
+      : '| | | ';
+    first = false;
+    p(`${fileCells}| ${speedCells(t, LEAKS_LABEL[tool], res.bytes, tool === 'leakhunt' ? null : lhMed, {showRss: tool !== 'cat'})}`);
+  }
+  p('');
+
+  p('### What they found');
+  p('');
+  const truth = res.truth;
+  const mark = ok => (ok == null ? '–' : ok ? '✔' : '✘');
+  const traces = n => `${int(n)} trace${n === 1 ? '' : 's'}`;
+  const lhCell = f => {
+    if (f.leakhunt.ok == null) return '– (failed)';
+    if (!f.leakhunt.hits.length) return `${mark(f.leakhunt.ok)} not reported`;
+    return `${mark(f.leakhunt.ok)} ` + f.leakhunt.hits.map(s => `reported: \`${s.pattern}\`, class \`${escapeMd(s.class)}\`, ` +
+      `${int(s.count_per_step)}/step, ${mb1(s.bytes_per_step)}/step${s.collection ? `, in \`${escapeMd(s.collection)}\`` : ''}`).join('; ');
+  };
+  const mlCell = (f, tool) => {
+    const x = f[tool];
+    if (!res.tools[tool]) return '–';
+    if (x.ok == null) return '– (failed)';
+    if (!x.hits.length) return `${mark(x.ok)} not reported`;
+    return `${mark(x.ok)} reported: ${x.hits.map(c => `a cluster of ${traces(c.similar)}, ${c.retained}`).join('; ')}`;
+  };
+  const cols = ['leakhunt leaks'];
+  if (res.tools.memlab) cols.push('memlab find-leaks', 'memlab --trace-all-objects');
+  p(`| planted | what the generator did | ${cols.join(' | ')} |`);
+  p(`|---|---|${cols.map(() => '---').join('|')}|`);
+  for (const f of truth) {
+    p(`| ${f.what} | ${f.planned} | ${lhCell(f)}${res.tools.memlab ? ` | ${mlCell(f, 'memlab')} | ${mlCell(f, 'memlab-all')}` : ''} |`);
+  }
+  const o = truth.others;
+  const otherCell = (list, fmt) => (list == null ? '–' : list.length ? list.map(fmt).join('; ') : 'none');
+  p(`| anything else | – | ${otherCell(o.leakhunt, s => `\`${s.pattern}\` \`${escapeMd(s.class)}\` in \`${escapeMd(s.collection || '?')}\``)}` +
+    (res.tools.memlab ? ` | ${otherCell(o.memlab, c => `${traces(c.similar)}: ${escapeMd(c.path.slice(0, 80))}`)} | ${otherCell(o['memlab-all'], c => `a cluster of ${traces(c.similar)} through ${escapeMd(c.path.split(' → ').slice(0, 3).join(' → '))}`)}` : '') + ' |');
+  p('');
+  p('✔ = right (a planted leak reported, the bounded cache not reported), ✘ = wrong.');
+  p('');
+
+  if (res.lh) {
+    const j = res.lh;
+    p(`#### leakhunt leaks`);
+    p('');
+    p(`Verdict \`${j.verdict}\` (exit code ${res.lhExit}), ${j.suspects.length} suspect(s) over ${j.steps} step(s)` +
+      `${res.lhStable === false ? '. **The runs did not all give the same answer**' : res.tools.leakhunt.runs.length > 1 ? '; every run gave the same answer' : ''}.`);
+    p('');
+    if (j.suspects.length) {
+      p('| # | pattern | class | count per step | bytes per step | collection | retained in the last snapshot | retainer path (first 3 steps) |');
+      p('|---:|---|---|---:|---:|---|---:|---|');
+      j.suspects.forEach((s, i) => {
+        const step = (s.retainer_path || []).slice(0, 3).join(' ← ');
+        p(`| ${i + 1} | \`${s.pattern}\` | \`${escapeMd(s.class)}\` | ${int(s.count_per_step)} | ${mb1(s.bytes_per_step)} | ` +
+          `${s.collection ? `\`${escapeMd(s.collection)}\`` : '–'} | ${mb1(s.retained_bytes)} | ${escapeMd(step)} |`);
+      });
+      p('');
+    }
+  }
+  for (const tool of ['memlab', 'memlab-all']) {
+    const t = res.tools[tool];
+    if (!t) continue;
+    const m = res.memlab[tool];
+    p(`#### ${LEAKS_LABEL[tool]}`);
+    p('');
+    if (!t.ok) {
+      p(`Failed: ${escapeMd(t.reason)}.`);
+      p('');
+      continue;
+    }
+    p(`memlab printed "MemLab found ${m.leaks} leak(s)"${m.noLeaksLine ? ' and "No leaks found"' : ''}` +
+      `${m.traces != null ? `; it had ${int(m.traces)} leak traces and clustered a sample of them (sampling ratio ${m.samplingPct}%)` : ''}` +
+      `${m.clusters.length ? `; ${m.clusters.length} trace cluster(s) printed` : ''}.`);
+    p('');
+    if (m.clusters.length) {
+      p('| # | similar traces | retained | planted item | trace from the GC root |');
+      p('|---:|---:|---:|---|---|');
+      m.clusters.forEach((c, i) => p(`| ${i + 1} | ${int(c.similar)} | ${c.retained || '–'} | ${c.kind === 'other' ? '–' : c.kind} | ${escapeMd(c.path)} |`));
+      p('');
+    }
+    if (tool === 'memlab' && m.alive.length) {
+      p(`Before the verdict it prints a table of objects "allocated in target page" (${res.memlabFiles[1]}) and still alive in ${res.memlabFiles[2]}, ` +
+        'its leak candidates before filtering. The top rows:');
+      p('');
+      p('| name | type | count | retained |');
+      p('|---|---|---:|---:|');
+      for (const a of m.alive.slice(0, 8)) p(`| \`${escapeMd(a.name || '(empty)')}\` | ${a.type} | ${int(a.count)} | ${a.retained} |`);
+      p('');
+    }
+  }
+}
+
+function loadReport(args, res, p) {
+  p('## Load runner throughput');
+  p('');
+  p(`Server: \`node ${res.script} 0\` (it answers every request with \`ok\`; it listened on port ${res.port}), one Node process, ` +
+    'started once for the whole section and killed at the end. ' +
+    'Before each concurrency level a warm-up run of leakhunt-load (not counted) warms up the server and measures the rate that sizes the runs. ' +
+    `leakhunt-load: \`cargo run --release -p leakhunt-load --example throughput -- ${res.url} --requests N --concurrency C\` ` +
+    '(the bench runs the built example binary directly); it does its own short warm-up (N/20 requests), then reports requests / its own wall time over N requests. ' +
+    (args.skipPeers ? '' : `autocannon: \`autocannon -c C -d ${args.loadSeconds} --json ${res.url}\` (run as \`node …/autocannon/autocannon.js\`); requests/s = \`requests.total / duration\`. `) +
+    `Each tool ran ${args.runs} time(s) per level, alternating; "requests/s" is the median, "best" the highest. Latencies are from the median run; ` +
+    'autocannon records whole milliseconds, so "<1 ms" is all it can say about sub-millisecond latency. ' +
+    '"client CPU" and "server CPU" are the cores the load tool and the server used on average during the run (user + sys time / wall time of the tool\'s process); ' +
+    '"… per request" divides that CPU time by all the requests the tool sent (for leakhunt-load including its own warm-up; the client\'s start-up is included). ' +
+    '"other load" is everything else, in cores, the worst of the runs; the server\'s CPU is not counted there. Client and server share the 2 cores, ' +
+    'so a client that needs less CPU per request leaves more for the server.');
+  p('');
+  p('| concurrency | tool | requests/s | best | requests per run | p50 | p99 | client CPU | client CPU per request | server CPU | server CPU per request | other load | requests/s vs leakhunt-load |');
+  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const lat = (l, v) => (v == null ? '–' : l.wholeMs && v === 0 ? '<1 ms' : `${v} ms`);
+  for (const lvl of res.levels) {
+    const lh = lvl.tools['leakhunt-load'];
+    const okRps = t => t.runs.filter(r => r.load).map(r => r.load.rps);
+    const lhMed = lh && lh.ok ? median(okRps(lh)) : null;
+    let first = true;
+    for (const tool of ['leakhunt-load', 'autocannon']) {
+      const t = lvl.tools[tool];
+      if (!t) continue;
+      const c = first ? `| ${lvl.concurrency} ` : '| ';
+      first = false;
+      const tries = t.runs.reduce((n, x) => n + (x.attempts || 1), 0) - t.runs.length;
+      const label = `${tool === 'leakhunt-load' ? '**leakhunt-load**' : 'autocannon'}${tries ? ` (${tries} re-run${tries > 1 ? 's' : ''})` : ''}`;
+      const rates = okRps(t);
+      const longRuns = t.runs.filter(x => x.otherCores != null && x.wallS >= 0.5);
+      const other = longRuns.length ? Math.max(...longRuns.map(x => x.otherCores)).toFixed(2) : '–';
+      if (!rates.length) {
+        p(`${c}| ${label} | failed (${escapeMd(t.reason || '?')}) | | | | | | | | | | ${other} | |`);
+        continue;
+      }
+      const withLoad = t.runs.filter(r => r.load);
+      const med = [...withLoad].sort((a, b) => a.load.rps - b.load.rps)[Math.floor((withLoad.length - 1) / 2)];
+      const rps = median(rates);
+      const perRun = tool === 'autocannon' ? `${int(median(withLoad.map(r => r.load.requests)))} in ${args.loadSeconds} s` : int(lvl.requests);
+      const cores = s => (s == null ? '–' : (s / med.wallS).toFixed(2));
+      const perReq = s => (s == null ? '–' : `${(s / med.load.sent * 1e6).toFixed(1)} µs`);
+      p(`${c}| ${label}${t.ok ? '' : ` (**${escapeMd(t.reason)}**)`} | ${int(rps)} | ${rates.length > 1 ? int(Math.max(...rates)) : ''} | ${perRun} | ` +
+        `${lat(med.load, med.load.p50Ms)} | ${lat(med.load, med.load.p99Ms)} | ${cores(med.cpuS)} | ` +
+        `${perReq(med.cpuS)} | ${cores(med.companionCpuS)} | ${perReq(med.companionCpuS)} | ${other} | ` +
+        `${tool === 'leakhunt-load' || !lhMed ? '' : `${(rps / lhMed).toFixed(2)}×`} |`);
+    }
+  }
   p('');
 }
 

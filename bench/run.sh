@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # leakhunt benchmark entry point. Run from anywhere, e.g. the repo root:
-#   bench/run.sh [--sizes 20,200,1000] [--runs N] [--skip-peers]
-#                [--skip-peers-above MB] [--timeout S] [--out bench/results/FILE.md]
-# This script only prepares things (release build, /usr/bin/time, npm peers);
+#   bench/run.sh [--sections summary,leaks,load] [--sizes 20,200,1000] [--runs N]
+#                [--skip-peers] [--skip-peers-above MB] [--timeout S]
+#                [--out bench/results/FILE.md]   (bench/run.sh --help lists all)
+# This script only prepares things (release builds, /usr/bin/time, npm peers);
 # bench/run.js generates missing snapshots, measures, compares and reports.
 # Snapshots and peers are cached in ${LEAKHUNT_BENCH_DIR:-/tmp/leakhunt-bench}.
 set -euo pipefail
@@ -12,12 +13,17 @@ BENCH_DIR=${LEAKHUNT_BENCH_DIR:-/tmp/leakhunt-bench}
 PEERS_DIR=$BENCH_DIR/peers
 
 skip_peers=0
+sections=summary,leaks,load
+prev=
 for arg in "$@"; do
   case $arg in
     --skip-peers) skip_peers=1 ;;
     -h|--help) exec node "$ROOT/bench/run.js" --help ;;
   esac
+  [[ $prev == --sections ]] && sections=$arg
+  prev=$arg
 done
+has_section() { [[ ,$sections, == *,$1,* ]]; }
 
 needed=(node cargo)
 [[ $skip_peers -eq 1 ]] || needed+=(npm)
@@ -36,19 +42,37 @@ if [[ ! -x /usr/bin/time ]]; then
   fi
 fi
 
-echo "bench: building leakhunt (release)" >&2
-(cd "$ROOT" && cargo build --release --quiet)
+if has_section summary || has_section leaks; then
+  echo "bench: building leakhunt (release)" >&2
+  (cd "$ROOT" && cargo build --release --quiet)
+fi
+if has_section load; then
+  echo "bench: building the load runner's throughput example (release)" >&2
+  (cd "$ROOT" && cargo build --release --quiet -p leakhunt-load --example throughput)
+fi
 export LEAKHUNT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/leakhunt"
+export LEAKHUNT_LOAD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/throughput"
 
 # Peers live outside the repository so the workspace stays free of
 # node_modules. memlab depends on puppeteer, whose install script downloads a
-# Chrome that `memlab analyze` never uses, hence PUPPETEER_SKIP_DOWNLOAD.
+# Chrome that memlab's heap analysis never uses, hence PUPPETEER_SKIP_DOWNLOAD.
+# Only the peers the selected sections use are installed.
 if [[ $skip_peers -eq 0 ]]; then
-  if [[ ! -x $PEERS_DIR/node_modules/.bin/memlab || ! -d $PEERS_DIR/node_modules/heap-snapshot-toolkit ]]; then
-    echo "bench: installing peers into $PEERS_DIR" >&2
+  missing=()
+  if has_section summary || has_section leaks; then
+    [[ -x $PEERS_DIR/node_modules/.bin/memlab ]] || missing+=(@memlab/cli)
+  fi
+  if has_section summary; then
+    [[ -d $PEERS_DIR/node_modules/heap-snapshot-toolkit ]] || missing+=(heap-snapshot-toolkit)
+  fi
+  if has_section load; then
+    [[ -f $PEERS_DIR/node_modules/autocannon/autocannon.js ]] || missing+=(autocannon)
+  fi
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "bench: installing ${missing[*]} into $PEERS_DIR" >&2
     mkdir -p "$PEERS_DIR"
     [[ -f $PEERS_DIR/package.json ]] || echo '{"name":"leakhunt-bench-peers","private":true}' >"$PEERS_DIR/package.json"
-    (cd "$PEERS_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm i --no-audit --no-fund @memlab/cli heap-snapshot-toolkit >&2)
+    (cd "$PEERS_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm i --no-audit --no-fund "${missing[@]}" >&2)
   fi
 fi
 

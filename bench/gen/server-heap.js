@@ -968,7 +968,12 @@ async function main() {
   usage(2);
 }
 
-main().then(() => log('done')).catch((err) => {
-  process.stderr.write(`server-heap: ${err && err.stack || err}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().then(() => log('done')).catch((err) => {
+    process.stderr.write(`server-heap: ${err && err.stack || err}\n`);
+    process.exit(1);
+  });
+}
+// bench/run.js reads the ladder plan (how many leaks and cache entries per
+// round) to check leak detectors against it.
+module.exports = { planLadder, CALIBRATION };
