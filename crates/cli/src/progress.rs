@@ -58,7 +58,7 @@ impl Progress {
         }
     }
 
-    /// A counter for [`Progress::start`]'s caller that may not have one yet.
+    /// Shows `label` with a running time instead of a percentage.
     pub fn set_label(&self, label: &str) {
         if let Some(s) = &self.state {
             *s.label.lock().unwrap() = label.to_string();

@@ -349,7 +349,7 @@ fn ctrl_c_stops_the_service() {
         .parse()
         .unwrap();
     assert!(process_running(pid));
-    // SAFETY-free: `kill` via the shell's command, as a user pressing Ctrl-C would send.
+    // What a terminal sends on Ctrl-C.
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

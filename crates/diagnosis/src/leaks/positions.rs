@@ -4,9 +4,10 @@
 //! it); only what is shown goes through here.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use leakhunt_engine::SourceLocation;
+use leakhunt_engine::{NodeIndex, SourceLocation};
 
 use super::report::CodeLocation;
 use crate::source_map::SourceMaps;
@@ -14,6 +15,8 @@ use crate::source_map::SourceMaps;
 pub struct Positions {
     maps: RefCell<SourceMaps>,
     root: Option<PathBuf>,
+    /// Scope (context node) → the file of a function that uses it.
+    scope_files: RefCell<HashMap<NodeIndex, Option<String>>>,
 }
 
 impl Positions {
@@ -22,6 +25,7 @@ impl Positions {
         Positions {
             maps: RefCell::new(maps),
             root: root.or_else(|| std::env::current_dir().ok()),
+            scope_files: RefCell::default(),
         }
     }
 
@@ -56,6 +60,20 @@ impl Positions {
                 ..loc
             },
         }
+    }
+
+    /// The file of the scope `context`, found by `find` the first time it is asked for.
+    pub fn scope_file(
+        &self,
+        context: NodeIndex,
+        find: impl FnOnce() -> Option<String>,
+    ) -> Option<String> {
+        if let Some(known) = self.scope_files.borrow().get(&context) {
+            return known.clone();
+        }
+        let file = find();
+        self.scope_files.borrow_mut().insert(context, file.clone());
+        file
     }
 
     /// `file:line:column` of a snapshot location, for display.

@@ -110,9 +110,3 @@ impl LeakReport {
         }
     }
 }
-
-impl From<Series> for (Vec<u64>, Vec<u64>) {
-    fn from(s: Series) -> Self {
-        (s.counts, s.bytes)
-    }
-}

@@ -21,32 +21,31 @@ struct ListenerList {
 
 fn find_list(ctx: &Context) -> Option<ListenerList> {
     let near = ctx.near_holders();
-    for (i, &(edge, _)) in near.iter().enumerate() {
-        // holders[i + 1] refers to holders[i] through holders[i + 1].0: the emitter is the
-        // holder whose edge down the path is `_events` or the kEvents symbol.
-        if i + 1 < near.len() {
-            let (up_edge, emitter) = near[i + 1];
-            let up_name = ctx.edge_name(up_edge).unwrap_or("");
-            if up_name == "_events" || up_name.contains("kEvents") {
-                // The event name: for `_events`, the property below it on the path; for an
-                // EventTarget, the key beside the listener list in the kEvents map's table.
-                let event = if up_name == "_events" {
-                    ctx.edge_name(edge).map(str::to_string)
-                } else {
-                    map_key_beside(ctx, &near[..=i])
-                };
-                let class = ctx.class_of(emitter);
-                let (emitter_name, full) = match ctx.owner_names(i + 1) {
-                    Some((short, full)) => (format!("the {class} {short}"), full),
-                    None => (format!("a {class}"), class.to_string()),
-                };
-                return Some(ListenerList {
-                    emitter: emitter_name,
-                    owner: full,
-                    event,
-                });
-            }
+    // Each pair is (an object on the path, the holder above it): the emitter is the holder
+    // whose edge down the path is `_events` or the kEvents symbol.
+    for (i, pair) in near.windows(2).enumerate() {
+        let ((edge, _), (up_edge, emitter)) = (pair[0], pair[1]);
+        let up_name = ctx.edge_name(up_edge).unwrap_or("");
+        if up_name != "_events" && !up_name.contains("kEvents") {
+            continue;
         }
+        // The event name: for `_events`, the property below it on the path; for an
+        // EventTarget, the key beside the listener list in the kEvents map's table.
+        let event = if up_name == "_events" {
+            ctx.edge_name(edge).map(str::to_string)
+        } else {
+            map_key_beside(ctx, &near[..=i])
+        };
+        let class = ctx.class_of(emitter);
+        let (emitter, owner) = match ctx.owner_names(i + 1) {
+            Some((short, full)) => (format!("the {class} {short}"), full),
+            None => (format!("a {class}"), class.to_string()),
+        };
+        return Some(ListenerList {
+            emitter,
+            owner,
+            event,
+        });
     }
     None
 }

@@ -184,22 +184,19 @@ impl<'a> Context<'a> {
     }
 
     /// The file of a function using this scope (a `system / Context`): the module it is in.
+    /// Finding it takes a scan of every closure, so answers are kept (in `positions`, which
+    /// lives for the whole diagnosis) for the next suspect held in the same scope.
     pub fn context_file(&self, context: NodeIndex) -> Option<String> {
-        let g = self.graph();
-        for v in 0..g.node_count() as NodeIndex {
-            if g.node_type(v) != NodeType::Closure {
-                continue;
-            }
-            let uses = g
-                .edges_of(v)
-                .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"));
-            if uses {
-                if let Some(l) = self.user_location(v) {
-                    return Some(l.file);
-                }
-            }
-        }
-        None
+        self.positions.scope_file(context, || {
+            let g = self.graph();
+            (0..g.node_count() as NodeIndex)
+                .filter(|&v| g.node_type(v) == NodeType::Closure)
+                .filter(|&v| {
+                    g.edges_of(v)
+                        .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"))
+                })
+                .find_map(|v| self.user_location(v).map(|l| l.file))
+        })
     }
 
     /// The variable or property name that holds the holder at `index` (for source search).

@@ -24,8 +24,7 @@ pub fn check(ctx: &Context) -> Option<Finding> {
     // The timer lists are keyed by duration: `timerListMap[60000]`.
     let g = &ctx.a.graph;
     let duration = ctx.holders.windows(2).find_map(|w| {
-        let (edge_into_list, list) = w[0];
-        let _ = edge_into_list;
+        let list = w[0].1;
         if ctx.class_of(list) == "TimersList" && g.edge_type(w[1].0) == EdgeType::Element {
             Some(g.edge_name_or_index(w[1].0))
         } else {
