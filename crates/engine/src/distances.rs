@@ -30,8 +30,6 @@ pub struct Distances {
     pub distance: Vec<u32>,
     /// Per node, the edge on its shortest path (when asked for); `None` otherwise.
     parent_edge: Option<Vec<EdgeIndex>>,
-    /// With paths: every reached node in search order, each after its path parent.
-    order: Vec<NodeIndex>,
 }
 
 /// How readable an edge is in a retainer path, lower first.
@@ -51,7 +49,6 @@ impl Distances {
         let mut d = Distances {
             distance: vec![NO_DISTANCE; n],
             parent_edge: with_paths.then(|| vec![NO_EDGE; n]),
-            order: Vec::new(),
         };
         let mut queue: Vec<NodeIndex> = Vec::with_capacity(n);
         let mut filter = EdgeFilter::new(g, weakmaps);
@@ -68,23 +65,10 @@ impl Distances {
         let has_user_roots = !queue.is_empty();
         d.bfs(g, &mut queue, &mut filter);
         d.distance[HeapGraph::ROOT as usize] = if has_user_roots { SYSTEM_BASE } else { 0 };
-        // The second search only reaches nodes the first did not, from the root, so the two
-        // queues one after the other still put every node after its path parent.
-        let first = queue.len();
+        queue.clear();
         queue.push(HeapGraph::ROOT);
-        let mut rest = queue.split_off(first);
-        d.bfs(g, &mut rest, &mut filter);
-        if with_paths {
-            queue.extend_from_slice(&rest[1..]);
-            d.order = queue;
-        }
+        d.bfs(g, &mut queue, &mut filter);
         d
-    }
-
-    /// With paths: the reached nodes in search order, each after its path parent (empty
-    /// otherwise).
-    pub fn order(&self) -> &[NodeIndex] {
-        &self.order
     }
 
     fn bfs<'a>(

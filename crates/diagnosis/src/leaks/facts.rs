@@ -10,7 +10,7 @@ use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
 use serde::{Deserialize, Serialize};
 
-use super::signature::AnchoredKeys;
+use super::anchors::AnchoredKeys;
 
 /// Count and retained bytes of the objects sharing one path signature.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,17 +1,18 @@
 //! Leak diagnosis over a ladder of snapshots of one process, taken after equal amounts of
 //! work (`S1`, `S2`, `S3`, …).
 //!
-//! 1. Every snapshot is measured ([`facts`]): object ids, and per path signature
-//!    ([`signature`]) how many objects are held that way and what they retain; collections'
-//!    sizes.
+//! 1. Every snapshot is measured ([`facts`]): object ids, and per class and anchor (the
+//!    collection objects accumulate under, [`anchors`]) how many objects there are and what
+//!    they retain; collections' sizes.
 //! 2. In the last snapshot, objects allocated after `S1` are grouped under their *leak
 //!    roots* ([`roots`]): the top of each new structure in the dominator tree.
-//! 3. Leak roots held the same way form a group; a group whose population and bytes rise at
-//!    every step is a suspect ([`growth`]). So is a collection whose entries rise at every
-//!    step (an array of numbers leaks without new objects).
+//! 3. Leak roots of one class under one anchor form a group; a group whose population and
+//!    bytes rise at every step is a suspect ([`growth`]). So is a collection whose entries
+//!    rise at every step (an array of numbers leaks without new objects).
 //! 4. Each suspect gets its representative path ([`path`]), its pattern and fix
 //!    ([`patterns`]) and the source location that holds it ([`source`]).
 
+pub mod anchors;
 pub mod facts;
 pub mod growth;
 pub mod path;
@@ -19,7 +20,6 @@ pub mod patterns;
 pub mod positions;
 pub mod report;
 pub mod roots;
-pub mod signature;
 pub mod source;
 
 use std::collections::HashMap;
@@ -31,12 +31,12 @@ use leakhunt_engine::timing::stage;
 use leakhunt_engine::{Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError};
 
 use crate::source_map::SourceMaps;
+use anchors::AnchoredKeys;
 use facts::Facts;
 use growth::Series;
 use positions::Positions;
 use report::Growth;
 pub use report::{LeakReport, Suspect, Verdict};
-use signature::{AnchoredKeys, Signatures};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeakError {
@@ -103,13 +103,9 @@ impl Measured {
                 on_phase: None,
             },
         );
-        let sigs = {
-            let _t = stage("leaks: path signatures");
-            Signatures::compute(&analysis)
-        };
         let keys = {
-            let _t = stage("leaks: anchored keys");
-            AnchoredKeys::compute(&analysis, &sigs)
+            let _t = stage("leaks: anchors");
+            AnchoredKeys::compute(&analysis)
         };
         let _t = stage("leaks: measure");
         let facts = Facts::measure(name.into(), &analysis, &keys);
@@ -251,7 +247,7 @@ fn grouped_suspects(
             .push(root);
     }
     // Growing groups, gathered per anchor (by the anchor's own signature).
-    let mut by_anchor: HashMap<u64, Vec<(Growth, NodeIndex)>> = HashMap::new();
+    let mut by_anchor: HashMap<NodeIndex, Vec<(Growth, NodeIndex)>> = HashMap::new();
     for (key, members) in groups {
         let series = Series {
             counts: all
@@ -270,9 +266,9 @@ fn grouped_suspects(
             .iter()
             .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
             .unwrap();
-        let anchor_sig = keys.anchor_signature[representative as usize];
+        let anchor = keys.anchor[representative as usize];
         by_anchor
-            .entry(anchor_sig)
+            .entry(anchor)
             .or_default()
             .push((growth, representative));
     }

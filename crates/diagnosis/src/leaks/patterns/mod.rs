@@ -279,7 +279,11 @@ pub fn explain(
         growth: &growth,
     };
     let finding = match collection {
-        Some(_) => unbounded_collection::for_collection(&ctx),
+        // A collection growing by itself may be a listener list or a timer list: how it is
+        // held says more than what it is.
+        Some(_) => event_listener::check(&ctx)
+            .or_else(|| timer::check(&ctx))
+            .unwrap_or_else(|| unbounded_collection::for_collection(&ctx)),
         None => retained_request::check(&ctx)
             .or_else(|| event_listener::check(&ctx))
             .or_else(|| timer::check(&ctx))

@@ -7,10 +7,21 @@
 use leakhunt_engine::fold::is_storage;
 
 use super::{Context, Finding, Pattern};
-use crate::leaks::signature::is_dictionary_holder;
 
 const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
 const GROW_METHODS: [&str; 5] = ["set", "push", "add", "unshift", "splice"];
+
+/// Whether V8 probably keeps `h` as a dictionary: it switches an object to dictionary mode
+/// beyond a few dozen added properties or after deletes, and its keys are then data (user
+/// ids, request ids), not structure. The snapshot shows that as many property edges.
+fn is_dictionary_holder(g: &leakhunt_engine::HeapGraph, h: leakhunt_engine::NodeIndex) -> bool {
+    const DICTIONARY_KEYS: usize = 32;
+    g.edges_of(h)
+        .filter(|&e| g.edge_type(e) == leakhunt_engine::EdgeType::Property)
+        .take(DICTIONARY_KEYS)
+        .count()
+        >= DICTIONARY_KEYS
+}
 
 /// Position in `holders` of the first collection above the object (skipping storage).
 fn collection_index(ctx: &Context) -> Option<usize> {

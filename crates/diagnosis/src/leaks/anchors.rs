@@ -1,0 +1,64 @@
+//! Anchors: what the objects of a leak accumulate under.
+//!
+//! An object's *anchor* is the nearest object above it in the dominator tree that is
+//! neither internal storage nor of the object's own class: the listener array above listener
+//! closures, the Map above its values (through its hash table), the timer list above a chain
+//! of Timeouts. Objects are grouped and counted across snapshots by their class together
+//! with their anchor's node id: V8 keeps ids stable within a process, and a long-lived
+//! collection keeps its id while it grows, however the paths to it change from one snapshot
+//! to the next (a linked list is reached from either end, a module scope through whichever
+//! closure the search met first).
+
+use leakhunt_engine::fold::is_storage;
+use leakhunt_engine::graph::{HeapGraph, NodeIndex};
+use leakhunt_engine::Analysis;
+
+use crate::hash::{hash_str, mix};
+
+pub struct AnchoredKeys {
+    /// Per node: hash of its class and its anchor's id.
+    pub of_node: Vec<u64>,
+    /// Per node: its anchor (the root for nodes without one).
+    pub anchor: Vec<NodeIndex>,
+    /// Nodes with every dominator before its children (the order they were computed in).
+    pub order: Vec<NodeIndex>,
+}
+
+impl AnchoredKeys {
+    pub fn compute(a: &Analysis) -> AnchoredKeys {
+        let g = &a.graph;
+        let n = g.node_count();
+        let class_hash: Vec<u64> = (0..a.classes.len() as u32)
+            .map(|c| hash_str(a.classes.name(c)))
+            .collect();
+        let mut anchor = vec![HeapGraph::ROOT; n];
+        let mut of_node = vec![0u64; n];
+        let children = a.dominators.children();
+        let mut stack: Vec<NodeIndex> = children.of(HeapGraph::ROOT).to_vec();
+        let idom = &a.dominators.idom;
+        let mut order = Vec::with_capacity(n);
+        while let Some(v) = stack.pop() {
+            order.push(v);
+            // Walk up through storage (its own anchor was already resolved the same way).
+            let mut d = idom[v as usize];
+            while d != HeapGraph::ROOT && is_storage(g, d) {
+                d = idom[d as usize];
+            }
+            let cv = a.classes.class_of(g, v);
+            // A chain of objects of one class (a linked list) shares the anchor of its head.
+            let anc = if d != HeapGraph::ROOT && a.classes.class_of(g, d) == cv {
+                anchor[d as usize]
+            } else {
+                d
+            };
+            anchor[v as usize] = anc;
+            of_node[v as usize] = mix(class_hash[cv as usize], g.node_id(anc) as u64);
+            stack.extend_from_slice(children.of(v));
+        }
+        AnchoredKeys {
+            of_node,
+            anchor,
+            order,
+        }
+    }
+}
