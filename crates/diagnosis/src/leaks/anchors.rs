@@ -62,3 +62,47 @@ impl AnchoredKeys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leakhunt_engine::{AnalysisOptions, EdgeType, GraphBuilder, NodeType};
+
+    /// A global holding a listener array (id 501) with two closures, reached directly or
+    /// through an extra object: the path differs, the anchor does not.
+    fn keys(extra_hop: bool) -> (AnchoredKeys, Analysis) {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        let holder = if extra_hop {
+            let o = b.node(NodeType::Object, "Registry", 10);
+            b.edge(global, EdgeType::Property, "registry", o);
+            o
+        } else {
+            global
+        };
+        let list = b.node_with_id(NodeType::Object, "Array", 32, 501);
+        b.edge(holder, EdgeType::Property, "listeners", list);
+        for i in 0..2 {
+            let f = b.node_with_id(NodeType::Closure, "onEvent", 32, 601 + 2 * i);
+            b.edge(list, EdgeType::Element, &i.to_string(), f);
+        }
+        let a = Analysis::new(b.build(), &AnalysisOptions::default());
+        (AnchoredKeys::compute(&a), a)
+    }
+
+    #[test]
+    fn objects_are_keyed_by_class_and_anchor_id_whatever_the_path() {
+        let (k1, a1) = keys(false);
+        let (k2, a2) = keys(true);
+        let closure_key = |k: &AnchoredKeys, a: &Analysis| {
+            let n = a.graph.node_by_id(601).unwrap();
+            assert_eq!(a.graph.node_id(k.anchor[n as usize]), 501);
+            k.of_node[n as usize]
+        };
+        assert_eq!(closure_key(&k1, &a1), closure_key(&k2, &a2));
+        // Both closures of the list share the key.
+        let other = a1.graph.node_by_id(603).unwrap();
+        assert_eq!(k1.of_node[other as usize], closure_key(&k1, &a1));
+    }
+}
