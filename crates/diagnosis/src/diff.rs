@@ -38,8 +38,8 @@ pub struct Comparison {
 pub enum DiffError {
     #[error("the snapshots share no object ids: they do not come from one process (node ids are only stable within a process)")]
     NoSharedIds,
-    #[error("the snapshots do not come from one process: {mismatched} of {shared} shared ids belong to objects of different classes")]
-    DifferentProcesses { shared: u64, mismatched: u64 },
+    #[error("the snapshots do not come from one process: {differing} of {shared} sampled ids they share name different objects (node ids are only stable within a process)")]
+    DifferentProcesses { shared: u64, differing: u64 },
 }
 
 /// Compares `before` with `after` (the DevTools Comparison view of `after` against `before`).
@@ -69,9 +69,16 @@ pub fn compare(before: &SnapshotObjects, after: &SnapshotObjects) -> Result<Comp
         })
         .collect();
 
+    let agreement = before.fingerprints.agreement(&after.fingerprints);
+    if !agreement.is_one_process() {
+        return Err(DiffError::DifferentProcesses {
+            shared: agreement.shared,
+            differing: agreement.differing,
+        });
+    }
     let (mut i, mut j) = (0, 0);
     let (a, b) = (&before.objects, &after.objects);
-    let (mut shared, mut mismatched) = (0u64, 0u64);
+    let (mut shared, mut class_changed) = (0u64, 0u64);
     let deleted = |row: &mut ClassDiff, size: u64| {
         row.deleted_count += 1;
         row.freed_size += size;
@@ -95,7 +102,7 @@ pub fn compare(before: &SnapshotObjects, after: &SnapshotObjects) -> Result<Comp
             let (ca, cb) = (before_to_unified[a[i].1 as usize], b[j].1);
             if ca != cb {
                 // DevTools matches within a class: a changed class is deleted here, new there.
-                mismatched += 1;
+                class_changed += 1;
                 deleted(&mut rows[ca as usize], a[i].2);
                 rows[cb as usize].new_count += 1;
                 rows[cb as usize].alloc_size += b[j].2;
@@ -106,11 +113,6 @@ pub fn compare(before: &SnapshotObjects, after: &SnapshotObjects) -> Result<Comp
     }
     if shared == 0 {
         return Err(DiffError::NoSharedIds);
-    }
-    // Within one process an id always names the same object; across processes ids are
-    // handed out from the same counter, so they coincide but name unrelated objects.
-    if mismatched * 2 > shared {
-        return Err(DiffError::DifferentProcesses { shared, mismatched });
     }
     for (c, &r) in after.class_retained.iter().enumerate() {
         rows[c].retained_size_after = r;
@@ -130,7 +132,7 @@ pub fn compare(before: &SnapshotObjects, after: &SnapshotObjects) -> Result<Comp
             .then_with(|| x.class.cmp(&y.class))
     });
     Ok(Comparison {
-        common_objects: shared - mismatched,
+        common_objects: shared - class_changed,
         total_size_before: before.total_size,
         total_size_after: after.total_size,
         classes: rows,
@@ -200,10 +202,19 @@ mod tests {
 
     #[test]
     fn refuses_snapshots_of_different_processes() {
-        let before = snapshot(&[("A", 11, 10), ("A", 13, 10), ("A", 15, 10)]);
-        let after = snapshot(&[("X", 11, 10), ("Y", 13, 10), ("Z", 15, 10)]);
+        // Same ids and the same class, as two Node processes booting alike, but the strings
+        // they name hold different text.
+        let strings = |text: &str| {
+            let mut b = GraphBuilder::new();
+            for i in 0..100u32 {
+                let n = b.node_with_id(NodeType::String, &format!("{text} {i}"), 32, 11 + 2 * i);
+                b.edge(b.root(), EdgeType::Element, &i.to_string(), n);
+            }
+            SnapshotObjects::from_analysis(&Analysis::new(b.build(), &AnalysisOptions::default()))
+        };
+        assert!(compare(&strings("order"), &strings("order")).is_ok());
         assert!(matches!(
-            compare(&before, &after),
+            compare(&strings("order"), &strings("session")),
             Err(DiffError::DifferentProcesses { .. })
         ));
     }

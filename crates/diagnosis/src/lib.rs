@@ -7,6 +7,7 @@
 
 pub mod diff;
 mod hash;
+pub mod identity;
 pub mod leaks;
 pub mod objects;
 pub mod source_map;

@@ -1,11 +1,13 @@
 //! What a comparison keeps of a snapshot once its graph is dropped: per object (of non-zero
 //! size, as DevTools counts them) its id, class and folded self size, sorted by id; and per
-//! class its retained size. About 12 bytes an object, so two large snapshots can be compared
+//! class its retained size. 16 bytes an object (and 8 per sampled fingerprint), so two large snapshots can be compared
 //! without holding both graphs.
 
 use std::collections::HashMap;
 
 use leakhunt_engine::{Analysis, NodeIndex};
+
+use crate::identity::Fingerprints;
 
 pub struct SnapshotObjects {
     /// Class names; `classes[i]` for class index `i`.
@@ -15,6 +17,8 @@ pub struct SnapshotObjects {
     /// Per class index: retained size of its outermost instances.
     pub class_retained: Vec<u64>,
     pub total_size: u64,
+    /// What tells this process's objects from another's (see [`Fingerprints`]).
+    pub fingerprints: Fingerprints,
 }
 
 impl SnapshotObjects {
@@ -33,6 +37,7 @@ impl SnapshotObjects {
             objects,
             class_retained: a.class_retained.clone(),
             total_size: g.total_self_size() + g.extra_native_bytes(),
+            fingerprints: Fingerprints::of(g),
         }
     }
 

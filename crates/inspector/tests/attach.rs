@@ -23,6 +23,10 @@ impl Drop for Plain {
 fn attach_by_port() {
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    // Launch returns once the inspector listens, before Node has set `process.pid`.
+    launched
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .expect("server listening");
     let port = launched.endpoint().addr.port();
     let ep = Target::attach_port(port).unwrap();
     assert_eq!(ep.ws_url, launched.ws_url());

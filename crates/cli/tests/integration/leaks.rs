@@ -84,3 +84,18 @@ fn bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.heapsnapshot"));
 }
+
+#[test]
+fn a_ladder_mixing_two_processes_is_refused() {
+    // Two programs booting alike: the same ids handed out, different objects behind them.
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = ladder("map-cache-leak.js", a.path());
+    let second = ladder("listener-leak.js", b.path());
+    let out = leakhunt(&["leaks", &first[0], &first[1], &second[2]]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("one process") && err.lines().count() == 1,
+        "{err}"
+    );
+}

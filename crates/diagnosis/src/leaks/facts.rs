@@ -11,6 +11,7 @@ use leakhunt_engine::Analysis;
 use serde::{Deserialize, Serialize};
 
 use super::anchors::AnchoredKeys;
+use crate::identity::Fingerprints;
 
 /// Count and retained bytes of the objects sharing one path signature.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub struct Facts {
     pub populations: HashMap<u64, Population>,
     /// Collections of at least [`MIN_COLLECTION_ENTRIES`] entries, by node id.
     pub collections: HashMap<u32, CollectionSize>,
+    /// What tells this process's objects from another's.
+    pub fingerprints: Fingerprints,
 }
 
 /// Collections smaller than this are not tracked for growth on their own (their members are).
@@ -128,6 +131,7 @@ impl Facts {
             ids,
             populations,
             collections,
+            fingerprints: Fingerprints::of(g),
         }
     }
 

@@ -46,12 +46,11 @@ pub enum LeakError {
     TooFewSnapshots(usize),
     #[error("{0}")]
     Snapshot(#[from] SnapshotError),
-    #[error("{first} and {last} do not come from one process: only {shared} of {total} objects of the first are in the last (node ids are only stable within a process)")]
+    #[error("{first} and {last} do not come from one process: {why} (node ids are only stable within a process)")]
     NotOneProcess {
         first: String,
         last: String,
-        shared: u64,
-        total: u64,
+        why: String,
     },
 }
 
@@ -212,15 +211,23 @@ fn check_one_process(first: &Facts, last: &Facts) -> Result<(), LeakError> {
     let total = first.ids.len() as u64;
     // A process keeps most of its objects between snapshots (code, modules, globals); two
     // processes share only the ids both happened to hand out.
-    if shared * 4 < total {
-        return Err(LeakError::NotOneProcess {
-            first: first.info.file.clone(),
-            last: last.info.file.clone(),
-            shared,
-            total,
-        });
-    }
-    Ok(())
+    let why = if shared * 4 < total {
+        format!("only {shared} of {total} objects of the first are in the last")
+    } else {
+        let agreement = first.fingerprints.agreement(&last.fingerprints);
+        if agreement.is_one_process() {
+            return Ok(());
+        }
+        format!(
+            "{} of {} sampled ids they share name different objects",
+            agreement.differing, agreement.shared
+        )
+    };
+    Err(LeakError::NotOneProcess {
+        first: first.info.file.clone(),
+        last: last.info.file.clone(),
+        why,
+    })
 }
 
 /// Leak roots grouped by anchored key; groups that grow at every step become suspects, and
