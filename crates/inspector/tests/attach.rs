@@ -21,12 +21,7 @@ impl Drop for Plain {
 
 #[test]
 fn attach_by_port() {
-    let launched =
-        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
-    // Launch returns once the inspector listens, before Node has set `process.pid`.
-    launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
-        .expect("server listening");
+    let launched = launch_server();
     let port = launched.endpoint().addr.port();
     let ep = Target::attach_port(port).unwrap();
     assert_eq!(ep.ws_url, launched.ws_url());
@@ -84,7 +79,14 @@ fn attach_pid_refuses_non_node_and_dead_processes() {
         .unwrap();
     let mut guard = Plain(child);
     let pid = guard.0.id();
-    std::thread::sleep(Duration::from_millis(50));
+    // Until the fork has exec'd, the child still looks like this test.
+    let comm = format!("/proc/{pid}/comm");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&comm).unwrap_or_default().trim() != "sleep"
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let err = Target::attach_pid(pid).unwrap_err();
     assert!(matches!(err, InspectorError::NotNode { .. }), "{err}");
     assert!(err.to_string().contains("(sleep)"), "{err}");

@@ -214,7 +214,7 @@ fn banner_timeout_kills_the_command() {
     );
     let pid: u32 = last_output[0].parse().unwrap();
     assert!(
-        wait_gone(pid, Duration::from_millis(500)),
+        wait_gone(pid, Duration::from_secs(5)),
         "sleep must be killed"
     );
 }
@@ -246,8 +246,9 @@ fn drop_kills_the_whole_group() {
         !leakhunt_inspector::process_running(pid),
         "service survived"
     );
+    // The group got the signal; the grandchild is not ours to reap, so give it a moment.
     assert!(
-        !leakhunt_inspector::process_running(grandchild),
+        wait_gone(grandchild, Duration::from_secs(5)),
         "grandchild survived"
     );
 }
@@ -334,7 +335,7 @@ fn ctrl_c_kills_launched_groups_and_exits_130() {
     assert_eq!(status.code(), Some(130));
     for pid in pids {
         assert!(
-            wait_gone(pid, Duration::from_millis(500)),
+            wait_gone(pid, Duration::from_secs(5)),
             "{pid} survived Ctrl-C"
         );
     }
@@ -351,7 +352,7 @@ fn panic_kills_launched_groups() {
     );
     for pid in pids {
         assert!(
-            wait_gone(pid, Duration::from_millis(500)),
+            wait_gone(pid, Duration::from_secs(5)),
             "{pid} survived the panic"
         );
     }

@@ -132,8 +132,7 @@ fn node24_full_round() {
 
 #[test]
 fn sink_error_keeps_session_usable_and_partial_is_removed() {
-    let launched =
-        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let launched = launch_server();
     let mut s = launched.connect().unwrap();
     s.enable().unwrap();
     let mut calls = 0;
@@ -184,8 +183,7 @@ fn sink_error_keeps_session_usable_and_partial_is_removed() {
 
 #[test]
 fn command_and_evaluate_errors() {
-    let launched =
-        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let launched = launch_server();
     let mut s = launched.connect().unwrap();
     let err = s
         .call("HeapProfiler.noSuchMethod", serde_json::json!({}))
@@ -207,8 +205,7 @@ fn command_and_evaluate_errors() {
 
 #[test]
 fn target_dies_mid_snapshot() {
-    let launched =
-        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    let launched = launch_server();
     let pid = launched.pid() as i32;
     let mut s = launched.connect().unwrap();
     s.enable().unwrap();

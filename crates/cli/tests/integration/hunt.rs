@@ -339,15 +339,19 @@ fn ctrl_c_stops_the_service() {
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !pidfile.exists() && std::time::Instant::now() < deadline {
+    let read_pid = || {
+        std::fs::read_to_string(&pidfile)
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()
+    };
+    while read_pid().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // Let the hunt get into its load rounds.
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid: u32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = read_pid().expect("the service wrote its pid");
     assert!(process_running(pid));
     // What a terminal sends on Ctrl-C.
     Command::new("kill")
@@ -356,7 +360,10 @@ fn ctrl_c_stops_the_service() {
         .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while process_running(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(!process_running(pid), "the service outlived Ctrl-C");
 }
 

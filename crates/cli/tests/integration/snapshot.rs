@@ -1,5 +1,6 @@
 //! `leakhunt snapshot` on a running Node process that was started without the inspector.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
@@ -18,18 +19,23 @@ impl Drop for Kill {
 #[test]
 fn snapshot_by_pid_writes_a_private_complete_file() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Kill(
+    let mut node = Kill(
         Command::new(node())
             .args([
                 "-e",
-                "globalThis.kept = new Array(1000).fill('x'); setInterval(() => {}, 1000)",
+                "globalThis.kept = new Array(1000).fill('x'); setInterval(() => {}, 1000); console.log('READY')",
             ])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    // Give node a moment to install its SIGUSR1 handler.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Once the main script runs, Node handles SIGUSR1 (before that the signal would kill it).
+    let mut line = String::new();
+    BufReader::new(node.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "READY");
     let file = dir.path().join("live.heapsnapshot");
     let out = leakhunt(&[
         "snapshot",

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use leakhunt_inspector::{Forward, LaunchOptions};
+use leakhunt_inspector::{Forward, LaunchOptions, Launched, Target};
 
 pub fn fixture(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,6 +37,17 @@ pub fn quiet() -> LaunchOptions {
         forward: Forward::Discard,
         ..LaunchOptions::default()
     }
+}
+
+/// The test server, launched quietly and up: launch returns as soon as the inspector listens,
+/// before Node has finished booting (`process.pid` and friends may still be undefined).
+pub fn launch_server() -> Launched {
+    let launched =
+        Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
+    launched
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .expect("server listening");
+    launched
 }
 
 /// Polls until `pid` no longer runs (zombies count as gone).
