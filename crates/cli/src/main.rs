@@ -11,6 +11,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Large analyses are bound by page faults and TLB misses on their big arrays.
+#[global_allocator]
+static ALLOCATOR: leakhunt_engine::huge_pages::HugePages = leakhunt_engine::huge_pages::HugePages;
+
 /// Exit codes: 0 clean, 1 a leak (or threshold) was found, 2 bad usage or input.
 pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_LEAK: u8 = 1;

@@ -32,6 +32,11 @@ impl BitSet {
         was
     }
 
+    /// The words, bit `i` being bit `i % 64` of word `i / 64` (for filling parts in parallel).
+    pub fn words_mut(&mut self) -> &mut [u64] {
+        &mut self.words
+    }
+
     pub fn count_ones(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

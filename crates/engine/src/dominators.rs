@@ -226,6 +226,9 @@ pub fn compute(
     }
 }
 
+/// How many edges of the vertex on top of the stack to look ahead (most vertices have few).
+const DFS_AHEAD: u32 = 4;
+
 struct Dfs {
     /// DFS parent by preorder number (slot 0 unused, root's parent is itself).
     parent: Vec<u32>,
@@ -291,11 +294,16 @@ impl Dfs {
         self.stack.push((start, graph.first_edge[start as usize]));
         while let Some(top) = self.stack.last_mut() {
             let (v, e) = *top;
-            if e == graph.first_edge[v as usize + 1] {
+            let end = graph.first_edge[v as usize + 1];
+            if e == end {
                 self.stack.pop();
                 continue;
             }
             top.1 = e + 1;
+            // The targets' numbers are random reads; ask for the ones a few edges ahead.
+            if e + DFS_AHEAD < end {
+                prefetch(pre, graph.edge_targets[(e + DFS_AHEAD) as usize] as usize);
+            }
             let w = graph.edge_targets[e as usize];
             if !essential(v, e, w) {
                 continue;

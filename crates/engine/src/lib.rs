@@ -37,6 +37,7 @@ pub mod dominators;
 pub mod error;
 pub mod fold;
 pub mod graph;
+pub mod huge_pages;
 pub mod labels;
 pub mod locations;
 mod prefetch;

@@ -10,7 +10,7 @@
 //! DevTools' rules, kept so that retained sizes match what users see there.
 
 use crate::bitset::BitSet;
-use crate::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
+use crate::graph::{EdgeIndex, EdgeType, HeapGraph, NodeIndex, NodeType};
 use crate::weakmap::EphemeronNames;
 
 /// A child of the root that belongs to the program: not synthetic, or the DOM trees root.
@@ -58,10 +58,40 @@ pub fn page_objects(g: &HeapGraph) -> BitSet {
 /// One bit per edge: set when the edge counts for retention (see the module docs).
 pub fn essential_edges(g: &HeapGraph, weakmaps: &EphemeronNames, page: &BitSet) -> BitSet {
     let mut essential = BitSet::new(g.edge_count());
-    for v in 0..g.node_count() as NodeIndex {
+    // Each edge's bit depends on that edge alone, so the two halves of the edges (split at a
+    // word boundary) are filled side by side; this runs while nothing else does.
+    let words = essential.words_mut();
+    let half = words.len() / 2;
+    let split = (half * 64).min(g.edge_count()) as EdgeIndex;
+    let (low, high) = words.split_at_mut(half);
+    std::thread::scope(|s| {
+        s.spawn(|| mark_essential(g, weakmaps, page, 0..split, low));
+        mark_essential(g, weakmaps, page, split..g.edge_count() as EdgeIndex, high);
+    });
+    essential
+}
+
+/// Sets the bits of the essential edges in `edges`, whose first edge is bit 0 of `words`.
+fn mark_essential(
+    g: &HeapGraph,
+    weakmaps: &EphemeronNames,
+    page: &BitSet,
+    edges: std::ops::Range<EdgeIndex>,
+    words: &mut [u64],
+) {
+    if edges.is_empty() {
+        return;
+    }
+    // The node whose edges include the first one.
+    let first = g.first_edge.partition_point(|&f| f <= edges.start) - 1;
+    for v in first as NodeIndex..g.node_count() as NodeIndex {
+        let own = g.edges_of(v);
+        if own.start >= edges.end {
+            break;
+        }
         let from_root = v == HeapGraph::ROOT;
         let v_page = page.get(v);
-        for e in g.edges_of(v) {
+        for e in own.start.max(edges.start)..own.end.min(edges.end) {
             let w = g.edge_target(e);
             let t = g.edge_type(e);
             if t == EdgeType::Weak || w == v {
@@ -77,10 +107,10 @@ pub fn essential_edges(g: &HeapGraph, weakmaps: &EphemeronNames, page: &BitSet) 
             if !from_root && (t == EdgeType::Shortcut || (page.get(w) && !v_page)) {
                 continue;
             }
-            essential.set(e);
+            let bit = e - edges.start;
+            words[(bit >> 6) as usize] |= 1 << (bit & 63);
         }
     }
-    essential
 }
 
 #[cfg(test)]
@@ -92,6 +122,32 @@ mod tests {
     fn dominator_tree(g: &HeapGraph) -> dominators::DominatorTree {
         let essential = essential_edges(g, &EphemeronNames::new(g), &page_objects(g));
         dominators::compute(g, HeapGraph::ROOT, move |_, e, _| essential.get(e))
+    }
+
+    #[test]
+    fn essential_bits_are_the_same_on_both_sides_of_the_parallel_split() {
+        // 300 edges from one node, so the split (edge 128) falls inside its range.
+        let mut b = GraphBuilder::new();
+        let hub = b.node(NodeType::Object, "Hub", 10);
+        b.edge(b.root(), EdgeType::Shortcut, "hub", hub);
+        for i in 0..300 {
+            let leaf = b.node(NodeType::Object, "Leaf", 10);
+            let t = if i % 3 == 0 {
+                EdgeType::Weak
+            } else {
+                EdgeType::Property
+            };
+            b.edge(hub, t, &format!("p{i}"), leaf);
+        }
+        let g = b.build();
+        let essential = essential_edges(&g, &EphemeronNames::new(&g), &page_objects(&g));
+        for e in 0..g.edge_count() as EdgeIndex {
+            assert_eq!(
+                essential.get(e),
+                g.edge_type(e) != EdgeType::Weak,
+                "edge {e}"
+            );
+        }
     }
 
     #[test]
