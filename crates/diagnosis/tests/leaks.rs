@@ -126,6 +126,44 @@ fn module_level_map_cache_without_eviction() {
 }
 
 #[test]
+fn map_used_directly_by_a_request_handler_is_not_a_listener_leak() {
+    // The path runs through the server's `_events.request`; the growth is the Map's.
+    let r = assert_top(
+        "handler-map-leak.js",
+        Pattern::UnboundedCollection,
+        "Session",
+    );
+    let top = &r.suspects[0];
+    assert!(
+        top.collection
+            .as_deref()
+            .unwrap()
+            .ends_with("handler-map-leak.js > sessions"),
+        "{top:#?}"
+    );
+    assert!(
+        (top.count_per_step - 40.0).abs() < 1.0,
+        "one per session: {top:#?}"
+    );
+}
+
+#[test]
+fn array_of_plain_numbers_that_only_grows() {
+    let r = assert_top(
+        "numbers-array-leak.js",
+        Pattern::UnboundedCollection,
+        "Array",
+    );
+    assert_eq!(r.suspects[0].count_unit, "slots");
+}
+
+#[test]
+fn bounded_window_of_numbers_is_clean() {
+    let (report, _dir) = ladder("numbers-window-clean.js", 4);
+    assert_eq!(report.verdict, Verdict::Clean, "{report:#?}");
+}
+
+#[test]
 fn plain_object_used_as_a_dictionary() {
     let r = assert_top(
         "object-dictionary-leak.js",

@@ -62,9 +62,29 @@ pub struct HuntReport {
     pub growth_bytes_per_iteration: f64,
     /// Load rounds, the warm-up first.
     pub load: Vec<RoundLoad>,
+    /// The `--max-growth` CI gate, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growth_gate: Option<GrowthGate>,
+}
+
+/// A limit on heap growth per iteration, and whether this hunt went past it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct GrowthGate {
+    pub max_bytes_per_iteration: u64,
+    pub exceeded: bool,
 }
 
 impl HuntReport {
+    /// Sets the growth gate: exceeded when the heap grew more than `max` per iteration.
+    pub fn apply_growth_gate(&mut self, max: u64) -> GrowthGate {
+        let gate = GrowthGate {
+            max_bytes_per_iteration: max,
+            exceeded: self.growth_bytes_per_iteration > max as f64,
+        };
+        self.growth_gate = Some(gate);
+        gate
+    }
+
     /// Growth per iteration from heap sizes after GC: (last − first) / iterations.
     pub fn growth_per_iteration(heap_after_gc: &[u64], iterations: u64) -> f64 {
         match (heap_after_gc.first(), heap_after_gc.last()) {

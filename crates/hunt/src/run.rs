@@ -148,6 +148,7 @@ pub fn hunt(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, 
             measured_iterations,
         ),
         heap_after_gc_bytes: heap_after_gc,
+        growth_gate: None,
         load,
     };
     write_report(&config.out_dir.join("report.json"), &report)?;

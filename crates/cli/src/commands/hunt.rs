@@ -160,7 +160,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     };
     let style = Style::for_stdout();
     let progress = Progress::new(true);
-    let report = run_hunt(
+    let mut report = run_hunt(
         &config,
         &Display {
             progress: &progress,
@@ -168,6 +168,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
         },
     )?;
     progress.finish();
+    let gate = args.max_growth.map(|max| report.apply_growth_gate(max));
     if let Some(path) = &args.json {
         leakhunt_hunt::write_report(path, &report)?;
     }
@@ -176,14 +177,12 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
         text.push_str(&compare_cmd::render(&compare(before, &report), style));
     }
     print_text(&text)?;
-    let too_much_growth = args
-        .max_growth
-        .is_some_and(|max| report.growth_bytes_per_iteration > max as f64);
-    if too_much_growth {
+    let too_much_growth = gate.is_some_and(|g| g.exceeded);
+    if let Some(gate) = gate.filter(|g| g.exceeded) {
         eprintln!(
             "leakhunt: the heap grew {} per iteration, more than --max-growth {}",
             format_bytes(report.growth_bytes_per_iteration.max(0.0) as u64),
-            format_bytes(args.max_growth.unwrap())
+            format_bytes(gate.max_bytes_per_iteration)
         );
     }
     Ok(

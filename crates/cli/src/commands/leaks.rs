@@ -68,11 +68,12 @@ pub fn render(r: &LeakReport, style: Style) -> String {
     ));
     for (i, s) in r.suspects.iter().enumerate() {
         t.push_str(&format!(
-            "\n{} {}  {}  +{:.0} objects, +{} per step (retains {} now)\n",
+            "\n{} {}  {}  +{:.0} {}, +{} per step (retains {} now)\n",
             style.bold(&format!("#{}", i + 1)),
             style.yellow(s.pattern.name()),
             style.bold(&s.class),
             s.count_per_step,
+            s.count_unit,
             format_bytes(s.bytes_per_step as u64),
             format_bytes(s.retained_bytes)
         ));

@@ -172,6 +172,8 @@ fn cache_that_plateaus_is_clean_and_passes_the_gate() {
     );
     assert_eq!(h.report["verdict"], "clean", "{:#}", h.report["suspects"]);
     assert_eq!(h.code, Some(0), "{}", h.stderr);
+    assert_eq!(h.report["growth_gate"]["max_bytes_per_iteration"], 2000);
+    assert_eq!(h.report["growth_gate"]["exceeded"], false);
 }
 
 #[test]
@@ -190,6 +192,7 @@ fn the_growth_gate_fails_a_leaky_service() {
     );
     assert_eq!(h.code, Some(1));
     assert!(h.stderr.contains("--max-growth"), "{}", h.stderr);
+    assert_eq!(h.report["growth_gate"]["exceeded"], true);
 }
 
 #[test]

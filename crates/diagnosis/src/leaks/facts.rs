@@ -73,20 +73,81 @@ pub fn is_program_object(g: &HeapGraph, n: NodeIndex) -> bool {
 
 /// Entries of a collection: its element and property edges, plus those of the storage it
 /// points at (a Map's hash table, an array's elements, an object's property dictionary).
+/// For an array of numbers (see [`numbers_store`]), the slots of its store.
 pub fn entries(g: &HeapGraph, n: NodeIndex) -> u64 {
-    let count = |v: NodeIndex| {
-        g.edges_of(v)
-            .filter(|&e| matches!(g.edge_type(e), EdgeType::Element | EdgeType::Property))
-            .count() as u64
-    };
-    let mut total = count(n);
+    if let Some(store) = numbers_store(g, n) {
+        // Folded into its array (as DevTools does), the store's bytes are the array's
+        // beyond the array object itself.
+        const ARRAY_OBJECT: u64 = 32;
+        const STORE_HEADER: u64 = 16;
+        let bytes = match g.self_size(store) {
+            0 => g.self_size(n).saturating_sub(ARRAY_OBJECT),
+            own => own,
+        };
+        return bytes.saturating_sub(STORE_HEADER) / 8;
+    }
+    let mut total = entry_edges(g, n);
     for e in g.edges_of(n) {
         let w = g.edge_target(e);
         if g.edge_type(e) == EdgeType::Internal && w != n && is_storage(g, w) {
-            total += count(w);
+            total += entry_edges(g, w);
         }
     }
     total
+}
+
+fn entry_edges(g: &HeapGraph, v: NodeIndex) -> u64 {
+    g.edges_of(v)
+        .filter(|&e| match g.edge_type(e) {
+            EdgeType::Element => true,
+            EdgeType::Property => g.edge_name(e) != Some("__proto__"),
+            _ => false,
+        })
+        .count() as u64
+}
+
+/// The elements store of an array that holds only small integers or doubles. V8 keeps those
+/// numbers inside the store itself (8 bytes a slot) and the snapshot shows no edge for them,
+/// so such an array's size is all there is to read: its capacity, which V8 grows by half
+/// again whenever it is full.
+pub fn numbers_store(g: &HeapGraph, n: NodeIndex) -> Option<NodeIndex> {
+    if entry_edges(g, n) > 0 {
+        return None;
+    }
+    let mut store = None;
+    for e in g.edges_of(n) {
+        let w = g.edge_target(e);
+        if g.edge_type(e) != EdgeType::Internal || w == n || !is_storage(g, w) {
+            continue;
+        }
+        if entry_edges(g, w) > 0 {
+            return None;
+        }
+        if g.edge_name(e) == Some("elements") {
+            store = Some(w);
+        }
+    }
+    store
+}
+
+/// Whether `n`, dominated by `d` of its own group, is the next link of a chain (a linked
+/// list: `next` under `next`) rather than a part
+/// of `d` (a session's `prefs` object, a `once()` wrapper's `listener`), which counts as one
+/// with `d`.
+fn is_chain_link(g: &HeapGraph, idom: &[NodeIndex], d: NodeIndex, n: NodeIndex) -> bool {
+    let edge_to = |from: NodeIndex, to: NodeIndex| {
+        g.edges_of(from)
+            .find(|&e| g.edge_target(e) == to)
+            .map(|e| (g.edge_type(e), g.edge_name_or_index(e)))
+    };
+    let Some(link) = edge_to(d, n) else {
+        return false;
+    };
+    // Held as its holder is held, or holding the next one the same way (the second link).
+    let same_link = |e| (g.edge_type(e), g.edge_name_or_index(e)) == link;
+    edge_to(idom[d as usize], d) == Some(link)
+        || g.edges_of(n)
+            .any(|e| same_link(e) && g.node_name(g.edge_target(e)) == g.node_name(n))
 }
 
 impl Facts {
@@ -103,10 +164,13 @@ impl Facts {
             }
             let key = keys.of_node[n as usize];
             let p = populations.entry(key).or_default();
-            p.count += 1;
-            // An object nested under another of its group (a chain) is in its bytes already.
-            if keys.of_node[idom[n as usize] as usize] != key {
+            let d = idom[n as usize];
+            // An object nested under another of its group is in that one's bytes already.
+            if keys.of_node[d as usize] != key {
+                p.count += 1;
                 p.bytes += a.dominators.retained[n as usize];
+            } else if is_chain_link(g, idom, d, n) {
+                p.count += 1;
             }
             let k = entries(g, n);
             if k >= MIN_COLLECTION_ENTRIES {
@@ -137,5 +201,71 @@ impl Facts {
 
     pub fn has_id(&self, id: u32) -> bool {
         self.ids.binary_search(&id).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leakhunt_engine::{AnalysisOptions, GraphBuilder};
+
+    /// The population counted for the group of `member`.
+    fn population_of(build: impl FnOnce(&mut GraphBuilder) -> NodeIndex) -> Population {
+        let mut b = GraphBuilder::new();
+        let member = build(&mut b);
+        let a = Analysis::new(b.build(), &AnalysisOptions::default());
+        let keys = AnchoredKeys::compute(&a);
+        let facts = Facts::measure("t".into(), &a, &keys);
+        facts.populations[&keys.of_node[member as usize]]
+    }
+
+    #[test]
+    fn a_part_of_the_same_class_counts_with_its_owner() {
+        // Three sessions in an array, each with a `prefs` object of the same class.
+        let p = population_of(|b| {
+            let list = b.node(NodeType::Object, "Array", 16);
+            b.edge(b.root(), EdgeType::Element, "0", list);
+            let mut first = 0;
+            for i in 0..3 {
+                let session = b.node(NodeType::Object, "Session", 40);
+                let prefs = b.node(NodeType::Object, "Session", 24);
+                b.edge(list, EdgeType::Element, &i.to_string(), session);
+                b.edge(session, EdgeType::Property, "prefs", prefs);
+                first = session;
+            }
+            first
+        });
+        assert_eq!(
+            p,
+            Population {
+                count: 3,
+                bytes: 3 * 64
+            }
+        );
+    }
+
+    #[test]
+    fn every_link_of_a_chain_counts() {
+        // head → next → next → next: a singly linked list of four.
+        let p = population_of(|b| {
+            let list = b.node(NodeType::Object, "Queue", 16);
+            b.edge(b.root(), EdgeType::Element, "0", list);
+            let head = b.node(NodeType::Object, "Job", 32);
+            b.edge(list, EdgeType::Property, "head", head);
+            let mut last = head;
+            for _ in 0..3 {
+                let job = b.node(NodeType::Object, "Job", 32);
+                b.edge(last, EdgeType::Property, "next", job);
+                last = job;
+            }
+            head
+        });
+        assert_eq!(
+            p,
+            Population {
+                count: 4,
+                bytes: 4 * 32
+            }
+        );
     }
 }

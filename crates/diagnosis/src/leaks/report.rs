@@ -56,6 +56,10 @@ pub struct Suspect {
     pub class: String,
     /// Objects (or collection entries) added per step, on average.
     pub count_per_step: f64,
+    /// What `count_per_step` counts: `objects`, a collection's `entries`, or for an array of
+    /// numbers its storage `slots`.
+    #[serde(default = "objects")]
+    pub count_unit: String,
     /// Retained bytes added per step, on average.
     pub bytes_per_step: f64,
     /// Bytes these objects retain in the last snapshot.
@@ -77,6 +81,10 @@ pub struct Suspect {
     /// Nodes on the representative path (to tell which suspects a collection explains).
     #[serde(skip)]
     pub path_nodes: Vec<NodeIndex>,
+}
+
+fn objects() -> String {
+    "objects".into()
 }
 
 impl Suspect {

@@ -20,21 +20,29 @@ struct ListenerList {
 }
 
 fn find_list(ctx: &Context) -> Option<ListenerList> {
-    let near = ctx.near_holders();
+    let holders = &ctx.holders;
     // Each pair is (an object on the path, the holder above it): the emitter is the holder
     // whose edge down the path is `_events` or the kEvents symbol.
-    for (i, pair) in near.windows(2).enumerate() {
+    for (i, pair) in holders.windows(2).enumerate() {
         let ((edge, _), (up_edge, emitter)) = (pair[0], pair[1]);
         let up_name = ctx.edge_name(up_edge).unwrap_or("");
-        if up_name != "_events" && !up_name.contains("kEvents") {
+        let is_emitter = up_name == "_events";
+        if !is_emitter && !up_name.contains("kEvents") {
             continue;
+        }
+        // The growth must be the listener list itself: an emitter's `_events` holds a
+        // listener or an array of them per event name, so the growth sits at most one below
+        // it; an EventTarget's listeners are linked records in a map, any depth of storage.
+        let start = ctx.growth_index();
+        if !ctx.held_directly_by(i + 1) || (is_emitter && i > start + 1) {
+            return None;
         }
         // The event name: for `_events`, the property below it on the path; for an
         // EventTarget, the key beside the listener list in the kEvents map's table.
-        let event = if up_name == "_events" {
+        let event = if is_emitter {
             ctx.edge_name(edge).map(str::to_string)
         } else {
-            map_key_beside(ctx, &near[..=i])
+            map_key_beside(ctx, &holders[..=i])
         };
         let class = ctx.class_of(emitter);
         let (emitter, owner) = match ctx.owner_names(i + 1) {
@@ -139,6 +147,32 @@ mod tests {
         h.edge(list, EdgeType::Element, "0", callback);
         let heap = h.build();
         assert!(check(&heap.context(callback, list)).is_none());
+    }
+
+    #[test]
+    fn quiet_for_a_module_collection_the_request_handler_uses() {
+        // `server.on('request', handler)` where the handler adds to a module-level Map: the
+        // shortest path to the Map runs through the server's `_events`, one scope away.
+        let mut h = Builder::new();
+        let server = h.var("server", NodeType::Object, "Server", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        let scope = h.node(NodeType::Object, "system / Context", 40);
+        let rooms = h.node(NodeType::Object, "Map", 32);
+        let table = h.node(NodeType::Array, "system / OrderedHashMap", 64);
+        let room = h.node(NodeType::Object, "Set", 64);
+        h.edge(server, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "request", handler);
+        h.edge(handler, EdgeType::Internal, "context", scope);
+        h.edge(scope, EdgeType::Context, "rooms", rooms);
+        h.edge(rooms, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", room);
+        let heap = h.build();
+        assert!(check(&heap.context(room, rooms)).is_none());
+        assert!(
+            check(&heap.context(rooms, rooms)).is_none(),
+            "nor for the Map growing by itself"
+        );
     }
 
     #[test]

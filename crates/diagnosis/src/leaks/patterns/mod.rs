@@ -75,13 +75,27 @@ impl<'a> Context<'a> {
         &self.a.graph
     }
 
-    /// The holders that say how the growth is held: from the object up to a few references
-    /// above its anchor (an emitter sits two above its listener array, an EventTarget four
-    /// above its listener list). Holders further up hold everything else too.
-    pub fn near_holders(&self) -> &[(u32, NodeIndex)] {
-        const ABOVE_ANCHOR: usize = 4;
-        let end = (self.anchor_index + 1 + ABOVE_ANCHOR).min(self.holders.len());
-        &self.holders[..end]
+    /// Where the growth sits on the path: the anchor (the collection the objects accumulate
+    /// under), or the object's own holder when the anchor is not on the path.
+    pub fn growth_index(&self) -> usize {
+        if self.anchor_index < self.holders.len() {
+            self.anchor_index
+        } else {
+            0
+        }
+    }
+
+    /// Whether the growth is held *by* the holder at `index` itself, through plain storage:
+    /// no function and no scope between them. Past a closure or a scope the growth belongs
+    /// to what that function keeps (a request handler's module variables), not to whatever
+    /// holds the function (the server whose listener it is, the timer that runs it).
+    pub fn held_directly_by(&self, index: usize) -> bool {
+        let g = self.graph();
+        let start = self.growth_index();
+        start <= index
+            && self.holders[start..index].iter().all(|&(_, h)| {
+                g.node_type(h) != NodeType::Closure && g.node_name(h) != "system / Context"
+            })
     }
 
     pub fn class_of(&self, n: NodeIndex) -> &'a str {
@@ -176,11 +190,34 @@ impl<'a> Context<'a> {
             }),
             EdgeType::Property | EdgeType::Internal => {
                 let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
+                // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
+                if let Some(file) = self.exports_of_module(index + 1) {
+                    let file = self.positions.display_file(&file);
+                    return Some((
+                        format!("`exports.{prop}`"),
+                        format!("module {file} > exports.{prop}"),
+                    ));
+                }
                 let full = format!("{}.{prop}", self.class_of(owner));
                 Some((format!("`{full}`"), full))
             }
             _ => None,
         }
+    }
+
+    /// When the holder at `index` is a CommonJS module's `exports`, that module's file (Node's
+    /// `Module` objects keep their `filename`).
+    pub fn exports_of_module(&self, index: usize) -> Option<String> {
+        let g = self.graph();
+        let &(edge, module) = self.holders.get(index + 1)?;
+        if self.edge_name(edge) != Some("exports") || self.class_of(module) != "Module" {
+            return None;
+        }
+        g.edges_of(module)
+            .find(|&e| g.edge_name(e) == Some("filename"))
+            .map(|e| g.edge_target(e))
+            .filter(|&f| g.node_type(f).is_string())
+            .map(|f| g.node_name(f).to_string())
     }
 
     /// The file of a function using this scope (a `system / Context`): the module it is in.
@@ -218,11 +255,14 @@ impl<'a> Context<'a> {
         {
             self.context_file(owner)
         } else {
-            self.user_location(owner).map(|l| l.file).or_else(|| {
-                self.closure_above()
-                    .and_then(|c| self.user_location(c))
-                    .map(|l| l.file)
-            })
+            self.user_location(owner)
+                .map(|l| l.file)
+                .or_else(|| self.exports_of_module(index + 1))
+                .or_else(|| {
+                    self.closure_above()
+                        .and_then(|c| self.user_location(c))
+                        .map(|l| l.file)
+                })
         }?;
         let text = source::read_script(&file)?;
         let at = source::find_growth_call(&text, name, methods)?;
@@ -300,6 +340,12 @@ pub fn explain(
         pattern: finding.pattern,
         class: ctx.class_of(object).to_string(),
         count_per_step: growth.count_per_step,
+        count_unit: match collection {
+            None => "objects",
+            Some(c) if crate::leaks::facts::numbers_store(&a.graph, c).is_some() => "slots",
+            Some(_) => "entries",
+        }
+        .into(),
         bytes_per_step: growth.bytes_per_step,
         retained_bytes: ctx.retained_now(),
         count_by_snapshot: growth.series.counts.clone(),

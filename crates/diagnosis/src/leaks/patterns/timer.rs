@@ -13,7 +13,10 @@ const TIMER_CLASSES: [&str; 4] = ["Timeout", "Immediate", "TimersList", "Immedia
 
 pub fn check(ctx: &Context) -> Option<Finding> {
     let is_timer = |n| TIMER_CLASSES.contains(&ctx.class_of(n));
-    let via_timer = is_timer(ctx.object) || ctx.near_holders().iter().any(|&(_, h)| is_timer(h));
+    // The objects are timers, or sit in a timer's storage (not in what its callback uses).
+    let via_timer = is_timer(ctx.object)
+        || (ctx.holders.iter().enumerate())
+            .any(|(i, &(_, h))| is_timer(h) && ctx.held_directly_by(i));
     if !via_timer {
         return None;
     }
@@ -77,6 +80,25 @@ mod tests {
             "{}",
             f.explanation
         );
+    }
+
+    #[test]
+    fn quiet_for_a_collection_a_timer_callback_uses() {
+        // An interval's callback closes over a module's cache: the cache grows, not the timers.
+        let mut h = Builder::new();
+        let list = h.var("timers", NodeType::Object, "TimersList", 40);
+        let t = h.node(NodeType::Object, "Timeout", 80);
+        let cb = h.node(NodeType::Closure, "sweep", 32);
+        let scope = h.node(NodeType::Object, "system / Context", 40);
+        let cache = h.node(NodeType::Object, "Array", 32);
+        let entry = h.node(NodeType::Object, "Entry", 64);
+        h.edge(list, EdgeType::Property, "_idleNext", t);
+        h.edge(t, EdgeType::Property, "_onTimeout", cb);
+        h.edge(cb, EdgeType::Internal, "context", scope);
+        h.edge(scope, EdgeType::Context, "cache", cache);
+        h.edge(cache, EdgeType::Element, "0", entry);
+        let heap = h.build();
+        assert!(check(&heap.context(entry, cache)).is_none());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use leakhunt_engine::fold::is_storage;
 
+use crate::leaks::facts::numbers_store;
+
 use super::{Context, Finding, Pattern};
 
 const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
@@ -37,7 +39,8 @@ fn collection_index(ctx: &Context) -> Option<usize> {
     is_collection.then_some(i)
 }
 
-fn finding(ctx: &Context, index: usize, entries_note: String) -> Finding {
+/// `entries` names what the count counts ("entries"); `note` follows "never loses any".
+fn finding(ctx: &Context, index: usize, entries: &str, note: String) -> Finding {
     let class = ctx.class_of(ctx.holders[index].1);
     let (shown, name) = match ctx.owner_names(index) {
         Some((short, full)) => (format!("The {class} {short}"), Some(full)),
@@ -52,7 +55,7 @@ fn finding(ctx: &Context, index: usize, entries_note: String) -> Finding {
         collection: name,
         captured: Vec::new(),
         explanation: format!(
-            "{shown} gains {} entries per step and never loses any{entries_note}, adding {} per step. Keyed per \
+            "{shown} gains {} {entries} per step and never loses any{note}, adding {} per step. Keyed per \
              request or user, it grows with traffic until the process runs out of memory.",
             ctx.count_per_step(),
             ctx.bytes_per_step()
@@ -67,7 +70,12 @@ fn finding(ctx: &Context, index: usize, entries_note: String) -> Finding {
 pub fn check(ctx: &Context) -> Option<Finding> {
     let index = collection_index(ctx)?;
     let class = ctx.class_of(ctx.object);
-    Some(finding(ctx, index, format!(" (its {class} values)")))
+    Some(finding(
+        ctx,
+        index,
+        "entries",
+        format!(" (its {class} values)"),
+    ))
 }
 
 /// A collection that grows with no new objects under it (numbers, shared values).
@@ -84,8 +92,15 @@ pub fn for_collection(ctx: &Context) -> Finding {
         anchor_index: 0,
         growth: ctx.growth,
     };
-    let entries = inner.growth.series.counts.last().copied().unwrap_or(0);
-    finding(&inner, 0, format!(" ({entries} entries now)"))
+    let now = inner.growth.series.counts.last().copied().unwrap_or(0);
+    if numbers_store(&ctx.a.graph, ctx.object).is_some() {
+        let note = format!(
+            " ({now} now: it holds numbers, which V8 stores inside the array, so its capacity is \
+             what the snapshot shows)"
+        );
+        return finding(&inner, 0, "slots", note);
+    }
+    finding(&inner, 0, "entries", format!(" ({now} entries now)"))
 }
 
 #[cfg(test)]
