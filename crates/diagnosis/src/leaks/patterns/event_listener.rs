@@ -46,6 +46,8 @@ fn find_list(ctx: &Context) -> Option<ListenerList> {
         };
         let class = ctx.class_of(emitter);
         let (emitter, owner) = match ctx.owner_names(i + 1) {
+            // The one `process` object, whatever internal variable the path found it in.
+            _ if class == "process" => ("`process`".to_string(), "process".to_string()),
             Some((short, full)) => (format!("the {class} {short}"), full),
             None => (format!("a {class}"), class.to_string()),
         };
@@ -137,6 +139,22 @@ mod tests {
             "{}",
             f.explanation
         );
+    }
+
+    #[test]
+    fn the_process_object_is_named_process() {
+        let mut h = Builder::new();
+        let process = h.var("_process", NodeType::Object, "process", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let listener = h.node(NodeType::Closure, "flush", 32);
+        h.edge(process, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "SIGTERM", list);
+        h.edge(list, EdgeType::Element, "0", listener);
+        let heap = h.build();
+        let f = check(&heap.context(listener, list)).expect("an event listener");
+        assert_eq!(f.collection.as_deref(), Some("process"));
+        assert!(f.explanation.contains("to `process`"), "{}", f.explanation);
     }
 
     #[test]
