@@ -158,6 +158,20 @@ fn array_of_plain_numbers_that_only_grows() {
 }
 
 #[test]
+fn buffers_kept_in_a_list_are_named_not_their_memory_slabs() {
+    let r = assert_top(
+        "buffer-list-leak.js",
+        Pattern::UnboundedCollection,
+        "Buffer",
+    );
+    assert!(
+        (r.suspects[0].count_per_step - 400.0).abs() < 1.0,
+        "{:#?}",
+        r.suspects[0]
+    );
+}
+
+#[test]
 fn bounded_window_of_numbers_is_clean() {
     let (report, _dir) = ladder("numbers-window-clean.js", 4);
     assert_eq!(report.verdict, Verdict::Clean, "{report:#?}");

@@ -279,11 +279,32 @@ fn grouped_suspects(
             .or_default()
             .push((growth, representative));
     }
-    // One candidate per anchor: the biggest part names it, the bytes are everyone's.
+    // One candidate per anchor: the bytes are everyone's; the biggest part that sits directly
+    // under the anchor names it (not one inside another part: the slabs of ArrayBuffer
+    // behind a list of Buffers, found through the Buffers, are the Buffers' bytes).
     let mut candidates: Vec<(Growth, NodeIndex)> = Vec::new();
-    for (_, mut parts) in by_anchor {
+    for (anchor, mut parts) in by_anchor {
         parts.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
-        let (mut growth, representative) = parts.swap_remove(0);
+        let part_keys: Vec<u64> = parts.iter().map(|p| keys.of_node[p.1 as usize]).collect();
+        let inside_another_part = |n: NodeIndex| {
+            let Some(path) = last.shortest_path(n) else {
+                return false;
+            };
+            path.steps
+                .iter()
+                .map(|s| s.holder)
+                .take_while(|&h| h != anchor)
+                .any(|h| part_keys.contains(&keys.of_node[h as usize]))
+        };
+        let naming = if parts.len() > 1 {
+            parts
+                .iter()
+                .position(|p| !inside_another_part(p.1))
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let (mut growth, representative) = parts.swap_remove(naming);
         for (g, _) in &parts {
             growth.absorb(g);
         }

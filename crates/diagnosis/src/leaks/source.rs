@@ -28,7 +28,7 @@ pub fn read_script(file: &str) -> Option<String> {
 }
 
 /// The first place in `source` where `receiver` is grown: `receiver.m(` for one of
-/// `methods`, or `receiver[…] =` (not `==`). Matches whole identifiers only.
+/// `methods`, `receiver[…] =` (not `==`), or `receiver +=`. Matches whole identifiers only.
 pub fn find_growth_call(source: &str, receiver: &str, methods: &[&str]) -> Option<LineColumn> {
     for (i, line) in source.lines().enumerate() {
         let mut from = 0;
@@ -47,7 +47,8 @@ pub fn find_growth_call(source: &str, receiver: &str, methods: &[&str]) -> Optio
                 rest.strip_prefix('.')
                     .and_then(|r| r.trim_start().strip_prefix(m))
                     .is_some_and(|r| r.trim_start().starts_with('('))
-            }) || index_assignment(rest);
+            }) || index_assignment(rest)
+                || rest.trim_start().starts_with("+=");
             if grows {
                 return Some(LineColumn {
                     line: i as u32 + 1,
@@ -87,6 +88,14 @@ mod tests {
         assert_eq!(at, LineColumn { line: 4, column: 3 });
         let at = find_growth_call(SRC, "sessions", &["set"]).unwrap();
         assert_eq!(at.line, 7);
+    }
+
+    #[test]
+    fn finds_a_string_appended_to() {
+        let src = "let auditLog = '';\nconst n = auditLog.length;\n  auditLog += line;\n";
+        let at = find_growth_call(src, "auditLog", &[]).unwrap();
+        assert_eq!(at, LineColumn { line: 3, column: 3 });
+        assert_eq!(find_growth_call("auditLogs += 1", "auditLog", &[]), None);
     }
 
     #[test]

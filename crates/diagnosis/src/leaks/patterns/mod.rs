@@ -98,6 +98,22 @@ impl<'a> Context<'a> {
             })
     }
 
+    /// The same context with the object itself as the first holder, for rules that name the
+    /// object by how it is held (a collection growing by itself, a string growing).
+    pub fn object_as_holder(&self) -> Context<'a> {
+        let mut holders = vec![(0u32, self.object)];
+        holders.extend_from_slice(&self.holders);
+        Context {
+            a: self.a,
+            locations: self.locations,
+            positions: self.positions,
+            object: self.object,
+            holders,
+            anchor_index: 0,
+            growth: self.growth,
+        }
+    }
+
     pub fn class_of(&self, n: NodeIndex) -> &'a str {
         self.a
             .classes
@@ -198,7 +214,13 @@ impl<'a> Context<'a> {
                         format!("module {file} > exports.{prop}"),
                     ));
                 }
-                let full = format!("{}.{prop}", self.class_of(owner));
+                // A class's static field hangs off its constructor: `Connection.all`.
+                let g = self.graph();
+                let holder = match g.node_name(owner) {
+                    name if g.node_type(owner) == NodeType::Closure && !name.is_empty() => name,
+                    _ => self.class_of(owner),
+                };
+                let full = format!("{holder}.{prop}");
                 Some((format!("`{full}`"), full))
             }
             _ => None,
@@ -363,6 +385,11 @@ pub fn explain(
 
 /// None of the patterns: say what grows and where it is held.
 fn other(ctx: &Context) -> Finding {
+    if ctx.graph().node_type(ctx.object).is_string() {
+        if let Some(f) = growing_string(ctx) {
+            return f;
+        }
+    }
     let class = ctx.class_of(ctx.object);
     let holder = ctx
         .holders
@@ -388,6 +415,34 @@ fn other(ctx: &Context) -> Finding {
               the work it belongs to is done."
             .into(),
     }
+}
+
+/// A string that only grows, held by a variable or property: `log += line` makes a new
+/// string whose first half is the old one (V8's concatenated strings), so a string built up
+/// by appending keeps every piece ever appended.
+fn growing_string(ctx: &Context) -> Option<Finding> {
+    let ctx = &ctx.object_as_holder();
+    let (short, full) = ctx.owner_names(0)?;
+    let name = ctx.holding_name(0)?;
+    let location = ctx
+        .growth_site(0, &["concat"])
+        .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
+    Some(Finding {
+        pattern: Pattern::Other,
+        location,
+        collection: Some(full),
+        captured: Vec::new(),
+        explanation: format!(
+            "The string {short} gets longer at every step ({} per step) and is never cut: each `{name} += …` \
+             makes a new string that keeps the old one as its first part, so everything ever appended \
+             stays in memory.",
+            ctx.bytes_per_step()
+        ),
+        fix: format!(
+            "Do not accumulate in a string: write each piece out as it comes (a stream, a file, a logger), \
+             or keep only the last lines in a bounded array, and reset {short} once it has been sent."
+        ),
+    })
 }
 
 /// Small heaps built in code, and the context a rule sees for one of their objects.
@@ -492,5 +547,50 @@ pub(crate) mod testing {
                 growth: &self.growth,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leakhunt_engine::{EdgeType, NodeType};
+
+    use super::testing::Builder;
+    use super::*;
+
+    #[test]
+    fn a_string_that_only_grows_is_explained_as_one() {
+        let mut h = Builder::new();
+        let log = h.var(
+            "auditLog",
+            NodeType::ConsString,
+            "(concatenated string)",
+            32,
+        );
+        let old = h.node(NodeType::ConsString, "(concatenated string)", 32);
+        let piece = h.node(NodeType::String, "GET /users/7", 32);
+        h.edge(log, EdgeType::Internal, "first", old);
+        h.edge(log, EdgeType::Internal, "second", piece);
+        let heap = h.build();
+        let f = other(&heap.context(log, log));
+        assert_eq!(f.collection.as_deref(), Some("closure variable auditLog"));
+        assert!(
+            f.explanation.contains("`auditLog` gets longer"),
+            "{}",
+            f.explanation
+        );
+    }
+
+    #[test]
+    fn other_objects_get_the_general_wording() {
+        let mut h = Builder::new();
+        let thing = h.var("thing", NodeType::Object, "Widget", 32);
+        let heap = h.build();
+        let f = other(&heap.context(thing, thing));
+        assert_eq!(f.pattern, Pattern::Other);
+        assert!(
+            f.explanation.contains("None of the common leak patterns"),
+            "{}",
+            f.explanation
+        );
     }
 }

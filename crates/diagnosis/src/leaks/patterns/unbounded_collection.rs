@@ -81,17 +81,7 @@ pub fn check(ctx: &Context) -> Option<Finding> {
 /// A collection that grows with no new objects under it (numbers, shared values).
 pub fn for_collection(ctx: &Context) -> Finding {
     // The suspect's object is the collection itself: describe it from its own holder.
-    let mut holders = vec![(0u32, ctx.object)];
-    holders.extend_from_slice(&ctx.holders);
-    let inner = Context {
-        a: ctx.a,
-        locations: ctx.locations,
-        positions: ctx.positions,
-        object: ctx.object,
-        holders,
-        anchor_index: 0,
-        growth: ctx.growth,
-    };
+    let inner = ctx.object_as_holder();
     let now = inner.growth.series.counts.last().copied().unwrap_or(0);
     if numbers_store(&ctx.a.graph, ctx.object).is_some() {
         let note = format!(
@@ -121,6 +111,21 @@ mod tests {
         let heap = h.build();
         let f = check(&heap.context(v, map)).expect("an unbounded collection");
         assert_eq!(f.collection.as_deref(), Some("closure variable userCache"));
+    }
+
+    #[test]
+    fn a_static_field_is_named_by_its_class() {
+        let mut h = Builder::new();
+        let class = h.var("Connection", NodeType::Closure, "Connection", 32);
+        let all = h.node(NodeType::Object, "Set", 40);
+        let table = h.node(NodeType::Array, "", 64);
+        let c = h.node(NodeType::Object, "Connection", 80);
+        h.edge(class, EdgeType::Property, "all", all);
+        h.edge(all, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", c);
+        let heap = h.build();
+        let f = check(&heap.context(c, all)).expect("an unbounded collection");
+        assert_eq!(f.collection.as_deref(), Some("Connection.all"));
     }
 
     #[test]
