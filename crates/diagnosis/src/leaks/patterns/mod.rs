@@ -214,8 +214,24 @@ impl<'a> Context<'a> {
                         format!("module {file} > exports.{prop}"),
                     ));
                 }
-                // A class's static field hangs off its constructor: `Connection.all`.
                 let g = self.graph();
+                // An object in a variable reads best through that variable:
+                // `module src/rooms.js > channels.news`, `module lib/db.js > Connection.all`.
+                if let Some(&(up_edge, scope)) = self.holders.get(index + 2) {
+                    if let (EdgeType::Context, Some(var)) =
+                        (g.edge_type(up_edge), g.edge_name(up_edge))
+                    {
+                        let path = format!("{var}.{prop}");
+                        let full = match self.context_file(scope) {
+                            Some(file) => {
+                                format!("module {} > {path}", self.positions.display_file(&file))
+                            }
+                            None => format!("closure variable {path}"),
+                        };
+                        return Some((format!("`{path}`"), full));
+                    }
+                }
+                // A class's static field hangs off its constructor: `Connection.all`.
                 let holder = match g.node_name(owner) {
                     name if g.node_type(owner) == NodeType::Closure && !name.is_empty() => name,
                     _ => self.class_of(owner),

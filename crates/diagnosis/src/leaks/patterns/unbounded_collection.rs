@@ -125,6 +125,26 @@ mod tests {
         h.edge(table, EdgeType::Internal, "3", c);
         let heap = h.build();
         let f = check(&heap.context(c, all)).expect("an unbounded collection");
+        assert_eq!(
+            f.collection.as_deref(),
+            Some("closure variable Connection.all")
+        );
+    }
+
+    #[test]
+    fn a_static_field_of_a_class_held_by_a_property_is_named_by_its_class() {
+        let mut h = Builder::new();
+        let models = h.var("models", NodeType::Object, "Object", 40);
+        let class = h.node(NodeType::Closure, "Connection", 32);
+        let all = h.node(NodeType::Object, "Set", 40);
+        let table = h.node(NodeType::Array, "", 64);
+        let c = h.node(NodeType::Object, "Connection", 80);
+        h.edge(models, EdgeType::Property, "Connection", class);
+        h.edge(class, EdgeType::Property, "all", all);
+        h.edge(all, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", c);
+        let heap = h.build();
+        let f = check(&heap.context(c, all)).expect("an unbounded collection");
         assert_eq!(f.collection.as_deref(), Some("Connection.all"));
     }
 
