@@ -31,8 +31,9 @@ pub struct RunOptions {
     pub base_url: String,
     /// Iteration numbers to run (they fill `{{i}}`); rounds continue where the last one ended.
     pub iterations: Range<u64>,
-    /// Iterations in flight at once, each on its own thread and connection (clamped to
-    /// 1..=[`MAX_CONCURRENCY`]).
+    /// Iterations in flight at once, each on its own thread and connection:
+    /// 1..=[`MAX_CONCURRENCY`], anything else is refused ([`RunError::BadConcurrency`]).
+    /// Fewer run at once when the range holds fewer iterations.
     pub concurrency: usize,
     /// Longest wait for a connection to open.
     pub connect_timeout: Duration,
@@ -63,9 +64,13 @@ pub enum RunError {
     /// The base URL is not `http://host[:port][/prefix]`.
     #[error("bad base URL {0}")]
     BadBaseUrl(String),
-    /// The base URL's host does not resolve.
-    #[error("cannot resolve {url}: {source}")]
-    Resolve { url: String, source: io::Error },
+    /// The base URL's host does not resolve. (`error` is in the message, so it is not also
+    /// given as the `source()`: error reporters that print the chain would say it twice.)
+    #[error("cannot resolve {url}: {error}")]
+    Resolve { url: String, error: io::Error },
+    /// A concurrency the runner does not run (it would have to be changed silently).
+    #[error("concurrency must be from 1 to {MAX_CONCURRENCY}, got {0}")]
+    BadConcurrency(usize),
     /// Every request failed; `reason` is the most common failure.
     #[error("every request failed: {reason}")]
     AllFailed {
@@ -84,10 +89,13 @@ pub fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunStats, RunError> {
+    if !(1..=MAX_CONCURRENCY).contains(&opts.concurrency) {
+        return Err(RunError::BadConcurrency(opts.concurrency));
+    }
     let base = BaseUrl::parse(&opts.base_url).map_err(RunError::BadBaseUrl)?;
-    let addrs = base.resolve().map_err(|source| RunError::Resolve {
+    let addrs = base.resolve().map_err(|error| RunError::Resolve {
         url: base.to_string(),
-        source,
+        error,
     })?;
     let config = ClientConfig {
         addrs,
@@ -111,7 +119,6 @@ pub fn run(
     }
     let workers = opts
         .concurrency
-        .clamp(1, MAX_CONCURRENCY)
         .min(usize::try_from(count).unwrap_or(usize::MAX));
     let shared = Shared {
         steps,

@@ -111,11 +111,35 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     fn render(&self) -> String {
+        // Messages quote what the file says; a control character in it (an escape sequence
+        // that clears the screen or retitles the terminal) is shown, not sent.
+        let (source, message) = (
+            escape_controls(&self.source_name),
+            escape_controls(&self.message),
+        );
         match self.line {
-            Some(line) => format!("{}:{}: {}", self.source_name, line, self.message),
-            None => format!("{}: {}", self.source_name, self.message),
+            Some(line) => format!("{source}:{line}: {message}"),
+            None => format!("{source}: {message}"),
         }
     }
+}
+
+/// `text` with its control characters (line breaks included: a message is one line) written
+/// as Rust escapes (`\u{1b}`); everything else, non-ASCII letters included, as it is.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 impl Scenario {
@@ -657,6 +681,28 @@ body = "a,b\n{{i}},2"
         let e = err("[[step]]\npath = \"/\"\nheaders = { a = \"1\"\n");
         assert!(e.starts_with("s.toml:3: "), "{e}");
         assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_never_sent_to_the_terminal() {
+        let e = err("[[step]]\npath = \"/a\\u001b[2J\\u0007b\"\n");
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(e.contains(r"/a\u{1b}[2J\u{7}b"), "{e}");
+        let e = err("[[step]]\npath = \"/\"\nmethod = \"G\\u001bT\"\n");
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        let e = Scenario::parse(
+            "iterations = 0\n[[step]]\npath = \"/\"\n",
+            "s\u{1b}]0;x\u{7}.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.chars().any(char::is_control), "the file name too: {e:?}");
+        let e = parse_request_line("GET /\u{1b}[31mred")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        // Ordinary text, non-ASCII included, is left alone.
+        assert!(err("[[step]]\npath = \"/é x\"\n").contains("'/é x'"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{closed_port, fixture, Server};
 use leakhunt_load::{
     parse_request_line, run, wait_until_accepting, RunError, RunOptions, RunStats, Scenario,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, MAX_CONCURRENCY,
 };
 
 fn options(server_url: &str, iterations: std::ops::Range<u64>, concurrency: usize) -> RunOptions {
@@ -204,17 +204,15 @@ fn connection_close_is_honoured() {
 
 #[test]
 fn idle_connections_closed_by_the_server_are_reopened() {
-    // The server drops idle connections after 50 ms; the progress callback (called between
-    // iterations on the worker thread) idles for longer, so every iteration starts on a
-    // connection the server has closed.
-    let server = Server::start_with_env("app-server.js", &[("IDLE_CLOSE_MS", "50")]);
-    let scenario = lines(&["GET /hello", "POST /record/x {\"a\":1}"]);
-    let stats = run(&scenario, &options(&server.url(), 0..4, 1), &|_| {
-        std::thread::sleep(Duration::from_millis(150))
-    })
-    .unwrap();
+    // The server closes the connection right after each POST's response, without a
+    // `Connection: close` (as an idle timeout does, but with no timer racing the client), so
+    // every iteration after the first starts on a connection the server has closed.
+    let server = Server::start("app-server.js");
+    let scenario = lines(&["GET /hello", "POST /record/then-close {\"a\":1}"]);
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..4, 1)).unwrap();
     assert_eq!(stats.failed, 0, "{:?}", stats.errors);
     assert_eq!(server.get_json("/_stats")["helloConnections"], 4);
+    assert_eq!(stats.connections, 4, "one new connection per iteration");
     assert_eq!(
         server.get_json("/_log").as_array().unwrap().len(),
         4,
@@ -340,6 +338,19 @@ fn progress_counts_iterations() {
     assert!(stats.requests_per_second > 0.0 && stats.latency.p50 > Duration::ZERO);
     assert!(stats.latency.p50 <= stats.latency.p90 && stats.latency.p90 <= stats.latency.p99);
     assert!(stats.latency.p99 <= stats.latency.max);
+}
+
+#[test]
+fn concurrency_the_runner_cannot_run_is_refused_not_changed() {
+    let scenario = lines(&["GET /"]);
+    for asked in [0, MAX_CONCURRENCY + 1, 100_000] {
+        let err = run_quietly(&scenario, &options("http://127.0.0.1:1", 0..10, asked)).unwrap_err();
+        assert!(
+            matches!(err, RunError::BadConcurrency(n) if n == asked),
+            "{asked}: {err}"
+        );
+        assert!(err.to_string().contains("1 to 1024"), "{err}");
+    }
 }
 
 #[test]
