@@ -11,6 +11,13 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
+use crate::leaks::source::{read_regular_file, MAX_SOURCE};
+
+/// Source maps larger than this are not read: a map is a few times its bundle's size, so
+/// this allows bundles up to the script limit; the map file is named by a script the
+/// snapshot names, and is read whole.
+const MAX_SOURCE_MAP: u64 = 4 * MAX_SOURCE;
+
 /// One mapping: generated column, source index, source line, source column, name index
 /// (all 0-based).
 type Segment = (u32, u32, u32, u32, Option<u32>);
@@ -196,7 +203,7 @@ impl SourceMaps {
         let url = match self.announced.get(script) {
             Some(u) => u.clone(),
             None => {
-                let text = std::fs::read_to_string(script).ok()?;
+                let text = read_regular_file(Path::new(script), MAX_SOURCE)?;
                 text.lines().rev().take(8).find_map(|l| {
                     let l = l.trim();
                     l.strip_prefix("//# sourceMappingURL=")
@@ -225,7 +232,7 @@ impl SourceMaps {
                     Some(d) => d.join(&url),
                     None => PathBuf::from(&url),
                 });
-            std::fs::read_to_string(p).ok()?
+            read_regular_file(&p, MAX_SOURCE_MAP)?
         };
         SourceMap::parse(&json, dir.as_deref())
     }

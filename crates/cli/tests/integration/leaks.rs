@@ -1,7 +1,8 @@
 //! `leakhunt leaks`: exit codes and the JSON other tools rely on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -98,4 +99,89 @@ fn a_ladder_mixing_two_processes_is_refused() {
         err.contains("one process") && err.lines().count() == 1,
         "{err}"
     );
+}
+
+/// The ladder with the script's path, as the snapshots name it, replaced by `path`.
+fn renamed_script(files: &[String], script: &str, path: &Path, dir: &Path) -> Vec<String> {
+    let from = serde_json::to_string(script).unwrap();
+    let to = serde_json::to_string(path_str(path)).unwrap();
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(text.contains(&from), "{f} names {script}");
+            let out = dir.join(format!("renamed{}.heapsnapshot", i + 1));
+            std::fs::write(&out, text.replace(&from, &to)).unwrap();
+            out.display().to_string()
+        })
+        .collect()
+}
+
+/// Runs `leakhunt args` with its address space capped at 4 GB (so a runaway read fails
+/// instead of exhausting the machine) and a generous deadline; exit code and peak RSS in KiB.
+fn run_bounded(args: &[String]) -> (Option<i32>, i64) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leakhunt"));
+    cmd.args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 4 << 30,
+                rlim_max: 4 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waiting for our own child.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if done == pid {
+            let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+            return (code, usage.ru_maxrss);
+        }
+        if Instant::now() > deadline {
+            // SAFETY: killing and reaping our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            panic!("leakhunt {args:?} still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn scripts_named_in_snapshots_are_read_only_when_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo_root().join("crates/diagnosis/tests/fixtures/map-cache-leak.js");
+    let files = ladder("map-cache-leak.js", dir.path());
+    let fifo = dir.path().join("script.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let renamed = renamed_script(&files, path_str(&script), path, dir.path());
+        let mut args = vec!["leaks".to_string()];
+        args.extend(renamed);
+        let (code, peak_kib) = run_bounded(&args);
+        assert_eq!(code, Some(1), "{}: the leak is still found", path.display());
+        assert!(
+            peak_kib < 512 << 10,
+            "{}: {peak_kib} KiB (the snapshots are 4 MB)",
+            path.display()
+        );
+    }
 }

@@ -44,7 +44,7 @@ pub enum LeakError {
         "leak diagnosis needs at least 3 snapshots taken after equal amounts of work (got {0})"
     )]
     TooFewSnapshots(usize),
-    #[error("{0}")]
+    #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     #[error("{first} and {last} do not come from one process: {why} (node ids are only stable within a process)")]
     NotOneProcess {
