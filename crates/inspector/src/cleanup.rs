@@ -26,9 +26,8 @@
 //! [`Launched`]: crate::Launched
 //! [`Launched::shutdown`]: crate::Launched::shutdown
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// How many launched groups can be tracked at once; leakhunt runs one.
@@ -37,9 +36,6 @@ static GROUPS: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 
 /// Grace period the signal/panic paths give groups before SIGKILL.
 const HANDLER_GRACE: Duration = Duration::from_secs(2);
-
-/// `<path>.partial` files being written; removed on Ctrl-C so a rerun can create them again.
-static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 static INSTALL: Once = Once::new();
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
@@ -73,20 +69,9 @@ fn registered_groups() -> Vec<i32> {
         .collect()
 }
 
-pub(crate) fn register_temp_file(path: &Path) {
-    if let Ok(mut v) = TEMP_FILES.lock() {
-        v.push(path.to_path_buf());
-    }
-}
-
-pub(crate) fn unregister_temp_file(path: &Path) {
-    if let Ok(mut v) = TEMP_FILES.lock() {
-        v.retain(|p| p != path);
-    }
-}
-
 /// Kills every group launched by this process and still registered (SIGTERM,
-/// up to 2 s, SIGKILL), and removes unfinished `.partial` snapshot files.
+/// up to 2 s, SIGKILL), and removes unfinished files (`*.partial`: snapshots, reports)
+/// being written through `leakhunt_atomic_write`.
 /// For callers that exit through `std::process::exit` (which skips destructors)
 /// or that handle signals themselves instead of [`install_cleanup_handlers`].
 pub fn kill_all_registered() {
@@ -95,12 +80,8 @@ pub fn kill_all_registered() {
     for g in groups {
         unregister_group(g);
     }
-    // try_lock: a panic while the lock is held must not deadlock the hook.
-    if let Ok(mut v) = TEMP_FILES.try_lock() {
-        for p in v.drain(..) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
+    // Never blocks: a panic while its list is locked must not deadlock the hook.
+    leakhunt_atomic_write::remove_unfinished();
 }
 
 /// SIGTERM to each group, wait until every one is gone or `grace` passed,

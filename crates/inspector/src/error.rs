@@ -4,6 +4,9 @@
 //! went wrong and, where it helps, what to do. Variants that concern the
 //! launched service carry its last output lines, because "exited with status 1"
 //! alone is useless when the real reason is three lines up in the service log.
+//!
+//! An `io::Error` that a message already quotes is a plain field, not a `source()`: error
+//! reporters that print the chain (anyhow's `{:#}`) would say it twice.
 
 use std::io;
 use std::time::Duration;
@@ -16,8 +19,8 @@ pub enum InspectorError {
     #[error("command not found: {program}")]
     CommandNotFound { program: String },
 
-    #[error("could not start {program}: {source}")]
-    Spawn { program: String, source: io::Error },
+    #[error("could not start {program}: {error}")]
+    Spawn { program: String, error: io::Error },
 
     /// The launched command ended before a usable inspector appeared (or right after).
     #[error(
@@ -113,17 +116,17 @@ pub enum InspectorError {
     /// The caller's sink refused a snapshot chunk. The snapshot was still drained
     /// from the target, so the session stays usable.
     #[error("writing the heap snapshot failed: {0}")]
-    Sink(#[source] io::Error),
+    Sink(io::Error),
 
-    #[error("{context}: {source}")]
-    Io { context: String, source: io::Error },
+    #[error("{context}: {error}")]
+    Io { context: String, error: io::Error },
 }
 
 impl InspectorError {
-    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+    pub(crate) fn io(context: impl Into<String>, error: io::Error) -> Self {
         InspectorError::Io {
             context: context.into(),
-            source,
+            error,
         }
     }
 

@@ -194,7 +194,7 @@ pub(crate) fn launch(
         },
         _ => InspectorError::Spawn {
             program: program.clone(),
-            source: e,
+            error: e,
         },
     })?;
     let pgid = child.id() as i32;

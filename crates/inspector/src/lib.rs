@@ -46,7 +46,7 @@ pub use launch::{
 };
 pub use output::{Forward, OutputCallback, StreamKind};
 pub use session::{Event, MemoryUsage, ScriptInfo, Session};
-pub use snapshot::{partial_path, SnapshotProgress, SnapshotStats};
+pub use snapshot::{SnapshotProgress, SnapshotStats};
 
 /// Entry points for getting at a target's inspector.
 pub struct Target;

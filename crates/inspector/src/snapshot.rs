@@ -8,11 +8,11 @@
 //! the caller's sink as soon as it arrives; nothing here holds more than one.
 
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use leakhunt_atomic_write::AtomicFile;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -143,12 +143,11 @@ impl Session {
 
     /// Takes a heap snapshot into `path`, atomically.
     ///
-    /// Chunks go to `<path>.partial` (created new, mode 0600: a heap holds every
-    /// secret the service has in memory) and to `tee` if given; then the file is
-    /// fsynced and renamed to `path`. On any error the partial file is removed;
-    /// no other file is ever touched. A leftover `<path>.partial` from a run that
-    /// was SIGKILLed makes this fail rather than overwrite something we did not
-    /// create in this call.
+    /// Chunks go to a new file with a unique name next to `path` (mode 0600: a heap holds
+    /// every secret the service has in memory; never opened through a symlink, see
+    /// `leakhunt_atomic_write`) and to `tee` if given; then the file is fsynced and renamed
+    /// to `path`, replacing whatever entry had that name (a symlink is replaced, not written
+    /// through). On any error the temporary file is removed; no other file is ever touched.
     pub fn snapshot_to_file(
         &mut self,
         path: &Path,
@@ -164,87 +163,39 @@ impl Session {
         mut tee: Option<&mut dyn Write>,
         progress: &mut dyn FnMut(SnapshotProgress),
     ) -> Result<SnapshotStats> {
-        let partial = partial_path(path);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&partial)
-            .map_err(|e| {
-                let hint = if e.kind() == io::ErrorKind::AlreadyExists {
-                    " (left over by an interrupted run? remove it)"
-                } else {
-                    ""
-                };
-                InspectorError::io(format!("creating {}{hint}", partial.display()), e)
-            })?;
-        crate::cleanup::register_temp_file(&partial);
-        let result = (|| {
-            let mut head = [0u8; 12];
-            let mut head_len = 0usize;
-            let mut last = 0u8;
-            let mut sink = |bytes: &[u8]| -> io::Result<()> {
-                if head_len < head.len() {
-                    let n = (head.len() - head_len).min(bytes.len());
-                    head[head_len..head_len + n].copy_from_slice(&bytes[..n]);
-                    head_len += n;
-                }
-                if let Some(&b) = bytes.last() {
-                    last = b;
-                }
-                file.write_all(bytes)?;
-                if let Some(t) = tee.as_mut() {
-                    t.write_all(bytes)?;
-                }
-                Ok(())
-            };
-            let stats = self.take_snapshot(&mut sink, progress)?;
-            if !head[..head_len].starts_with(b"{\"snapshot\"") || last != b'}' {
-                return Err(InspectorError::Protocol(format!(
-                    "the snapshot text is not a complete V8 heap snapshot ({} bytes)",
-                    stats.bytes
-                )));
+        let mut file = AtomicFile::create(path)
+            .map_err(|e| InspectorError::io(format!("creating {}", path.display()), e))?;
+        let mut head = [0u8; 12];
+        let mut head_len = 0usize;
+        let mut last = 0u8;
+        let mut sink = |bytes: &[u8]| -> io::Result<()> {
+            if head_len < head.len() {
+                let n = (head.len() - head_len).min(bytes.len());
+                head[head_len..head_len + n].copy_from_slice(&bytes[..n]);
+                head_len += n;
             }
+            if let Some(&b) = bytes.last() {
+                last = b;
+            }
+            file.write_all(bytes)?;
             if let Some(t) = tee.as_mut() {
-                t.flush().map_err(InspectorError::Sink)?;
+                t.write_all(bytes)?;
             }
-            file.sync_all()
-                .map_err(|e| InspectorError::io(format!("fsync {}", partial.display()), e))?;
-            Ok(stats)
-        })();
-        drop(file);
-        let result = result.and_then(|stats| {
-            std::fs::rename(&partial, path).map_err(|e| {
-                InspectorError::io(
-                    format!("renaming {} to {}", partial.display(), path.display()),
-                    e,
-                )
-            })?;
-            sync_parent(path);
-            Ok(stats)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&partial);
+            Ok(())
+        };
+        // On an error below, `file` is dropped unfinished, which removes it.
+        let stats = self.take_snapshot(&mut sink, progress)?;
+        if !head[..head_len].starts_with(b"{\"snapshot\"") || last != b'}' {
+            return Err(InspectorError::Protocol(format!(
+                "the snapshot text is not a complete V8 heap snapshot ({} bytes)",
+                stats.bytes
+            )));
         }
-        crate::cleanup::unregister_temp_file(&partial);
-        result
-    }
-}
-
-/// `<path>.partial`, next to the final file so the rename stays on one filesystem.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
-/// Makes the rename durable; best effort.
-fn sync_parent(path: &Path) {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if let Ok(dir) = File::open(parent) {
-        let _ = dir.sync_all();
+        if let Some(t) = tee.as_mut() {
+            t.flush().map_err(InspectorError::Sink)?;
+        }
+        file.commit()
+            .map_err(|e| InspectorError::io(format!("writing {}", path.display()), e))?;
+        Ok(stats)
     }
 }

@@ -171,14 +171,15 @@ fn sink_error_keeps_session_usable_and_partial_is_removed() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("keep.txt")]);
 
-    // A stale partial file is not overwritten.
-    std::fs::write(leakhunt_inspector::partial_path(&path), "stale").unwrap();
-    let err = s.snapshot_to_file(&path, None).unwrap_err();
-    assert!(err.to_string().contains("interrupted run"), "{err}");
-    assert_eq!(
-        std::fs::read_to_string(leakhunt_inspector::partial_path(&path)).unwrap(),
-        "stale"
-    );
+    // A link planted where the snapshot used to be written first is neither followed nor
+    // in the way, and a link at the target itself is replaced, not written through.
+    let planted = dir.path().join("s.heapsnapshot.partial");
+    std::os::unix::fs::symlink(&other, &planted).unwrap();
+    std::os::unix::fs::symlink(&other, &path).unwrap();
+    s.snapshot_to_file(&path, None).unwrap();
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine");
+    assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+    assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink());
 }
 
 #[test]
@@ -226,7 +227,11 @@ fn target_dies_mid_snapshot() {
         err.to_string().contains("HeapProfiler.takeHeapSnapshot"),
         "{err}"
     );
-    assert!(!path.exists() && !leakhunt_inspector::partial_path(&path).exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "neither the snapshot nor its temporary file"
+    );
     // Later calls fail fast with the same story.
     let t = Instant::now();
     assert!(matches!(

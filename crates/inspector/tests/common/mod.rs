@@ -90,9 +90,12 @@ pub fn check_snapshot_file(path: &Path) -> u64 {
         .parse()
         .unwrap();
     assert!(n > 0);
-    assert!(
-        !leakhunt_inspector::partial_path(path).exists(),
-        "partial file left behind"
-    );
+    let dir = path.parent().unwrap();
+    let partial: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(partial.is_empty(), "partial file left behind: {partial:?}");
     n
 }
