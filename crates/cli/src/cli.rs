@@ -59,17 +59,18 @@ pub struct HuntArgs {
     /// A request as a one-liner, e.g. 'POST /api/login {"email":"u{{i}}@x.com"}' (repeatable)
     #[arg(long = "request", value_name = "REQUEST")]
     pub requests: Vec<String>,
-    /// Iterations per round (default: the scenario's, or 1000)
-    #[arg(long)]
+    /// Iterations per round, at least 1 (default: the scenario's, or 1000)
+    #[arg(long, value_name = "N", value_parser = parse_iterations)]
     pub iterations: Option<u64>,
-    /// Virtual users running at once (default: the scenario's, or 4)
-    #[arg(long)]
+    /// Virtual users running at once, 1 to 1024 (default: the scenario's, or 4)
+    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: Option<usize>,
     /// Where requests go (default: the scenario's base_url, or http://127.0.0.1:$PORT)
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Snapshots to take: one after the warm-up, one after each further round (at least 3)
-    #[arg(long, default_value_t = 3)]
+    /// Rounds of load after the warm-up, at least 2; a snapshot follows the warm-up and
+    /// each round
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = parse_rounds)]
     pub rounds: usize,
     /// Iterations of the warm-up round (default: one full round)
     #[arg(long, value_name = "N")]
@@ -82,10 +83,21 @@ pub struct HuntArgs {
     pub json: Option<PathBuf>,
     /// CI gate: exit 1 when the heap grows more than this per iteration (e.g. 2KB), or a
     /// suspect is found
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(
+        long = "max-growth-per-iteration",
+        alias = "max-growth",
+        value_name = "BYTES",
+        value_parser = parse_size
+    )]
     pub max_growth: Option<u64>,
     /// Ignore suspects growing less than this many bytes per round
-    #[arg(long, default_value = "1KB", value_parser = parse_size)]
+    #[arg(
+        long = "min-growth-per-round",
+        alias = "min-growth",
+        value_name = "BYTES",
+        default_value = "1KB",
+        value_parser = parse_size
+    )]
     pub min_growth: u64,
     /// A previous report (--json) to compare with: what the fix changed
     #[arg(long, value_name = "FILE")]
@@ -157,10 +169,38 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     leakhunt_report::parse_bytes(s)
 }
 
+fn parse_iterations(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1: rounds of no iterations measure nothing".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    let max = leakhunt_load::MAX_CONCURRENCY;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "must be from 1 to {max} (each virtual user is a thread with its own connection)"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_rounds(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 2 => Ok(n),
+        Ok(_) => Err("must be at least 2: growth must show at every step".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Keep the example's files and snapshot in this folder instead of a temporary one
-    #[arg(long)]
+    /// Write the example, its snapshots and reports into DIR and keep them there (by default
+    /// they go to a temporary folder that is removed at the end)
+    #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
 }
 
@@ -213,5 +253,38 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    fn hunt(args: &[&str]) -> HuntArgs {
+        let mut all = vec!["leakhunt", "hunt"];
+        all.extend(args);
+        all.extend(["--", "node", "server.js"]);
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Hunt(h) => *h,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn growth_flags_say_their_unit_and_the_old_spellings_still_work() {
+        let h = hunt(&[
+            "--min-growth-per-round",
+            "2KB",
+            "--max-growth-per-iteration",
+            "300B",
+        ]);
+        assert_eq!((h.min_growth, h.max_growth), (2000, Some(300)));
+        let h = hunt(&["--min-growth", "3KB", "--max-growth", "1KB"]);
+        assert_eq!((h.min_growth, h.max_growth), (3000, Some(1000)));
+        let help = Cli::command()
+            .find_subcommand_mut("hunt")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--max-growth-per-iteration"), "{help}");
+        assert!(
+            !help.contains("--max-growth <"),
+            "old spelling hidden: {help}"
+        );
     }
 }

@@ -14,6 +14,7 @@
 mod compare;
 mod config;
 mod events;
+mod out_dir;
 mod report;
 mod run;
 mod service;
@@ -22,5 +23,6 @@ mod stream;
 pub use compare::{compare, Change, ReportComparison, SuspectSummary};
 pub use config::{HuntConfig, TargetSpec};
 pub use events::{HuntEvent, Observer};
+pub use out_dir::OutDirError;
 pub use report::{HuntReport, RoundLoad, ScenarioInfo};
 pub use run::{hunt, write_report, HuntError};

@@ -54,6 +54,10 @@ pub struct HuntReport {
     /// The command that was started, when leakhunt started it.
     pub command: Option<String>,
     pub scenario: ScenarioInfo,
+    /// Rounds of load after the warm-up (`--rounds`); a snapshot follows the warm-up and
+    /// each round. 0 in reports written before this was recorded.
+    #[serde(default)]
+    pub rounds: usize,
     /// Iterations run between the first and the last snapshot.
     pub iterations: u64,
     /// Heap in use after garbage collection, at each snapshot.

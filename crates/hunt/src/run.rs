@@ -1,6 +1,6 @@
 //! The hunt itself: warm up, then snapshot after each round, then diagnose.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::JoinHandle;
 
 use leakhunt_diagnosis::leaks::facts::Facts;
@@ -12,19 +12,22 @@ use leakhunt_load::{run, RunError, RunOptions, RunStats};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
+use crate::out_dir;
 use crate::report::{HuntReport, RoundLoad, ScenarioInfo};
 use crate::service::{self, Service};
 use crate::stream::parse_in_background;
 
+/// Wrapped errors are `transparent`: their message is the whole message, and they are not
+/// repeated as a `source()` (error reporters that print the chain would say them twice).
 #[derive(Debug, thiserror::Error)]
 pub enum HuntError {
-    #[error("{0}")]
+    #[error(transparent)]
     Inspector(#[from] InspectorError),
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] RunError),
-    #[error("{0}")]
+    #[error(transparent)]
     Snapshot(#[from] SnapshotError),
-    #[error("{0}")]
+    #[error(transparent)]
     Diagnosis(#[from] LeakError),
     #[error("{0}")]
     Io(String),
@@ -38,8 +41,13 @@ pub enum HuntError {
     NoBaseUrl,
     #[error("base URL {0}: only http://host:port URLs are supported")]
     BadBaseUrl(String),
-    #[error("a hunt needs at least 3 snapshots (--rounds 3): growth must show at every step")]
+    #[error("a hunt needs at least 2 rounds after the warm-up (--rounds 2): growth must show at every step")]
     TooFewSnapshots,
+    /// The load would send no request, so any verdict would be about nothing.
+    #[error("nothing to measure: {0}")]
+    NothingToMeasure(String),
+    #[error(transparent)]
+    OutDir(#[from] crate::out_dir::OutDirError),
 }
 
 fn last_output(lines: &[String]) -> String {
@@ -65,8 +73,27 @@ pub fn hunt(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, 
     if config.snapshots < 3 {
         return Err(HuntError::TooFewSnapshots);
     }
-    std::fs::create_dir_all(&config.out_dir)
-        .map_err(|e| HuntError::Io(format!("cannot create {}: {e}", config.out_dir.display())))?;
+    if config.scenario.iterations == 0 {
+        return Err(HuntError::NothingToMeasure(
+            "the rounds have 0 iterations".into(),
+        ));
+    }
+    if config.scenario.steps.is_empty() {
+        return Err(HuntError::NothingToMeasure(
+            "the scenario has no steps".into(),
+        ));
+    }
+    let created = out_dir::prepare(&config.out_dir)?;
+    let result = hunt_in(config, observer);
+    if result.is_err() && created {
+        // Nothing was written: leave no empty folder behind (a snapshot, if one was taken,
+        // keeps the folder).
+        out_dir::remove_if_empty(&config.out_dir);
+    }
+    result
+}
+
+fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, HuntError> {
     let scenario = &config.scenario;
     let base_url = config.base_url.as_deref().or(scenario.base_url.as_deref());
     let mut service = service::start(&config.target, base_url, config.ready_timeout, observer)?;
@@ -142,6 +169,7 @@ pub fn hunt(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, 
             iterations_per_round: per_round,
             concurrency: scenario.concurrency,
         },
+        rounds: config.snapshots - 1,
         iterations: measured_iterations,
         growth_bytes_per_iteration: HuntReport::growth_per_iteration(
             &heap_after_gc,
@@ -228,11 +256,10 @@ fn join(p: Pending) -> Result<Measured, HuntError> {
         .map_err(|_| HuntError::Io("the snapshot parser crashed".into()))??)
 }
 
-/// Writes `report` as JSON to a temporary name, then renames it into place.
+/// Writes `report` as JSON to `path`: under a temporary name, never through a symlink, mode
+/// 0600, then renamed into place (`leakhunt_atomic_write`).
 pub fn write_report(path: &Path, report: &HuntReport) -> Result<(), HuntError> {
-    let tmp: PathBuf = path.with_extension("json.partial");
     let text = serde_json::to_string_pretty(report).map_err(|e| HuntError::Io(e.to_string()))?;
-    std::fs::write(&tmp, text + "\n")
-        .and_then(|_| std::fs::rename(&tmp, path))
+    leakhunt_atomic_write::write(path, (text + "\n").as_bytes())
         .map_err(|e| HuntError::Io(format!("cannot write {}: {e}", path.display())))
 }

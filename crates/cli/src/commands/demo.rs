@@ -60,8 +60,10 @@ const FILES: [(&str, &str); 9] = [
 fn write_example(dir: &Path) -> Result<()> {
     for (name, text) in FILES {
         let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap())?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::create_dir_all(path.parent().unwrap())
+            .with_context(|| format!("cannot create {}", path.parent().unwrap().display()))?;
+        leakhunt_atomic_write::write(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }
@@ -113,7 +115,9 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             "{}\n",
             style.bold(&format!("── {variant} service ──"))
         ))?;
-        print_text(&hunt_cmd::render(&report, &config.out_dir, style))?;
+        // Without --keep the folder is removed at the end: not worth naming.
+        let kept = args.keep.as_ref().map(|_| config.out_dir.as_path());
+        print_text(&hunt_cmd::render(&report, kept, style))?;
         print_text("\n")?;
         reports.push(report);
     }

@@ -115,7 +115,30 @@ pub fn target(command: &[String], attach: &AttachArgs) -> Result<TargetSpec> {
     })
 }
 
-/// `.leakhunt/<UTC timestamp>/`.
+/// Creates `.leakhunt/<UTC timestamp>/` (with `-2`, `-3` … when a hunt started in the same
+/// second has it), so that two hunts never share a folder.
+fn new_default_out_dir() -> Result<PathBuf> {
+    let base = default_out_dir();
+    if let Some(parent) = base.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    for n in 1.. {
+        let dir = if n == 1 {
+            base.clone()
+        } else {
+            PathBuf::from(format!("{}-{n}", base.display()))
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => bail!("cannot create {}: {e}", dir.display()),
+        }
+    }
+    unreachable!()
+}
+
+/// `.leakhunt/<UTC timestamp>`.
 fn default_out_dir() -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -143,36 +166,47 @@ fn default_out_dir() -> PathBuf {
 pub fn run(args: &HuntArgs) -> Result<u8> {
     leakhunt_inspector::install_cleanup_handlers();
     let (scenario, source) = scenario(args)?;
-    let mut config = HuntConfig::new(
-        target(&args.command, &args.attach)?,
-        scenario,
-        args.out.clone().unwrap_or_else(default_out_dir),
-    );
-    config.scenario_source = source;
-    config.base_url = args.base_url.clone();
-    config.snapshots = args.rounds;
-    config.warmup_iterations = args.warmup;
-    config.leak_options.min_bytes_per_step = args.min_growth;
-    config.ready_timeout = std::time::Duration::from_secs(args.ready_timeout);
+    let target = target(&args.command, &args.attach)?;
     let previous = match &args.compare {
         Some(p) => Some(read_report(p)?),
         None => None,
     };
+    let out_dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => new_default_out_dir()?,
+    };
+    let mut config = HuntConfig::new(target, scenario, out_dir);
+    config.scenario_source = source;
+    config.base_url = args.base_url.clone();
+    // A snapshot after the warm-up and after each round.
+    config.snapshots = args.rounds + 1;
+    config.warmup_iterations = args.warmup;
+    config.leak_options.min_bytes_per_step = args.min_growth;
+    config.ready_timeout = std::time::Duration::from_secs(args.ready_timeout);
     let style = Style::for_stdout();
     let progress = Progress::new(true);
-    let mut report = run_hunt(
+    let result = run_hunt(
         &config,
         &Display {
             progress: &progress,
             style,
         },
-    )?;
+    );
     progress.finish();
+    if result.is_err() && args.out.is_none() {
+        // The folder made for this hunt, and .leakhunt/, if nothing was written into them
+        // (remove_dir removes only empty folders).
+        let _ = std::fs::remove_dir(&config.out_dir);
+        if let Some(parent) = config.out_dir.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    let mut report = result?;
     let gate = args.max_growth.map(|max| report.apply_growth_gate(max));
     if let Some(path) = &args.json {
         leakhunt_hunt::write_report(path, &report)?;
     }
-    let mut text = render(&report, &config.out_dir, style);
+    let mut text = render(&report, Some(&config.out_dir), style);
     if let Some(before) = &previous {
         text.push_str(&compare_cmd::render(&compare(before, &report), style));
     }
@@ -194,6 +228,40 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     )
 }
 
+/// `a warm-up of 100 iterations, then 2 rounds of 1,000 iterations × 3 requests`, or
+/// `a warm-up and 2 rounds of …` when the warm-up is a full round. `--rounds` counts the
+/// rounds after the warm-up, as this does.
+fn describe_rounds(r: &HuntReport) -> String {
+    let per_round = r.scenario.iterations_per_round;
+    let rounds = if r.rounds > 0 {
+        r.rounds
+    } else {
+        r.heap_after_gc_bytes.len().saturating_sub(1)
+    };
+    let warmup = r.load.first().map_or(per_round, |l| l.iterations);
+    let plural = |n: u64, word: &str| {
+        format!(
+            "{} {word}{}",
+            format_count(n),
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    let rounds_of = format!(
+        "{} of {} × {}",
+        plural(rounds as u64, "round"),
+        plural(per_round, "iteration"),
+        plural(r.scenario.steps.len() as u64, "request")
+    );
+    if warmup == per_round {
+        format!("a warm-up and {rounds_of}")
+    } else {
+        format!(
+            "a warm-up of {}, then {rounds_of}",
+            plural(warmup, "iteration")
+        )
+    }
+}
+
 pub fn read_report(path: &Path) -> Result<HuntReport> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -205,18 +273,17 @@ pub fn read_report(path: &Path) -> Result<HuntReport> {
     })
 }
 
-/// The report for people: what ran, how the heap grew, then the diagnosis.
-pub fn render(r: &HuntReport, out_dir: &Path, style: Style) -> String {
+/// The report for people: what ran, how the heap grew, then the diagnosis. `out_dir`: where
+/// the snapshots and report stay, when they do.
+pub fn render(r: &HuntReport, out_dir: Option<&Path>, style: Style) -> String {
     let mut t = String::new();
     let what = r.command.as_deref().unwrap_or("the attached service");
     t.push_str(&format!(
-        "Hunted {} ({}) with {}: {} rounds of {} iterations × {} requests\n",
+        "Hunted {} ({}) with {}: {}\n",
         style.bold(what),
         r.runtime,
         r.scenario.source,
-        r.heap_after_gc_bytes.len() - 1,
-        format_count(r.scenario.iterations_per_round),
-        r.scenario.steps.len()
+        describe_rounds(r)
     ));
     let heaps: Vec<String> = r
         .heap_after_gc_bytes
@@ -249,10 +316,9 @@ pub fn render(r: &HuntReport, out_dir: &Path, style: Style) -> String {
             t.push_str(&format!("  {} × {e}\n", format_count(*n)));
         }
     }
-    t.push_str(&format!(
-        "Snapshots and report.json in {}\n",
-        out_dir.display()
-    ));
+    if let Some(dir) = out_dir {
+        t.push_str(&format!("Snapshots and report.json in {}\n", dir.display()));
+    }
     let body = leaks::render(&r.leaks, style);
     // The ladder's first line repeats the heap sizes; keep the verdict and suspects.
     t.push_str(

@@ -393,9 +393,92 @@ fn demo_finds_the_listener_leak_then_the_fix_clean() {
     );
     assert!(text.contains("event-listener"), "{text}");
     assert!(text.contains("verdict: leak → clean"), "{text}");
+    // The example ran in a temporary folder that is gone by now: not named.
+    assert!(!text.contains("leakhunt-demo-"), "{text}");
 }
 
 fn leak_line_of(file: &Path, needle: &str) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
     text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
+}
+
+#[test]
+fn a_gate_that_would_measure_nothing_is_refused() {
+    let file = service("clean-service.js");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let base = [
+        "hunt",
+        "--request",
+        "GET /items/{{i}}",
+        "--max-growth",
+        "1B",
+        "--out",
+        path_str(&out),
+    ];
+    for (flags, named) in [
+        (&["--iterations", "0"][..], "--iterations"),
+        (&["--concurrency", "0"][..], "--concurrency"),
+        (&["--concurrency", "100000"][..], "--concurrency"),
+        (&["--rounds", "1"][..], "--rounds"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(flags);
+        if flags[0] != "--iterations" {
+            args.extend(["--iterations", "20"]);
+        }
+        args.extend(["--", "node", file.to_str().unwrap()]);
+        let out = leakhunt(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+        assert!(err.contains(named), "{flags:?}: {err}");
+    }
+    assert!(!out.exists(), "refused before anything was written");
+}
+
+#[test]
+fn rounds_count_the_load_rounds_after_the_warm_up() {
+    let file = service("clean-service.js");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = leakhunt(&[
+        "hunt",
+        "--request",
+        "GET /items/{{i}}",
+        "--iterations",
+        "100",
+        "--warmup",
+        "200",
+        "--rounds",
+        "3",
+        "--out",
+        path_str(&dir.path().join("out")),
+        "--json",
+        path_str(&json),
+        "--",
+        "node",
+        file.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("a warm-up of 200 iterations, then 3 rounds of 100 iterations × 1 request"),
+        "{stdout}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r["rounds"], 3);
+    assert_eq!(r["heap_after_gc_bytes"].as_array().unwrap().len(), 4);
+    let load = r["load"].as_array().unwrap();
+    let iterations: Vec<u64> = load
+        .iter()
+        .map(|l| l["iterations"].as_u64().unwrap())
+        .collect();
+    assert_eq!(iterations, [200, 100, 100, 100], "the warm-up first");
+    assert_eq!(r["iterations"], 300);
 }

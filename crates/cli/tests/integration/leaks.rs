@@ -139,6 +139,8 @@ fn run_bounded(args: &[String]) -> (Option<i32>, i64) {
             Ok(())
         });
     }
+    // Reaped below with wait4, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let deadline = Instant::now() + Duration::from_secs(60);

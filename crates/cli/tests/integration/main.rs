@@ -5,8 +5,11 @@ mod support;
 
 mod bad_input;
 mod diff;
+mod errors;
 mod hunt;
 mod leaks;
+mod output_files;
+mod pipes;
 mod retainers;
 mod runtimes;
 mod snapshot;
