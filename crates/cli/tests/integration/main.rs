@@ -14,3 +14,4 @@ mod retainers;
 mod runtimes;
 mod snapshot;
 mod summary;
+mod test_script;
