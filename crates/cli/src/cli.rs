@@ -75,7 +75,8 @@ pub struct HuntArgs {
     /// Iterations of the warm-up round (default: one full round)
     #[arg(long, value_name = "N")]
     pub warmup: Option<u64>,
-    /// Folder for snapshots and report (default .leakhunt/<timestamp>/)
+    /// Folder for snapshots and report (default .leakhunt/<timestamp>/); one holding an
+    /// earlier hunt's results is refused, never overwritten
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write the report as JSON to this file

@@ -66,7 +66,7 @@ pub struct HuntReport {
     pub growth_bytes_per_iteration: f64,
     /// Load rounds, the warm-up first.
     pub load: Vec<RoundLoad>,
-    /// The `--max-growth` CI gate, when one was set.
+    /// The `--max-growth-per-iteration` CI gate, when one was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub growth_gate: Option<GrowthGate>,
 }

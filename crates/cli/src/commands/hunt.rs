@@ -214,7 +214,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     let too_much_growth = gate.is_some_and(|g| g.exceeded);
     if let Some(gate) = gate.filter(|g| g.exceeded) {
         eprintln!(
-            "leakhunt: the heap grew {} per iteration, more than --max-growth {}",
+            "leakhunt: the heap grew {} per iteration, more than --max-growth-per-iteration {}",
             format_bytes(report.growth_bytes_per_iteration.max(0.0) as u64),
             format_bytes(gate.max_bytes_per_iteration)
         );
