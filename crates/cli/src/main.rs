@@ -61,7 +61,11 @@ fn one_line_usage_error(rendered: &str) -> String {
     let (first, rest) = rendered.split_once("\n\n").unwrap_or((rendered, ""));
     let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut line = first.strip_prefix("error: ").unwrap_or(&first).to_string();
-    for tip in rest.lines().map(str::trim).filter(|l| l.starts_with("tip: ")) {
+    for tip in rest
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("tip: "))
+    {
         line.push_str(&format!(" ({tip})"));
     }
     line.push_str("; see --help");
