@@ -21,6 +21,9 @@ pub const EXIT_LEAK: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // Started as the guardian of a service leakhunt launches (a hidden argument): guard it
+    // and exit here. Before anything else, while this process is a single thread.
+    leakhunt_inspector::run_guardian_if_requested();
     let args = cli::Cli::parse();
     match commands::run(args) {
         Ok(code) => ExitCode::from(code),

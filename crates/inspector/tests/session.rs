@@ -258,7 +258,7 @@ fn inspector_lines_are_swallowed_or_shown() {
         forward: leakhunt_inspector::Forward::Callback(Arc::new(move |_, l| {
             sink.lock().unwrap().push(l.to_string())
         })),
-        ..LaunchOptions::default()
+        ..quiet()
     };
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &opts).unwrap();
