@@ -8,12 +8,12 @@ use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
 use leakhunt_inspector::InspectorError;
-use leakhunt_load::{run, RunError, RunOptions, RunStats};
+use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
 use crate::report::{HuntReport, RoundLoad, ScenarioInfo};
-use crate::service::{self, Service};
+use crate::service::{self, Death, Service};
 use crate::stream::parse_in_background;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,11 +28,28 @@ pub enum HuntError {
     Diagnosis(#[from] LeakError),
     #[error("{0}")]
     Io(String),
-    #[error("the service did not accept connections on {addr} within {seconds} s{}", last_output(.output))]
+    #[error("the service did not accept connections on {addr} within {seconds} s (it gets that port in $PORT; if it listens elsewhere, give its address with --base-url){}", last_output(.output))]
     NotReady {
         addr: String,
         seconds: u64,
         output: Vec<String>,
+    },
+    #[error("{}", listens_elsewhere(.expected, .ports, *.port_given))]
+    ListensElsewhere {
+        /// `host:port` where requests would go.
+        expected: String,
+        /// Where the service's processes listen instead.
+        ports: Vec<u16>,
+        /// The expected address came from --base-url or the scenario, not from $PORT.
+        port_given: bool,
+    },
+    #[error("{}", died(.during, .death, .kept))]
+    ServiceDied {
+        /// "the warm-up", "round 2 of 3", "snapshot 2".
+        during: String,
+        death: Box<Death>,
+        /// Snapshots already written (they stay).
+        kept: Vec<PathBuf>,
     },
     #[error("attached to a running service: say where to send requests with --base-url or the scenario's base_url")]
     NoBaseUrl,
@@ -40,6 +57,85 @@ pub enum HuntError {
     BadBaseUrl(String),
     #[error("a hunt needs at least 3 snapshots (--rounds 3): growth must show at every step")]
     TooFewSnapshots,
+}
+
+fn listens_elsewhere(expected: &str, ports: &[u16], port_given: bool) -> String {
+    let at: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let first = ports.first().copied().unwrap_or_default();
+    if port_given {
+        format!(
+            "the service listens on {}, not on {expected} (from --base-url or the scenario's base_url): give the right one, e.g. --base-url http://127.0.0.1:{first}",
+            at.join(", ")
+        )
+    } else {
+        format!(
+            "the service listens on {}, not on {expected}, the port it got in $PORT: make it listen on process.env.PORT, or give its address with --base-url http://127.0.0.1:{first}",
+            at.join(", ")
+        )
+    }
+}
+
+/// A few lines: what ended, when, and why (the exception's message and the top of its stack,
+/// or the service's last words), then where the snapshots already taken are.
+fn died(during: &str, death: &Death, kept: &[PathBuf]) -> String {
+    let status = death
+        .status
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    let mut text = match &death.exception {
+        Some(exception) => {
+            let mut lines = exception.lines();
+            let message: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.trim_start().starts_with("at "))
+                .take(3)
+                .collect();
+            let frames: Vec<&str> = exception
+                .lines()
+                .filter(|l| l.trim_start().starts_with("at "))
+                .take(3)
+                .collect();
+            let mut t = format!(
+                "the service crashed during {during}{status}: uncaught {}",
+                message.join(" ")
+            );
+            for f in frames {
+                t.push_str("\n    ");
+                t.push_str(f.trim());
+            }
+            t
+        }
+        None if death.status.is_some() => format!(
+            "the service ended during {during}{status}{}",
+            last_output(&last_words(&death.output))
+        ),
+        None => {
+            format!("the service stopped answering its inspector during {during} (did it exit?)")
+        }
+    };
+    if !kept.is_empty() {
+        let dir = kept[0].parent().unwrap_or(Path::new("."));
+        let names: Vec<String> = kept
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        text.push_str(&format!(
+            "\nthe snapshots taken before stay in {}: {}",
+            dir.display(),
+            names.join(", ")
+        ));
+    }
+    text
+}
+
+/// Output lines worth showing: not blank, not Node's closing version line.
+fn last_words(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("Node.js v"))
+        .cloned()
+        .collect()
 }
 
 fn last_output(lines: &[String]) -> String {
@@ -82,25 +178,39 @@ pub fn hunt(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, 
 
     for index in 0..config.snapshots {
         let iterations = if index == 0 { warmup } else { per_round };
+        let during = if index == 0 {
+            "the warm-up".to_string()
+        } else {
+            format!("round {index} of {}", config.snapshots - 1)
+        };
         let stats = round(
-            &service,
+            &mut service,
             scenario,
             iterations,
             next_iteration,
             index,
             config.snapshots,
             observer,
-        )?;
+        );
+        // Whatever the load saw, a service that died explains it.
+        if service.gone() {
+            return Err(service_died(&mut service, &during, &files));
+        }
+        let stats = stats?;
         next_iteration += iterations;
         observer.event(HuntEvent::RoundFinished {
             round: index,
             stats: &stats,
         });
         load.push(RoundLoad::from(&stats));
-        service.check_running()?;
 
         let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
-        let (used, parser) = snapshot(&mut service, &path, index, config.snapshots, observer)?;
+        let taken = snapshot(&mut service, &path, index, config.snapshots, observer);
+        if taken.is_err() && service.gone() {
+            let during = format!("snapshot {}", index + 1);
+            return Err(service_died(&mut service, &during, &files));
+        }
+        let (used, parser) = taken?;
         heap_after_gc.push(used);
         observer.event(HuntEvent::SnapshotSaved {
             index,
@@ -155,8 +265,17 @@ pub fn hunt(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, 
     Ok(report)
 }
 
+/// The service is gone: why, and what stays.
+fn service_died(service: &mut Service, during: &str, kept: &[PathBuf]) -> HuntError {
+    HuntError::ServiceDied {
+        during: during.to_string(),
+        death: Box::new(service.death()),
+        kept: kept.to_vec(),
+    }
+}
+
 fn round(
-    service: &Service,
+    service: &mut Service,
     scenario: &leakhunt_load::Scenario,
     iterations: u64,
     first: u64,
@@ -174,14 +293,25 @@ fn round(
     // Progress comes from the load's worker threads; the observer is not Sync, so the
     // workers only count and this thread reports.
     let done = std::sync::atomic::AtomicU64::new(0);
+    let stop = Stop::new();
     let stats = std::thread::scope(|s| {
         let worker = s.spawn(|| {
-            run(scenario, &opts, &|d| {
-                done.store(d, std::sync::atomic::Ordering::Relaxed);
-            })
+            run_until(
+                scenario,
+                &opts,
+                &|d| {
+                    done.store(d, std::sync::atomic::Ordering::Relaxed);
+                },
+                &stop,
+            )
         });
         while !worker.is_finished() {
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            // Reading the inspector is the progress tick, and it shows at once when the
+            // service dies under load: then the load stops rather than wait out its timeouts.
+            if service.watch(std::time::Duration::from_millis(100)) {
+                stop.stop();
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             observer.event(HuntEvent::LoadProgress {
                 done: done.load(std::sync::atomic::Ordering::Relaxed),
                 of: iterations,

@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod diff;
+mod faults;
 mod hunt;
 mod leaks;
 mod retainers;
