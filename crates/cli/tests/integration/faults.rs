@@ -503,3 +503,82 @@ fn hunt_pid_closes_the_inspector_it_opened() {
         "only the service's own port is left open"
     );
 }
+
+#[test]
+fn snapshot_pid_closes_the_inspector_on_errors_too() {
+    let _port = port_9229();
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = Target::start(&[], IDLE, &[]);
+    // The snapshot cannot be written there: an error after the inspector was opened.
+    let out = snapshot_pid(target.pid(), &dir.path().join("no/such/folder"));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(target.running());
+    assert!(
+        listening_ports(target.pid()).is_empty(),
+        "the target still listens on {:?}",
+        listening_ports(target.pid())
+    );
+}
+
+#[test]
+fn hunt_pid_closes_the_inspector_on_ctrl_c() {
+    let _port = port_9229();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let script = format!(
+        "process.env.PORT = '{port}'; require({:?})",
+        service("clean-service.js")
+    );
+    let mut target = Target::start(&[], &script, &[]);
+    assert!(wait_for(DEADLINE, || listening_ports(target.pid()) == vec![port]));
+    let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
+    let mut hunt = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .args([
+            "hunt",
+            "--request",
+            "GET /items/{{i}}",
+            "--iterations",
+            "100000000",
+        ])
+        .args(["--pid", &target.pid().to_string()])
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("NO_COLOR", "1")
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    // Once the inspector is open and the load runs, interrupt.
+    assert!(wait_for(DEADLINE, || listening_ports(target.pid()).len() == 2));
+    let stderr_path = dir.path().join("stderr");
+    assert!(wait_for(DEADLINE, || std::fs::read_to_string(&stderr_path)
+        .unwrap_or_default()
+        .contains("serving at")));
+    let ok = Command::new("kill")
+        .args(["-INT", &hunt.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let mut ended = None;
+    let exited = wait_for(DEADLINE, || {
+        ended = hunt.try_wait().unwrap();
+        ended.is_some()
+    });
+    if !exited {
+        let _ = hunt.kill();
+        let _ = hunt.wait();
+    }
+    assert_eq!(ended.and_then(|s| s.code()), Some(130));
+    assert!(target.running());
+    assert!(
+        wait_for(DEADLINE, || listening_ports(target.pid()) == vec![port]),
+        "the inspector stays open after Ctrl-C: {:?}",
+        listening_ports(target.pid())
+    );
+}
