@@ -25,7 +25,11 @@ fn main() -> ExitCode {
     // and exit here. Before anything else, while this process is a single thread.
     leakhunt_inspector::run_guardian_if_requested();
     let args = cli::Cli::parse();
-    match commands::run(args) {
+    let result = commands::run(args);
+    // A Ctrl-C being handled ends the process (130) once the service is stopped; an error
+    // that stopping caused must not end it first.
+    leakhunt_inspector::await_interrupt();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // `| head` closing the pipe is not an error worth reporting.

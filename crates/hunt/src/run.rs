@@ -7,7 +7,7 @@ use leakhunt_diagnosis::leaks::facts::Facts;
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
-use leakhunt_inspector::InspectorError;
+use leakhunt_inspector::{last_words, InspectorError};
 use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
@@ -96,10 +96,9 @@ fn died(during: &str, death: &Death, kept: &[PathBuf]) -> String {
                 .filter(|l| l.trim_start().starts_with("at "))
                 .take(3)
                 .collect();
-            let mut t = format!(
-                "the service crashed during {during}{status}: uncaught {}",
-                message.join(" ")
-            );
+            let message = message.join(" ");
+            let message = message.strip_prefix("Uncaught ").unwrap_or(&message);
+            let mut t = format!("the service crashed during {during}{status}: uncaught {message}");
             for f in frames {
                 t.push_str("\n    ");
                 t.push_str(f.trim());
@@ -127,15 +126,6 @@ fn died(during: &str, death: &Death, kept: &[PathBuf]) -> String {
         ));
     }
     text
-}
-
-/// Output lines worth showing: not blank, not Node's closing version line.
-fn last_words(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("Node.js v"))
-        .cloned()
-        .collect()
 }
 
 fn last_output(lines: &[String]) -> String {
@@ -365,4 +355,54 @@ pub fn write_report(path: &Path, report: &HuntReport) -> Result<(), HuntError> {
     std::fs::write(&tmp, text + "\n")
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|e| HuntError::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_is_told_in_a_few_lines() {
+        let death = Death {
+            status: Some("exit status 1".into()),
+            exception: Some(
+                "Error: boom\n    at check (/srv/app.js:11:28)\n    at GET (/srv/app.js:17:5)\n    \
+                 at serve (/srv/serve.js:22:38)\n    at emit (node:events:524:28)"
+                    .into(),
+            ),
+            output: vec!["a line of the service's log".into(); 40],
+        };
+        let kept = [PathBuf::from("/out/s1.heapsnapshot")];
+        let text = died("round 1 of 2", &death, &kept);
+        assert_eq!(
+            text,
+            "the service crashed during round 1 of 2 (exit status 1): uncaught Error: boom\n    \
+             at check (/srv/app.js:11:28)\n    at GET (/srv/app.js:17:5)\n    \
+             at serve (/srv/serve.js:22:38)\n\
+             the snapshots taken before stay in /out: s1.heapsnapshot"
+        );
+
+        let thrown = Death {
+            exception: Some("\"oops\"".into()),
+            ..Death::default()
+        };
+        assert_eq!(
+            died("the warm-up", &thrown, &[]),
+            "the service crashed during the warm-up: uncaught \"oops\""
+        );
+
+        let exited = Death {
+            status: Some("exit status 3".into()),
+            exception: None,
+            output: vec!["bye".into(), String::new(), "Node.js v20.20.2".into()],
+        };
+        assert_eq!(
+            died("snapshot 2", &exited, &[]),
+            "the service ended during snapshot 2 (exit status 3); its last output: bye"
+        );
+        assert_eq!(
+            died("round 2 of 2", &Death::default(), &[]),
+            "the service stopped answering its inspector during round 2 of 2 (did it exit?)"
+        );
+    }
 }

@@ -214,6 +214,20 @@ fn close_opened_inspectors() {
     }
 }
 
+/// If a SIGINT/SIGTERM is being handled (see [`install_cleanup_handlers`]), waits for its
+/// cleanup to end the process with 128+signal, and never returns; otherwise returns at once.
+///
+/// Call it before exiting for any other reason: the cleanup itself makes the work fail (the
+/// service it stops goes away), and that error must not win the race with exit code 2.
+pub fn await_interrupt() {
+    if SIGNALS_SEEN.load(Ordering::SeqCst) == 0 || PIPE_WRITE.load(Ordering::SeqCst) < 0 {
+        return;
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
 /// Whether `pid` is a process that still runs (zombies count as gone).
 pub fn process_running(pid: u32) -> bool {
     procs::running(pid)

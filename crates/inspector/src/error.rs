@@ -187,13 +187,13 @@ fn tail(lines: &[String]) -> String {
     s
 }
 
-/// The last three lines of output, on the error's own line.
+/// The lines that explain the end (see [`crate::last_words`]), on the error's own line.
 fn short_tail(lines: &[String]) -> String {
-    if lines.is_empty() {
+    let words = crate::output::last_words(lines);
+    if words.is_empty() {
         return "; it printed nothing".to_string();
     }
-    let skip = lines.len().saturating_sub(3);
-    format!("; its last output: {}", lines[skip..].join(" | "))
+    format!("; its last output: {}", words.join(" | "))
 }
 
 pub type Result<T, E = InspectorError> = std::result::Result<T, E>;

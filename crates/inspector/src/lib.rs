@@ -43,7 +43,9 @@ mod session;
 mod snapshot;
 
 pub use attach::{attach_pid, attach_port, attach_url, Endpoint};
-pub use cleanup::{install_cleanup_handlers, kill_all_registered, process_running};
+pub use cleanup::{
+    await_interrupt, install_cleanup_handlers, kill_all_registered, process_running,
+};
 pub use error::{InspectorError, Result};
 pub use guardian::{run_guardian_if_requested, GUARDIAN_ARG};
 pub use http::TargetInfo;
@@ -51,7 +53,7 @@ pub use launch::{
     describe_status, is_node_program, LaunchOptions, Launched, DEFAULT_LAUNCHER_PATTERNS,
     INSPECT_FLAG,
 };
-pub use output::{Forward, OutputCallback, StreamKind};
+pub use output::{last_words, Forward, OutputCallback, StreamKind};
 pub use session::{Event, MemoryUsage, ScriptInfo, Session};
 pub use snapshot::{partial_path, SnapshotProgress, SnapshotStats};
 

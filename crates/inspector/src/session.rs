@@ -696,8 +696,8 @@ fn describe_exception(params: &str) -> Option<String> {
     describe_exception_value(v.get("exceptionDetails")?)
 }
 
-/// From CDP `exceptionDetails`: the exception's description (message and stack) or, for a
-/// thrown primitive, its value after the details' text ("Uncaught 42").
+/// From CDP `exceptionDetails`: the exception's description (message and stack), or for a
+/// thrown primitive its value, or else the details' text ("Uncaught").
 fn describe_exception_value(details: &Value) -> Option<String> {
     let exception = details.get("exception");
     if let Some(d) = exception
@@ -706,11 +706,12 @@ fn describe_exception_value(details: &Value) -> Option<String> {
     {
         return Some(d.to_string());
     }
-    let text = details.get("text").and_then(Value::as_str).unwrap_or("");
-    match exception.and_then(|e| e.get("value")) {
-        Some(v) => Some(format!("{text} {v}").trim().to_string()),
-        None => (!text.is_empty()).then(|| text.to_string()),
+    // A thrown primitive (`throw 'oops'`): its value, as JSON.
+    if let Some(v) = exception.and_then(|e| e.get("value")) {
+        return Some(v.to_string());
     }
+    let text = details.get("text").and_then(Value::as_str).unwrap_or("");
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 fn parse_envelope(text: &str) -> Result<Envelope<'_>> {

@@ -345,9 +345,15 @@ fn a_service_that_ignores_port_is_named_with_its_port_and_base_url() {
 
 /// Tests that use port 9229 run one at a time (nextest runs them in one group, see
 /// .config/nextest.toml; this lock covers `cargo test`'s threads).
+/// The machine may run other test suites: wait until nothing holds the port either.
 fn port_9229() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let free = wait_for(DEADLINE, || {
+        std::net::TcpStream::connect(("127.0.0.1", 9229)).is_err()
+    });
+    assert!(free, "127.0.0.1:9229 stays busy");
+    guard
 }
 
 /// A Node process started by the test (without leakhunt), killed on drop.
@@ -437,6 +443,7 @@ fn snapshot_pid_refuses_when_another_process_holds_9229() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
     let holder = Target::start(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
+    assert_eq!(listening_ports(holder.pid()), vec![9229]);
     let mut target = Target::start(&[], IDLE, &[]);
     let out = snapshot_pid(target.pid(), dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -458,6 +465,7 @@ fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
     let target = Target::start(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
+    assert_eq!(listening_ports(target.pid()), vec![9229]);
     let out = snapshot_pid(target.pid(), dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
