@@ -100,9 +100,10 @@ fn free_port() -> Result<u16, HuntError> {
         .port())
 }
 
-/// How long a service may listen elsewhere before we conclude it ignores where we expect
-/// it (a service may open an admin port first, then its main one).
-const ELSEWHERE_GRACE: Duration = Duration::from_secs(2);
+/// How long a service may listen elsewhere, and not where we expect it, before we conclude
+/// it ignores $PORT: a service may open an admin or metrics port first, then its main one.
+/// Long enough for that, much shorter than the ready timeout a hard-coded port used to cost.
+const ELSEWHERE_GRACE: Duration = Duration::from_secs(3);
 
 pub fn start(
     spec: &TargetSpec,

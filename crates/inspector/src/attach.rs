@@ -158,6 +158,13 @@ pub fn attach_port(port: u16) -> Result<Endpoint> {
 /// who reaches the machine can run code in the process. leakhunt does not use such an
 /// inspector, as it does not dial a remote one (see [`parse_ws_url`]).
 fn refuse_exposed(listeners: &[procs::Listener], pid: Option<u32>) -> Result<()> {
+    // A listener on 127.0.0.1 itself takes our connection, whatever else shares the port.
+    if listeners
+        .iter()
+        .any(|l| l.reachable_on_loopback() && !l.on_all_interfaces())
+    {
+        return Ok(());
+    }
     match listeners.iter().find(|l| l.on_all_interfaces()) {
         Some(l) => Err(InspectorError::Exposed {
             addr: SocketAddr::new(l.ip, l.port).to_string(),
