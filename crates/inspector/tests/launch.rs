@@ -241,21 +241,23 @@ fn launch_spawner(extra_env: &[(String, String)], opts: &LaunchOptions) -> (Laun
 fn drop_kills_the_whole_group() {
     let (launched, grandchild) = launch_spawner(&[], &quiet());
     let pid = launched.pid();
-    let t = Instant::now();
     drop(launched);
-    assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "SIGTERM should suffice: {:?}",
-        t.elapsed()
-    );
     assert!(
         !leakhunt_inspector::process_running(pid),
         "service survived"
     );
     // The group got the signal; the grandchild is not ours to reap, so give it a moment.
-    assert!(
-        wait_gone(grandchild, Duration::from_secs(5)),
-        "grandchild survived"
+    assert!(wait_gone(grandchild, GONE), "grandchild survived");
+}
+
+#[test]
+fn shutdown_asks_politely_first() {
+    let (launched, _) = launch_spawner(&[], &quiet());
+    let status = launched.shutdown().unwrap();
+    assert_eq!(
+        leakhunt_inspector::describe_status(status),
+        "killed by signal 15 (SIGTERM)",
+        "SIGTERM suffices for a service that does not ignore it"
     );
 }
 
@@ -265,7 +267,7 @@ fn drop_kills_helpers_that_left_the_group() {
     let (launched, grandchild) = launch_spawner(&env, &quiet());
     drop(launched);
     assert!(
-        wait_gone(grandchild, Duration::from_secs(30)),
+        wait_gone(grandchild, GONE),
         "a helper in a session of its own survived"
     );
 }
@@ -277,7 +279,6 @@ fn shutdown_escalates_to_sigkill() {
         ..quiet()
     };
     let (launched, grandchild) = launch_spawner(&[("IGNORE_TERM".into(), "1".into())], &opts);
-    std::thread::sleep(Duration::from_millis(200)); // let both install their SIGTERM handlers
     let t = Instant::now();
     let status = launched.shutdown().unwrap();
     assert_eq!(
