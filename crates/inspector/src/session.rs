@@ -138,6 +138,8 @@ pub struct Session {
     /// The target reported `NodeRuntime.waitingForDisconnect`: its program ended (an
     /// uncaught exception, `process.exit`) and it only waits for us to leave.
     ended: bool,
+    /// When that was reported, in milliseconds since the epoch (V8's exception clock).
+    ended_at: Option<f64>,
     /// Set while reading what an ended target still says (its exception).
     after_end: bool,
     /// The inspector leakhunt opened for this session, closed when the last holder goes.
@@ -210,6 +212,7 @@ impl Session {
             broken: None,
             read_tick: READ_TICK,
             ended: false,
+            ended_at: None,
             after_end: false,
             opened: None,
         })
@@ -288,15 +291,23 @@ impl Session {
 
     /// After [`Session::target_ended`]: the uncaught exception that ended the target
     /// (`Error: message` and its stack, as V8 describes it), if that is what ended it.
-    /// Enabling the Runtime domain makes V8 replay the exceptions it kept for the console.
+    /// Enabling the Runtime domain makes V8 replay the exceptions it kept for the console;
+    /// only one thrown shortly before the end counts (an older one was survived, through
+    /// `process.on('uncaughtException')`).
     pub fn uncaught_exception(&mut self, timeout: Duration) -> Option<String> {
+        const RECENT_MS: f64 = 10_000.0;
+        let ended_at = self.ended_at?;
         self.after_end = true;
         let mut found = None;
         let id = self.write_command("Runtime.enable", json!({})).ok()?;
         self.flush("Runtime.enable").ok()?;
         let _ = self.wait_reply(id, "Runtime.enable", Wait::Total(timeout), &mut |m, p| {
             if m == "Runtime.exceptionThrown" {
-                found = p.and_then(|p| describe_exception(p.get())).or(found.take());
+                if let Some((at_ms, text)) = p.and_then(|p| describe_exception(p.get())) {
+                    if at_ms >= ended_at - RECENT_MS {
+                        found = Some(text);
+                    }
+                }
             }
             // Console messages replayed by Runtime.enable: not ours to keep.
             Ok(m.starts_with("Runtime."))
@@ -547,7 +558,13 @@ impl Session {
                     }
                 }
             }
-            "NodeRuntime.waitingForDisconnect" => self.ended = true,
+            "NodeRuntime.waitingForDisconnect" => {
+                self.ended = true;
+                self.ended_at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs_f64() * 1000.0);
+            }
             "Debugger.paused" => {
                 // skipAllPauses should prevent this; if the target was already
                 // paused when we attached (or another client paused it), resume it.
@@ -690,10 +707,15 @@ impl Drop for Session {
     }
 }
 
-/// `Error: message\n    at …` from the params of `Runtime.exceptionThrown`.
-fn describe_exception(params: &str) -> Option<String> {
+/// When (ms since the epoch) and what (`Error: message\n    at …`), from the params of
+/// `Runtime.exceptionThrown`.
+fn describe_exception(params: &str) -> Option<(f64, String)> {
     let v: Value = serde_json::from_str(params).ok()?;
-    describe_exception_value(v.get("exceptionDetails")?)
+    let at = v
+        .get("timestamp")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::MAX);
+    Some((at, describe_exception_value(v.get("exceptionDetails")?)?))
 }
 
 /// From CDP `exceptionDetails`: the exception's description (message and stack), or for a
