@@ -117,6 +117,10 @@ fn guard(args: Vec<OsString>) -> i32 {
             return 2;
         }
     };
+    if !stdin_is_socket() {
+        eprintln!("{GUARDIAN_ARG}: leakhunt runs this with a socket as stdin, not by hand");
+        return 2;
+    }
     // SAFETY: fd 0 is the socket leakhunt gave us as stdin; we own it from here on.
     let mut control = unsafe { <UnixStream as std::os::fd::FromRawFd>::from_raw_fd(0) };
     install_handlers();
@@ -144,6 +148,14 @@ fn guard(args: Vec<OsString>) -> i32 {
     let status = watch(&mut control, service, grace);
     let _ = control.write_all(format!("EXIT {status}\n").as_bytes());
     mirror(status)
+}
+
+fn stdin_is_socket() -> bool {
+    // SAFETY: fstat into a zeroed struct we own.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(0, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+    }
 }
 
 fn install_handlers() {
