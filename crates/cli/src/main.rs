@@ -21,11 +21,18 @@ pub const EXIT_LEAK: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // Started as the guardian of a service leakhunt launches (a hidden argument): guard it
+    // and exit here. Before anything else, while this process is a single thread.
+    leakhunt_inspector::run_guardian_if_requested();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => return usage_error(e),
     };
-    match commands::run(args) {
+    let result = commands::run(args);
+    // A Ctrl-C being handled ends the process (130) once the service is stopped; an error
+    // that stopping caused must not end it first.
+    leakhunt_inspector::await_interrupt();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // `{:#}`: the context chain on one line. Library errors carry their whole message

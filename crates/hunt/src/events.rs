@@ -10,8 +10,11 @@ pub enum HuntEvent<'a> {
         ws_url: &'a str,
         notice: Option<&'a str>,
     },
+    /// Attached to a running service's inspector (a note, e.g. when it was already open
+    /// before leakhunt and stays open).
     Attached {
         ws_url: &'a str,
+        notice: Option<&'a str>,
     },
     /// The service accepts connections at this URL.
     Ready {

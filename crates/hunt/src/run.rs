@@ -1,20 +1,20 @@
 //! The hunt itself: warm up, then snapshot after each round, then diagnose.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use leakhunt_diagnosis::leaks::facts::Facts;
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
-use leakhunt_inspector::InspectorError;
-use leakhunt_load::{run, RunError, RunOptions, RunStats};
+use leakhunt_inspector::{last_words, InspectorError};
+use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
 use crate::out_dir;
 use crate::report::{HuntReport, RoundLoad, ScenarioInfo};
-use crate::service::{self, Service};
+use crate::service::{self, Death, Service};
 use crate::stream::parse_in_background;
 
 /// Wrapped errors are `transparent`: their message is the whole message, and they are not
@@ -31,11 +31,28 @@ pub enum HuntError {
     Diagnosis(#[from] LeakError),
     #[error("{0}")]
     Io(String),
-    #[error("the service did not accept connections on {addr} within {seconds} s{}", last_output(.output))]
+    #[error("the service did not accept connections on {addr} within {seconds} s (it gets that port in $PORT; if it listens elsewhere, give its address with --base-url){}", last_output(.output))]
     NotReady {
         addr: String,
         seconds: u64,
         output: Vec<String>,
+    },
+    #[error("{}", listens_elsewhere(.expected, .ports, *.port_given))]
+    ListensElsewhere {
+        /// `host:port` where requests would go.
+        expected: String,
+        /// Where the service's processes listen instead.
+        ports: Vec<u16>,
+        /// The expected address came from --base-url or the scenario, not from $PORT.
+        port_given: bool,
+    },
+    #[error("{}", died(.during, .death, .kept))]
+    ServiceDied {
+        /// "the warm-up", "round 2 of 3", "snapshot 2".
+        during: String,
+        death: Box<Death>,
+        /// Snapshots already written (they stay).
+        kept: Vec<PathBuf>,
     },
     #[error("attached to a running service: say where to send requests with --base-url or the scenario's base_url")]
     NoBaseUrl,
@@ -48,6 +65,75 @@ pub enum HuntError {
     NothingToMeasure(String),
     #[error(transparent)]
     OutDir(#[from] crate::out_dir::OutDirError),
+}
+
+fn listens_elsewhere(expected: &str, ports: &[u16], port_given: bool) -> String {
+    let at: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let first = ports.first().copied().unwrap_or_default();
+    if port_given {
+        format!(
+            "the service listens on {}, not on {expected} (from --base-url or the scenario's base_url): give the right one, e.g. --base-url http://127.0.0.1:{first}",
+            at.join(", ")
+        )
+    } else {
+        format!(
+            "the service listens on {}, not on {expected}, the port it got in $PORT: make it listen on process.env.PORT, or give its address with --base-url http://127.0.0.1:{first}",
+            at.join(", ")
+        )
+    }
+}
+
+/// A few lines: what ended, when, and why (the exception's message and the top of its stack,
+/// or the service's last words), then where the snapshots already taken are.
+fn died(during: &str, death: &Death, kept: &[PathBuf]) -> String {
+    let status = death
+        .status
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    let mut text = match &death.exception {
+        Some(exception) => {
+            let mut lines = exception.lines();
+            let message: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.trim_start().starts_with("at "))
+                .take(3)
+                .collect();
+            let frames: Vec<&str> = exception
+                .lines()
+                .filter(|l| l.trim_start().starts_with("at "))
+                .take(3)
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("Uncaught ").unwrap_or(&message);
+            let mut t = format!("the service crashed during {during}{status}: uncaught {message}");
+            for f in frames {
+                t.push_str("\n    ");
+                t.push_str(f.trim());
+            }
+            t
+        }
+        None if death.status.is_some() => format!(
+            "the service ended during {during}{status}{}",
+            last_output(&last_words(&death.output))
+        ),
+        None => {
+            format!("the service stopped answering its inspector during {during} (did it exit?)")
+        }
+    };
+    if !kept.is_empty() {
+        let dir = kept[0].parent().unwrap_or(Path::new("."));
+        let names: Vec<String> = kept
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        text.push_str(&format!(
+            "\nthe snapshots taken before stay in {}: {}",
+            dir.display(),
+            names.join(", ")
+        ));
+    }
+    text
 }
 
 fn last_output(lines: &[String]) -> String {
@@ -109,25 +195,39 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
 
     for index in 0..config.snapshots {
         let iterations = if index == 0 { warmup } else { per_round };
+        let during = if index == 0 {
+            "the warm-up".to_string()
+        } else {
+            format!("round {index} of {}", config.snapshots - 1)
+        };
         let stats = round(
-            &service,
+            &mut service,
             scenario,
             iterations,
             next_iteration,
             index,
             config.snapshots,
             observer,
-        )?;
+        );
+        // Whatever the load saw, a service that died explains it.
+        if service.gone() {
+            return Err(service_died(&mut service, &during, &files));
+        }
+        let stats = stats?;
         next_iteration += iterations;
         observer.event(HuntEvent::RoundFinished {
             round: index,
             stats: &stats,
         });
         load.push(RoundLoad::from(&stats));
-        service.check_running()?;
 
         let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
-        let (used, parser) = snapshot(&mut service, &path, index, config.snapshots, observer)?;
+        let taken = snapshot(&mut service, &path, index, config.snapshots, observer);
+        if taken.is_err() && service.gone() {
+            let during = format!("snapshot {}", index + 1);
+            return Err(service_died(&mut service, &during, &files));
+        }
+        let (used, parser) = taken?;
         heap_after_gc.push(used);
         observer.event(HuntEvent::SnapshotSaved {
             index,
@@ -183,8 +283,17 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
     Ok(report)
 }
 
+/// The service is gone: why, and what stays.
+fn service_died(service: &mut Service, during: &str, kept: &[PathBuf]) -> HuntError {
+    HuntError::ServiceDied {
+        during: during.to_string(),
+        death: Box::new(service.death()),
+        kept: kept.to_vec(),
+    }
+}
+
 fn round(
-    service: &Service,
+    service: &mut Service,
     scenario: &leakhunt_load::Scenario,
     iterations: u64,
     first: u64,
@@ -202,14 +311,25 @@ fn round(
     // Progress comes from the load's worker threads; the observer is not Sync, so the
     // workers only count and this thread reports.
     let done = std::sync::atomic::AtomicU64::new(0);
+    let stop = Stop::new();
     let stats = std::thread::scope(|s| {
         let worker = s.spawn(|| {
-            run(scenario, &opts, &|d| {
-                done.store(d, std::sync::atomic::Ordering::Relaxed);
-            })
+            run_until(
+                scenario,
+                &opts,
+                &|d| {
+                    done.store(d, std::sync::atomic::Ordering::Relaxed);
+                },
+                &stop,
+            )
         });
         while !worker.is_finished() {
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            // Reading the inspector is the progress tick, and it shows at once when the
+            // service dies under load: then the load stops rather than wait out its timeouts.
+            if service.watch(std::time::Duration::from_millis(100)) {
+                stop.stop();
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             observer.event(HuntEvent::LoadProgress {
                 done: done.load(std::sync::atomic::Ordering::Relaxed),
                 of: iterations,
@@ -262,4 +382,54 @@ pub fn write_report(path: &Path, report: &HuntReport) -> Result<(), HuntError> {
     let text = serde_json::to_string_pretty(report).map_err(|e| HuntError::Io(e.to_string()))?;
     leakhunt_atomic_write::write(path, (text + "\n").as_bytes())
         .map_err(|e| HuntError::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_is_told_in_a_few_lines() {
+        let death = Death {
+            status: Some("exit status 1".into()),
+            exception: Some(
+                "Error: boom\n    at check (/srv/app.js:11:28)\n    at GET (/srv/app.js:17:5)\n    \
+                 at serve (/srv/serve.js:22:38)\n    at emit (node:events:524:28)"
+                    .into(),
+            ),
+            output: vec!["a line of the service's log".into(); 40],
+        };
+        let kept = [PathBuf::from("/out/s1.heapsnapshot")];
+        let text = died("round 1 of 2", &death, &kept);
+        assert_eq!(
+            text,
+            "the service crashed during round 1 of 2 (exit status 1): uncaught Error: boom\n    \
+             at check (/srv/app.js:11:28)\n    at GET (/srv/app.js:17:5)\n    \
+             at serve (/srv/serve.js:22:38)\n\
+             the snapshots taken before stay in /out: s1.heapsnapshot"
+        );
+
+        let thrown = Death {
+            exception: Some("\"oops\"".into()),
+            ..Death::default()
+        };
+        assert_eq!(
+            died("the warm-up", &thrown, &[]),
+            "the service crashed during the warm-up: uncaught \"oops\""
+        );
+
+        let exited = Death {
+            status: Some("exit status 3".into()),
+            exception: None,
+            output: vec!["bye".into(), String::new(), "Node.js v20.20.2".into()],
+        };
+        assert_eq!(
+            died("snapshot 2", &exited, &[]),
+            "the service ended during snapshot 2 (exit status 3); its last output: bye"
+        );
+        assert_eq!(
+            died("round 2 of 2", &Death::default(), &[]),
+            "the service stopped answering its inspector during round 2 of 2 (did it exit?)"
+        );
+    }
 }

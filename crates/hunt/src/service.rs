@@ -1,10 +1,11 @@
 //! Getting hold of the service: start it with the inspector on a free loopback port and
-//! wait until it accepts connections, or attach to one already running.
+//! wait until it accepts connections, or attach to one already running; then, while the hunt
+//! runs, notice at once when it dies and say why.
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use leakhunt_inspector::{Launched, Session, Target};
+use leakhunt_inspector::{describe_status, InspectorError, Launched, Session, Target};
 use leakhunt_load::wait_until_accepting_while;
 
 use crate::config::TargetSpec;
@@ -12,22 +13,81 @@ use crate::events::{HuntEvent, Observer};
 use crate::run::HuntError;
 
 /// The service under test and our inspector session to it. A launched service is stopped
-/// (with its whole process group) when this is dropped.
+/// (with everything it started) when this is dropped; an inspector leakhunt opened (`--pid`)
+/// is closed again.
 pub struct Service {
     pub session: Session,
     pub base_url: String,
     pub runtime: String,
-    /// Kept for its drop: stops the launched process group.
+    /// Kept for its drop: stops the launched service.
     launched: Option<Launched>,
 }
 
+/// What is known about a service that ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Death {
+    /// How its process ended ("exit status 1"), when we started it.
+    pub status: Option<String>,
+    /// The uncaught exception that ended it (message and stack), as the inspector told.
+    pub exception: Option<String>,
+    /// Its last output lines (only for a service we started).
+    pub output: Vec<String>,
+}
+
 impl Service {
-    /// Fails when a launched service has exited.
-    pub fn check_running(&mut self) -> Result<(), HuntError> {
-        match self.launched.as_mut() {
-            Some(l) => l.check_running().map_err(HuntError::Inspector),
-            None => Ok(()),
+    /// Reads the inspector for up to `wait` (the target's events), then tells whether the
+    /// service is gone: its program ended (Node waits for us to disconnect then), the
+    /// connection broke, or the process we started exited.
+    pub fn watch(&mut self, wait: Duration) -> bool {
+        if self.session.connected() && !self.session.target_ended() {
+            // A broken connection shows in `connected` below.
+            let _ = self.session.poll(wait);
         }
+        self.gone()
+    }
+
+    /// Whether the service is gone (see [`Service::watch`]), without waiting.
+    pub fn gone(&mut self) -> bool {
+        !self.session.connected()
+            || self.session.target_ended()
+            || self
+                .launched
+                .as_mut()
+                .is_some_and(|l| l.exit_status().is_some())
+    }
+
+    /// After [`Service::gone`]: what ended it. Reads the uncaught exception from the
+    /// inspector, disconnects (Node keeps a crashed process alive while an inspector client
+    /// is attached), and for a service we started waits for its exit and last output.
+    pub fn death(&mut self) -> Death {
+        let exception = if self.session.target_ended() {
+            self.session.uncaught_exception(Duration::from_secs(2))
+        } else {
+            None
+        };
+        self.session.disconnect();
+        let mut death = Death {
+            exception,
+            ..Death::default()
+        };
+        if let Some(l) = self.launched.as_mut() {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if let Err(e) = l.check_running() {
+                    if let InspectorError::Ended { status, .. } = &e {
+                        death.status = Some(status.clone());
+                    }
+                    death.output = e.last_output().to_vec();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if death.status.is_none() {
+                death.status = l.exit_status().map(describe_status);
+                death.output = l.recent_output();
+            }
+        }
+        death
     }
 }
 
@@ -40,13 +100,18 @@ fn free_port() -> Result<u16, HuntError> {
         .port())
 }
 
+/// How long a service may listen elsewhere, and not where we expect it, before we conclude
+/// it ignores $PORT: a service may open an admin or metrics port first, then its main one.
+/// Long enough for that, much shorter than the ready timeout a hard-coded port used to cost.
+const ELSEWHERE_GRACE: Duration = Duration::from_secs(3);
+
 pub fn start(
     spec: &TargetSpec,
     base_url: Option<&str>,
     ready_timeout: Duration,
     observer: &dyn Observer,
 ) -> Result<Service, HuntError> {
-    let (mut launched, base_url) = match spec {
+    let (mut launched, base_url, port_given) = match spec {
         TargetSpec::Launch { command, cwd } => {
             let port = free_port()?;
             let options = leakhunt_inspector::LaunchOptions {
@@ -62,7 +127,7 @@ pub fn start(
             let url = base_url
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-            (Some(l), url)
+            (Some(l), url, base_url.is_some())
         }
         _ => {
             let endpoint = match spec {
@@ -74,6 +139,7 @@ pub fn start(
             .map_err(HuntError::Inspector)?;
             observer.event(HuntEvent::Attached {
                 ws_url: &endpoint.ws_url,
+                notice: endpoint.notice.as_deref(),
             });
             let url = base_url.map(str::to_string).ok_or(HuntError::NoBaseUrl)?;
             return connect(
@@ -86,20 +152,45 @@ pub fn start(
     };
     // The inspector answers before the program has even started: wait for its HTTP port.
     let addr = host_port(&base_url)?;
+    let expected_port = addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
     let l = launched.as_mut().unwrap();
     let mut exited = None;
-    let waited =
-        wait_until_accepting_while(addr.as_str(), ready_timeout, || match l.check_running() {
-            Ok(()) => true,
-            Err(e) => {
-                exited = Some(e);
-                false
+    let mut elsewhere: Option<(Instant, Vec<u16>)> = None;
+    let mut last_look = Instant::now();
+    let waited = wait_until_accepting_while(addr.as_str(), ready_timeout, || {
+        if let Err(e) = l.check_running() {
+            exited = Some(e);
+            return false;
+        }
+        // A service that ignores $PORT listens somewhere else: say where, soon, rather
+        // than wait out the whole timeout. (Looking costs a pass over /proc: not often.)
+        if last_look.elapsed() >= Duration::from_millis(250) {
+            last_look = Instant::now();
+            let ports: Vec<u16> = l
+                .listening_ports()
+                .into_iter()
+                .filter(|&p| Some(p) != expected_port)
+                .collect();
+            if ports.is_empty() {
+                elsewhere = None;
+            } else {
+                let since = elsewhere.take().map_or_else(Instant::now, |(t, _)| t);
+                elsewhere = Some((since, ports));
             }
-        });
+        }
+        !matches!(&elsewhere, Some((since, _)) if since.elapsed() >= ELSEWHERE_GRACE)
+    });
     if let Some(e) = exited {
         return Err(HuntError::Inspector(e));
     }
     if waited.is_err() {
+        if let Some((_, ports)) = elsewhere {
+            return Err(HuntError::ListensElsewhere {
+                expected: addr,
+                ports,
+                port_given,
+            });
+        }
         let tail = l.recent_output();
         return Err(HuntError::NotReady {
             addr,

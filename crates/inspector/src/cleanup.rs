@@ -1,178 +1,225 @@
-//! Never leave the launched service running.
+//! Never leave anything behind: no service running, no inspector open, no `.partial` file.
 //!
-//! Every launched command runs in its own process group (its pgid is its pid),
-//! so one `kill(-pgid, …)` reaches the service *and* whatever it spawned (npm →
-//! sh → node, tsx → node, cluster workers…) unless something deliberately
-//! calls `setsid`. Groups are registered here while a [`Launched`] lives and are
-//! killed:
+//! Every launched command runs under a guardian process (see `guardian.rs`) that stops the
+//! command and everything below it when asked, or when leakhunt goes away in any way (its
+//! end of the guardian's socket closes, even on SIGKILL). Launches are registered here while a
+//! [`Launched`] lives, as are the inspectors leakhunt opened with SIGUSR1 (see `attach.rs`),
+//! and they are stopped and closed:
 //!
-//! * on drop / [`Launched::shutdown`] (SIGTERM, up to the grace period, SIGKILL);
-//! * on SIGINT/SIGTERM to us, once [`install_cleanup_handlers`] ran: the signal
-//!   handler only writes a byte to a self-pipe (async-signal-safe); a watcher
-//!   thread does the killing and then exits with 128+signal (130 for Ctrl-C).
-//!   A second Ctrl-C during that grace period SIGKILLs every group from the
-//!   handler itself and exits at once;
-//! * on panic, by the same installed panic hook (after the previous hook printed
-//!   the message). It kills *every* registered group, whichever thread panicked:
-//!   a panic is a bug in a CLI and ends the run. Do not install the hooks in a
-//!   process that catches panics and keeps going (e.g. a test harness).
+//! * on drop / [`Launched::shutdown`] (the guardian: SIGTERM, up to the grace period,
+//!   SIGKILL), and when the last endpoint or session of an opened inspector goes;
+//! * on SIGINT/SIGTERM to us, once [`install_cleanup_handlers`] ran: the signal handler only
+//!   writes a byte to a self-pipe (async-signal-safe); a watcher thread asks every guardian
+//!   to stop, waits until they are done (not a moment longer), closes the opened inspectors,
+//!   and exits with 128+signal (130 for Ctrl-C). A second Ctrl-C meanwhile tells every
+//!   guardian to SIGKILL everything, from the handler itself, and exits at once;
+//! * on panic, by the same installed panic hook (after the previous hook printed the
+//!   message). It stops *every* registered launch, whichever thread panicked: a panic is a bug
+//!   in a CLI and ends the run. Do not install the hooks in a process that catches panics
+//!   and keeps going (e.g. a test harness).
 //!
-//! The launched child also gets `PR_SET_PDEATHSIG(SIGTERM)`, see `launch.rs`,
-//! which covers the one case nothing here can: leakhunt being SIGKILLed.
-//!
-//! The registry is a fixed array of atomics, not a `Mutex<Vec>`, so the signal
-//! handler and a panic hook can read it without risking a deadlock.
+//! The launch registry is a fixed array of atomics, not a `Mutex<Vec>`, so the signal handler
+//! and a panic hook can read it without risking a deadlock.
 //!
 //! [`Launched`]: crate::Launched
 //! [`Launched::shutdown`]: crate::Launched::shutdown
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
-/// How many launched groups can be tracked at once; leakhunt runs one.
-const SLOTS: usize = 64;
-static GROUPS: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
+use crate::guardian;
+use crate::procs;
 
-/// Grace period the signal/panic paths give groups before SIGKILL.
-const HANDLER_GRACE: Duration = Duration::from_secs(2);
+/// How many launches can be tracked at once; leakhunt runs one.
+const SLOTS: usize = 64;
+
+/// One launch: its guardian (0 = free slot, -1 = being filled in or emptied), the fd of our
+/// end of the guardian's socket, and the grace period the guardian gives before SIGKILL.
+struct Slot {
+    guardian: AtomicI32,
+    control: AtomicI32,
+    grace_ms: AtomicU32,
+}
+
+static LAUNCHES: [Slot; SLOTS] = [const {
+    Slot {
+        guardian: AtomicI32::new(0),
+        control: AtomicI32::new(-1),
+        grace_ms: AtomicU32::new(0),
+    }
+}; SLOTS];
+
+/// Inspectors leakhunt opened (pid, WebSocket URL, address), to close on Ctrl-C or panic.
+static OPENED: Mutex<Vec<(u32, String, SocketAddr)>> = Mutex::new(Vec::new());
 
 static INSTALL: Once = Once::new();
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 static SIGNALS_SEEN: AtomicU32 = AtomicU32::new(0);
 static CLEANING: AtomicBool = AtomicBool::new(false);
 
-/// Remembers a process group so the signal/panic paths can kill it.
-pub(crate) fn register_group(pgid: i32) {
-    for slot in &GROUPS {
+/// Remembers a launch so the signal and panic paths can stop it.
+pub(crate) fn register_launch(guardian: u32, control_fd: i32, grace: Duration) {
+    for slot in &LAUNCHES {
         if slot
-            .compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+            .guardian
+            .compare_exchange(0, -1, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
+            slot.control.store(control_fd, Ordering::SeqCst);
+            slot.grace_ms.store(
+                grace.as_millis().min(u32::MAX as u128) as u32,
+                Ordering::SeqCst,
+            );
+            slot.guardian.store(guardian as i32, Ordering::SeqCst);
             return;
         }
     }
-    // All slots taken: the group is still killed on drop, only not by the handlers.
+    // All slots taken: the launch is still stopped on drop (and by its guardian when we
+    // exit), only not by the handlers.
 }
 
-pub(crate) fn unregister_group(pgid: i32) {
-    for slot in &GROUPS {
-        let _ = slot.compare_exchange(pgid, 0, Ordering::SeqCst, Ordering::SeqCst);
+/// Forgets a launch; call before the socket's fd is closed (the handler writes to it).
+pub(crate) fn unregister_launch(guardian: u32) {
+    for slot in &LAUNCHES {
+        if slot
+            .guardian
+            .compare_exchange(guardian as i32, -1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            slot.control.store(-1, Ordering::SeqCst);
+            slot.guardian.store(0, Ordering::SeqCst);
+        }
     }
 }
 
-fn registered_groups() -> Vec<i32> {
-    GROUPS
+/// (guardian pid, control fd, grace) of every registered launch.
+fn registered_launches() -> Vec<(u32, i32, Duration)> {
+    LAUNCHES
         .iter()
-        .map(|s| s.load(Ordering::SeqCst))
-        .filter(|&g| g > 0)
+        .filter_map(|s| {
+            let g = s.guardian.load(Ordering::SeqCst);
+            (g > 0).then(|| {
+                (
+                    g as u32,
+                    s.control.load(Ordering::SeqCst),
+                    Duration::from_millis(u64::from(s.grace_ms.load(Ordering::SeqCst))),
+                )
+            })
+        })
         .collect()
 }
 
-/// Kills every group launched by this process and still registered (SIGTERM,
-/// up to 2 s, SIGKILL), and removes unfinished files (`*.partial`: snapshots, reports)
-/// being written through `leakhunt_atomic_write`.
-/// For callers that exit through `std::process::exit` (which skips destructors)
-/// or that handle signals themselves instead of [`install_cleanup_handlers`].
-pub fn kill_all_registered() {
-    let groups = registered_groups();
-    terminate_groups(&groups, HANDLER_GRACE);
-    for g in groups {
-        unregister_group(g);
+pub(crate) fn register_opened(pid: u32, ws_url: &str, addr: SocketAddr) {
+    if let Ok(mut v) = OPENED.lock() {
+        v.push((pid, ws_url.to_string(), addr));
     }
+}
+
+pub(crate) fn unregister_opened(pid: u32) {
+    if let Ok(mut v) = OPENED.lock() {
+        v.retain(|(p, _, _)| *p != pid);
+    }
+}
+
+/// Stops every launched service still registered (and everything it started: SIGTERM, the
+/// grace period, SIGKILL), closes the inspectors leakhunt opened, and removes unfinished
+/// files (`*.partial`: snapshots, reports) being written through `leakhunt_atomic_write`. For callers that exit through `std::process::exit` (which skips
+/// destructors) or that handle signals themselves instead of [`install_cleanup_handlers`].
+pub fn kill_all_registered() {
+    stop_launches(false);
+    close_opened_inspectors();
     // Never blocks: a panic while its list is locked must not deadlock the hook.
     leakhunt_atomic_write::remove_unfinished();
 }
 
-/// SIGTERM to each group, wait until every one is gone or `grace` passed,
-/// SIGKILL the rest, then wait (briefly) for them to go.
-pub(crate) fn terminate_groups(groups: &[i32], grace: Duration) {
-    let mut alive: Vec<i32> = groups.iter().copied().filter(|&g| g > 0).collect();
-    for &g in &alive {
-        // SAFETY: plain syscall; a negative pid addresses the process group.
-        unsafe { libc::kill(-g, libc::SIGTERM) };
-    }
-    wait_gone(&mut alive, grace);
-    if alive.is_empty() {
+/// Asks every guardian to stop and waits until they are all gone: as long as the slowest
+/// needs (grace period included), not longer. `tell` prints, once the wait is noticeable, how
+/// to cut it short.
+fn stop_launches(tell: bool) {
+    let launches = registered_launches();
+    if launches.is_empty() {
         return;
     }
-    for &g in &alive {
-        // SAFETY: as above.
-        unsafe { libc::kill(-g, libc::SIGKILL) };
+    for &(_, fd, _) in &launches {
+        send(fd, guardian::STOP);
     }
-    wait_gone(&mut alive, Duration::from_secs(2));
-}
-
-fn wait_gone(alive: &mut Vec<i32>, limit: Duration) {
+    let grace = launches.iter().map(|l| l.2).max().unwrap_or_default();
     let start = Instant::now();
+    let mut told = false;
+    let mut alive: Vec<(u32, i32, Duration)> = launches;
     loop {
-        alive.retain(|&g| group_alive(g));
-        if alive.is_empty() || start.elapsed() >= limit {
-            return;
+        alive.retain(|&(g, _, _)| procs::running(g));
+        if alive.is_empty() {
+            break;
         }
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-/// Whether any *running* process is left in group `pgid`.
-///
-/// `kill(-pgid, 0)` alone is not enough: zombies still count as members. Our
-/// own child stays a zombie until we reap it (on purpose: an unreaped leader
-/// keeps its pid, hence the pgid, from being reused), and orphaned grandchildren
-/// stay zombies for as long as PID 1 does not reap them, which in containers can
-/// be forever. So when the kernel says "someone is there", look in /proc for a
-/// member that is not a zombie.
-pub(crate) fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks existence/permission.
-    if unsafe { libc::kill(-pgid, 0) } != 0 {
-        return std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    }
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if let Some((state, pgrp)) = proc_state_and_pgrp(pid) {
-            if pgrp == pgid && state != 'Z' && state != 'X' {
-                return true;
+        if tell && !told && start.elapsed() > Duration::from_millis(300) {
+            eprintln!("leakhunt: stopping the service (Ctrl-C again kills it at once)");
+            told = true;
+        }
+        if start.elapsed() > grace + Duration::from_secs(3) {
+            // The guardian escalates by itself; one that does not is killed, and its
+            // service with it (parent-death signal).
+            for &(g, fd, _) in &alive {
+                send(fd, guardian::KILL);
+                // SAFETY: plain kill(2) on our own child process.
+                unsafe { libc::kill(g as i32, libc::SIGKILL) };
             }
+            break;
         }
+        std::thread::sleep(Duration::from_millis(10));
     }
-    false
+    for (g, _, _) in registered_launches() {
+        unregister_launch(g);
+    }
 }
 
-/// Process state letter and process group from `/proc/PID/stat`.
-pub(crate) fn proc_state_and_pgrp(pid: u32) -> Option<(char, i32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces or ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut f = rest.split_whitespace();
-    let state = f.next()?.chars().next()?;
-    let _ppid = f.next()?;
-    let pgrp = f.next()?.parse().ok()?;
-    Some((state, pgrp))
+fn send(fd: i32, byte: u8) {
+    if fd >= 0 {
+        // SAFETY: write(2) of one byte from a local; a closed fd just fails.
+        unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+    }
+}
+
+fn close_opened_inspectors() {
+    let opened: Vec<(u32, String, SocketAddr)> = match OPENED.try_lock() {
+        Ok(mut v) => v.drain(..).collect(),
+        Err(_) => return,
+    };
+    for (pid, ws_url, addr) in opened {
+        if let Err(e) = crate::attach::close_inspector(pid, &ws_url, addr) {
+            eprintln!("leakhunt: warning: {e}");
+        }
+    }
+}
+
+/// If a SIGINT/SIGTERM is being handled (see [`install_cleanup_handlers`]), waits for its
+/// cleanup to end the process with 128+signal, and never returns; otherwise returns at once.
+///
+/// Call it before exiting for any other reason: the cleanup itself makes the work fail (the
+/// service it stops goes away), and that error must not win the race with exit code 2.
+pub fn await_interrupt() {
+    if SIGNALS_SEEN.load(Ordering::SeqCst) == 0 || PIPE_WRITE.load(Ordering::SeqCst) < 0 {
+        return;
+    }
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Whether `pid` is a process that still runs (zombies count as gone).
 pub fn process_running(pid: u32) -> bool {
-    match proc_state_and_pgrp(pid) {
-        Some((state, _)) => state != 'Z' && state != 'X',
-        // No /proc entry: fall back to kill(pid, 0).
-        // SAFETY: signal 0 only checks existence.
-        None => unsafe { libc::kill(pid as i32, 0) == 0 },
-    }
+    procs::running(pid)
 }
 
-/// Installs, once per process, a SIGINT/SIGTERM handler and a panic hook that
-/// kill every launched process group before the process goes away. Exit code
-/// after a signal is 128+signal (130 for Ctrl-C, 143 for SIGTERM).
+/// Installs, once per process, a SIGINT/SIGTERM handler and a panic hook that stop every
+/// launched service and close every inspector leakhunt opened before the process goes away.
+/// Exit code after a signal is 128+signal (130 for Ctrl-C, 143 for SIGTERM).
 ///
-/// Meant for the leakhunt binary. A caller that wants to handle Ctrl-C itself
-/// (e.g. to still write a report) should not install this and instead call
-/// [`kill_all_registered`] from its own handling.
+/// Meant for the leakhunt binary. A caller that wants to handle Ctrl-C itself (e.g. to still
+/// write a report) should not install this and instead call [`kill_all_registered`] from its
+/// own handling.
 pub fn install_cleanup_handlers() {
     INSTALL.call_once(|| {
         install_signal_handlers();
@@ -209,6 +256,7 @@ fn install_signal_handlers() {
             let n = unsafe { libc::read(read_fd, (&mut sig as *mut u8).cast(), 1) };
             if n == 1 {
                 CLEANING.store(true, Ordering::SeqCst);
+                stop_launches(true);
                 kill_all_registered();
                 std::process::exit(128 + i32::from(sig));
             }
@@ -223,7 +271,7 @@ fn install_signal_handlers() {
     }
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: installing a handler that only touches atomics and calls
-        // async-signal-safe functions (write, kill, _exit).
+        // async-signal-safe functions (write, _exit).
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_signal as *const () as usize;
@@ -237,16 +285,15 @@ fn install_signal_handlers() {
 extern "C" fn on_signal(sig: libc::c_int) {
     let seen = SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
     if seen >= 1 {
-        // Second signal while the watcher is still in its grace period: the user
-        // insists. SIGKILL everything and leave right now.
-        for slot in &GROUPS {
-            let g = slot.load(Ordering::SeqCst);
-            if g > 0 {
-                // SAFETY: kill and _exit are async-signal-safe.
-                unsafe { libc::kill(-g, libc::SIGKILL) };
+        // Second signal while the watcher is still stopping things: the user insists. Every
+        // guardian SIGKILLs its whole tree on this byte (the end of file our exit gives it
+        // would only ask for the graceful stop); leave right now.
+        for slot in &LAUNCHES {
+            if slot.guardian.load(Ordering::SeqCst) > 0 {
+                send(slot.control.load(Ordering::SeqCst), guardian::KILL);
             }
         }
-        // SAFETY: as above.
+        // SAFETY: _exit is async-signal-safe.
         unsafe { libc::_exit(128 + sig) };
     }
     let fd = PIPE_WRITE.load(Ordering::SeqCst);

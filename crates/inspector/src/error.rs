@@ -22,12 +22,27 @@ pub enum InspectorError {
     #[error("could not start {program}: {error}")]
     Spawn { program: String, error: io::Error },
 
+    /// The guardian process (see `guardian.rs`) could not be started or did not answer.
+    #[error("leakhunt's guardian process failed: {reason}")]
+    Guardian { reason: String },
+
+    #[error("this program cannot launch services: call leakhunt_inspector::run_guardian_if_requested() first thing in main, or set LaunchOptions::guardian")]
+    NoGuardian,
+
     /// The launched command ended before a usable inspector appeared (or right after).
     #[error(
         "{program} exited ({status}) before the inspector could be used{}",
         tail(last_output)
     )]
     Exited {
+        program: String,
+        status: String,
+        last_output: Vec<String>,
+    },
+
+    /// The launched command ended after its inspector was found.
+    #[error("{program} exited ({status}){}", short_tail(last_output))]
+    Ended {
         program: String,
         status: String,
         last_output: Vec<String>,
@@ -47,6 +62,20 @@ pub enum InspectorError {
 
     #[error("invalid inspector URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
+
+    #[error("refusing the inspector{whose} on {addr}: it listens on every network interface, so anyone who can reach this machine can run code in that process; leakhunt uses only inspectors on loopback (restart it with --inspect=127.0.0.1:{port})")]
+    Exposed {
+        addr: String,
+        port: u16,
+        /// " of process N" when known.
+        whose: String,
+    },
+
+    #[error("cannot open the inspector of process {pid}: Node opens it on 127.0.0.1:9229 on SIGUSR1, and {holder} holds that port; close that inspector, or start {pid} with --inspect=127.0.0.1:0 and use --inspect-port")]
+    DefaultPortTaken { pid: u32, holder: String },
+
+    #[error("could not close the inspector leakhunt opened in process {pid}: {addr} still listens (it stays open until that process exits)")]
+    StillOpen { pid: u32, addr: String },
 
     #[error("nothing listens on {addr}")]
     NothingListening { addr: String },
@@ -94,6 +123,11 @@ pub enum InspectorError {
         detail: Option<String>,
     },
 
+    /// The target finished (crashed, or called `process.exit`) and waits for its inspector
+    /// clients to disconnect before it exits.
+    #[error("the target ended during {during} and waits for the inspector to disconnect")]
+    TargetEnded { during: String },
+
     #[error("{method} failed: {message} (code {code})")]
     Command {
         method: String,
@@ -134,6 +168,7 @@ impl InspectorError {
     pub fn last_output(&self) -> &[String] {
         match self {
             InspectorError::Exited { last_output, .. }
+            | InspectorError::Ended { last_output, .. }
             | InspectorError::BannerTimeout { last_output, .. } => last_output,
             _ => &[],
         }
@@ -153,6 +188,15 @@ fn tail(lines: &[String]) -> String {
         s.push_str(l);
     }
     s
+}
+
+/// The lines that explain the end (see [`crate::last_words`]), on the error's own line.
+fn short_tail(lines: &[String]) -> String {
+    let words = crate::output::last_words(lines);
+    if words.is_empty() {
+        return "; it printed nothing".to_string();
+    }
+    format!("; its last output: {}", words.join(" | "))
 }
 
 pub type Result<T, E = InspectorError> = std::result::Result<T, E>;

@@ -15,12 +15,15 @@
 //!   (see [`LaunchOptions::launcher_patterns`]); with an unknown wrapper that is
 //!   simply the first banner.
 //!
-//! The child gets its own process group (`process_group(0)`), stdin from
-//! /dev/null (a background group reading the terminal would be stopped by
-//! SIGTTIN), and piped stdout/stderr that `output.rs` forwards. Stopping kills
-//! the whole group; see `cleanup.rs`.
+//! The command runs under a guardian process (see `guardian.rs`): leakhunt re-executed, which
+//! starts the command in a process group of its own, with stdin from /dev/null (a background
+//! group reading the terminal would be stopped by SIGTTIN) and stdout/stderr into pipes that
+//! `output.rs` reads and forwards. Stopping goes through the guardian, which kills the group
+//! and everything below it; see `cleanup.rs` for Ctrl-C and panics.
 
 use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -30,8 +33,10 @@ use std::time::{Duration, Instant};
 use crate::attach::{parse_ws_url, Endpoint, HTTP_TIMEOUT};
 use crate::cleanup;
 use crate::error::{InspectorError, Result};
+use crate::guardian::{self, Link};
 use crate::http;
 use crate::output::{self, Forward, StreamKind};
+use crate::procs;
 use crate::session::Session;
 
 /// The flag we add; loopback only, OS-chosen port.
@@ -76,11 +81,10 @@ pub struct LaunchOptions {
     pub cwd: Option<PathBuf>,
     /// See [`DEFAULT_LAUNCHER_PATTERNS`].
     pub launcher_patterns: Vec<String>,
-    /// Ask the kernel to SIGTERM the child if we die without cleaning up (even
-    /// SIGKILL). Linux ties this to the *thread* that spawned the child: if that
-    /// thread exits, the child is killed. Launch from a thread that lives as long
-    /// as the service should (e.g. the main thread), or turn this off. Default true.
-    pub parent_death_signal: bool,
+    /// The program to run as the guardian (see `guardian.rs`), started as `PROGRAM
+    /// --leakhunt-guardian …`. Default: this program itself, which must then call
+    /// [`run_guardian_if_requested`](crate::run_guardian_if_requested) first thing in `main`.
+    pub guardian: Option<PathBuf>,
 }
 
 impl Default for LaunchOptions {
@@ -99,20 +103,24 @@ impl Default for LaunchOptions {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
-            parent_death_signal: true,
+            guardian: None,
         }
     }
 }
 
-/// A running service we started. Dropping it kills its whole process group.
+/// A running service we started. Dropping it stops the service and everything it started.
 pub struct Launched {
-    child: Child,
+    /// The guardian process (our child); the service is its child.
+    guardian: Child,
+    link: Link,
+    service_pid: u32,
     program: String,
-    pgid: i32,
     endpoint: Endpoint,
     notice: Option<String>,
     output: Arc<output::Shared>,
     kill_grace: Duration,
+    /// How the service ended, once it did.
+    status: Option<ExitStatus>,
     stopped: bool,
 }
 
@@ -125,19 +133,33 @@ pub fn is_node_program(program: &str) -> bool {
     base == "node" || base == "nodejs" || program.ends_with("/node")
 }
 
+/// How long the guardian may take to start the command and say so.
+const GUARDIAN_START: Duration = Duration::from_secs(10);
+
 pub(crate) fn launch(
     command: &[String],
     env: &[(String, String)],
     opts: &LaunchOptions,
 ) -> Result<Launched> {
     let program = command.first().ok_or(InspectorError::EmptyCommand)?.clone();
+    let guardian_program = opts
+        .guardian
+        .clone()
+        .or_else(guardian::this_program)
+        .ok_or(InspectorError::NoGuardian)?;
     let direct = is_node_program(&program);
-    let mut cmd = Command::new(&program);
+    let mut service: Vec<String> = vec![program.clone()];
     let mut notice = None;
     if direct {
-        cmd.arg(INSPECT_FLAG);
+        service.push(INSPECT_FLAG.to_string());
     }
-    cmd.args(&command[1..]);
+    service.extend(command[1..].iter().cloned());
+    let mut cmd = Command::new(&guardian_program);
+    // Shown by `ps` under our own name (the program itself may be /proc/self/exe).
+    if let Some(name) = std::env::args_os().next() {
+        cmd.arg0(name);
+    }
+    cmd.args(guardian::arguments(opts.kill_grace, &service));
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     if !direct {
         let existing: Option<OsString> = env
@@ -160,46 +182,17 @@ pub(crate) fn launch(
     if let Some(dir) = &opts.cwd {
         cmd.current_dir(dir);
     }
-    cmd.stdin(Stdio::null())
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| InspectorError::io("creating the guardian's socket", e))?;
+    // A group of its own: a Ctrl-C from the terminal (or a kill of our group) reaches only
+    // us, and we decide; the guardian outlives a group kill and cleans up.
+    cmd.stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    if opts.parent_death_signal {
-        // SAFETY: getpid is async-signal-safe; the pre_exec closure below only
-        // calls prctl/getppid, which are too.
-        let parent = unsafe { libc::getpid() };
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGTERM as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // We may have died between fork and prctl: then nobody would kill it.
-                if libc::getppid() != parent {
-                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InspectorError::CommandNotFound {
-            program: program.clone(),
-        },
-        _ => InspectorError::Spawn {
-            program: program.clone(),
-            error: e,
-        },
+    let mut child = cmd.spawn().map_err(|e| InspectorError::Guardian {
+        reason: format!("cannot run {}: {e}", guardian_program.display()),
     })?;
-    let pgid = child.id() as i32;
-    cleanup::register_group(pgid);
-
     let output = output::Shared::new(opts.tail_lines);
     let config = Arc::new(output::Config {
         forward: opts.forward.clone(),
@@ -211,23 +204,64 @@ pub(crate) fn launch(
     if let Some(err) = child.stderr.take() {
         output::spawn_reader(err, StreamKind::Stderr, output.clone(), config);
     }
+    let mut link = Link::new(ours);
+    let start = Instant::now();
+    while link.reports.pid.is_none()
+        && link.reports.error.is_none()
+        && !link.reports.closed
+        && start.elapsed() < GUARDIAN_START
+    {
+        link.read(Duration::from_millis(100));
+    }
+    let Some(service_pid) = link.reports.pid else {
+        // The guardian could not start the command (or is not a guardian at all): it exits.
+        link.send(guardian::KILL);
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(match link.reports.error.as_deref() {
+            Some("notfound") => InspectorError::CommandNotFound { program },
+            Some(e) => InspectorError::Spawn {
+                program,
+                error: std::io::Error::other(e.to_string()),
+            },
+            None => {
+                output.wait_eof(Duration::from_millis(300));
+                InspectorError::Guardian {
+                    reason: format!(
+                        "{} did not start the command{}",
+                        guardian_program.display(),
+                        output
+                            .tail()
+                            .last()
+                            .map(|l| format!(": {l}"))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+        });
+    };
+    cleanup::register_launch(child.id(), link.raw_fd(), opts.kill_grace);
 
     let mut launched = Launched {
-        child,
+        guardian: child,
+        link,
+        service_pid,
         program,
-        pgid,
         endpoint: Endpoint {
             ws_url: String::new(),
             addr: ([127, 0, 0, 1], 0).into(),
             title: None,
             target_url: None,
+            notice: None,
+            opened: None,
         },
         notice,
         output,
         kill_grace: opts.kill_grace,
+        status: None,
         stopped: false,
     };
-    // On error `launched` is dropped, which kills the group.
+    // On error `launched` is dropped, which stops everything.
     launched.endpoint = launched.wait_for_inspector(direct, opts)?;
     Ok(launched)
 }
@@ -262,6 +296,8 @@ impl Launched {
                         .as_ref()
                         .map(|t| t.url.clone())
                         .filter(|s| !s.is_empty()),
+                    notice: None,
+                    opened: None,
                 };
                 if direct {
                     return self.alive_or_exited(endpoint);
@@ -285,7 +321,7 @@ impl Launched {
                 }
                 return self.alive_or_exited(endpoint);
             }
-            if let Some(status) = self.child.try_wait().ok().flatten() {
+            if let Some(status) = self.service_exit() {
                 return Err(self.exited_error(status));
             }
             if start.elapsed() >= opts.banner_timeout {
@@ -320,22 +356,45 @@ impl Launched {
             // /json/list did not answer: it may be dying; give it a moment to show.
             std::thread::sleep(Duration::from_millis(50));
         }
-        if let Some(status) = self.child.try_wait().ok().flatten() {
+        if let Some(status) = self.service_exit() {
             return Err(self.exited_error(status));
         }
         Ok(endpoint)
     }
 
+    /// The launch failed because the command ended before its inspector could be used.
     fn exited_error(&mut self, status: ExitStatus) -> InspectorError {
-        // Collect its last words (and those of anything else still holding the
-        // pipes, which we kill just below).
-        self.output.wait_eof(Duration::from_millis(300));
-        self.stop();
+        self.last_words();
         InspectorError::Exited {
             program: self.program.clone(),
             status: describe_status(status),
             last_output: self.output.tail(),
         }
+    }
+
+    /// Waits briefly for the output of a service that ended to come through (and that of
+    /// anything else still holding its pipes, which is stopped here).
+    fn last_words(&mut self) {
+        self.output.wait_eof(Duration::from_millis(300));
+        self.stop();
+    }
+
+    /// How the service ended, if it did (asks the guardian without waiting).
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.service_exit()
+    }
+
+    fn service_exit(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.link.read(Duration::ZERO);
+            self.status = self.link.reports.exit;
+            if self.status.is_none() && self.link.reports.closed {
+                // The guardian is gone without a word (killed): so is the service, by its
+                // parent-death signal. The guardian's own end tells how.
+                self.status = self.guardian.wait().ok();
+            }
+        }
+        self.status
     }
 
     /// The inspector we found.
@@ -351,12 +410,50 @@ impl Launched {
     /// PID of the command we started (the wrapper, in NODE_OPTIONS mode; the
     /// service's own pid is `process.pid` over the session).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.service_pid
     }
 
     /// Its process group (= [`Launched::pid`]).
     pub fn pgid(&self) -> i32 {
-        self.pgid
+        self.service_pid as i32
+    }
+
+    /// PIDs of every process the command started that still runs (itself included), when
+    /// the system lets us see them (Linux).
+    pub fn processes(&self) -> Vec<u32> {
+        procs::descendants(self.guardian.id())
+            .into_iter()
+            .filter(|p| p.running())
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Loopback-reachable TCP ports the command's processes listen on, their inspectors
+    /// left out: where the service listens when it is not where we expect (Linux only;
+    /// empty elsewhere).
+    pub fn listening_ports(&self) -> Vec<u16> {
+        let inspectors: Vec<u16> = self
+            .output
+            .banners()
+            .iter()
+            .filter_map(|b| parse_ws_url(&b.ws_url).ok().map(|(_, a)| a.port()))
+            .collect();
+        let mut ports: Vec<u16> = self
+            .processes()
+            .into_iter()
+            .flat_map(procs::listeners_of)
+            .filter(|l| l.reachable_on_loopback() && !inspectors.contains(&l.port))
+            .map(|l| l.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        // Under NODE_OPTIONS every node process opens an inspector, also those whose
+        // banner we never see (their stderr goes elsewhere): ask.
+        ports.retain(|&p| {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], p));
+            http::json_list(addr, Duration::from_millis(300)).is_err()
+        });
+        ports
     }
 
     /// Set when we had to use NODE_OPTIONS; the caller should show it.
@@ -394,27 +491,32 @@ impl Launched {
         Session::connect(&self.endpoint.ws_url)
     }
 
-    /// `Ok` while the command runs; [`InspectorError::Exited`] (with its last
-    /// output) once it has ended. Use it to explain a broken session.
+    /// `Ok` while the command runs; [`InspectorError::Ended`] (with its last output) once
+    /// it has ended, after which everything it started is stopped too.
     pub fn check_running(&mut self) -> Result<()> {
-        match self.child.try_wait() {
-            Ok(Some(status)) => Err(self.exited_error(status)),
-            _ => Ok(()),
+        match self.service_exit() {
+            Some(status) => {
+                self.last_words();
+                Err(InspectorError::Ended {
+                    program: self.program.clone(),
+                    status: describe_status(status),
+                    last_output: self.output.tail(),
+                })
+            }
+            None => Ok(()),
         }
     }
 
-    /// Stops the service: SIGTERM to its process group, SIGKILL after the grace
-    /// period, and reaps it. Returns how the command ended.
+    /// Stops the service and everything it started (SIGTERM, the grace period, SIGKILL).
+    /// Returns how the command ended.
     pub fn shutdown(mut self) -> Result<ExitStatus> {
         self.stop();
-        match self.child.try_wait() {
-            Ok(Some(status)) => Ok(status),
-            Ok(None) => Err(InspectorError::Protocol(format!(
+        self.service_exit().ok_or_else(|| {
+            InspectorError::Protocol(format!(
                 "process {} survived SIGKILL (stuck in the kernel?)",
-                self.child.id()
-            ))),
-            Err(e) => Err(InspectorError::io("waiting for the service", e)),
-        }
+                self.service_pid
+            ))
+        })
     }
 
     fn stop(&mut self) {
@@ -422,17 +524,36 @@ impl Launched {
             return;
         }
         self.stopped = true;
-        // Kill the group before reaping our child: an unreaped leader keeps the
-        // pgid from being reused by an unrelated process meanwhile.
-        cleanup::terminate_groups(&[self.pgid], self.kill_grace);
-        let deadline = Instant::now() + Duration::from_secs(1);
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                break;
+        let guardian = self.guardian.id();
+        self.link.send(guardian::STOP);
+        // The guardian escalates to SIGKILL after the grace period by itself.
+        if !wait_exit(&mut self.guardian, self.kill_grace + Duration::from_secs(3)) {
+            self.link.send(guardian::KILL);
+            if !wait_exit(&mut self.guardian, Duration::from_secs(2)) {
+                // A guardian that does not answer: kill it; its service follows (parent-death
+                // signal), and so does the service's group.
+                // SAFETY: plain kill(2) on our child and on the group it started.
+                unsafe { libc::kill(-(self.service_pid as i32), libc::SIGKILL) };
+                let _ = self.guardian.kill();
+                let _ = self.guardian.wait();
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
-        cleanup::unregister_group(self.pgid);
+        self.link.read(Duration::ZERO);
+        cleanup::unregister_launch(guardian);
+    }
+}
+
+/// Waits up to `limit` for `child` to exit (and reaps it).
+fn wait_exit(child: &mut Child, limit: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -446,7 +567,7 @@ impl std::fmt::Debug for Launched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Launched")
             .field("program", &self.program)
-            .field("pid", &self.child.id())
+            .field("pid", &self.service_pid)
             .field("endpoint", &self.endpoint)
             .finish()
     }

@@ -4,8 +4,9 @@
 //! Protocol.
 //!
 //! ```no_run
-//! use leakhunt_inspector::{install_cleanup_handlers, Target};
+//! use leakhunt_inspector::{install_cleanup_handlers, run_guardian_if_requested, Target};
 //! # fn main() -> Result<(), leakhunt_inspector::InspectorError> {
+//! run_guardian_if_requested(); // first thing: this program also serves as the guardian
 //! install_cleanup_handlers(); // Ctrl-C / panic kill the service too
 //! let cmd = vec!["node".to_string(), "server.js".to_string()];
 //! let service = Target::launch(&cmd, &[])?;
@@ -15,36 +16,44 @@
 //! let (used, total) = session.heap_usage()?;
 //! session.snapshot_to_file("round-1.heapsnapshot".as_ref(), None)?;
 //! drop(session);
-//! service.shutdown()?; // or just drop it: the whole process group is killed
+//! service.shutdown()?; // or just drop it: everything the service started is stopped
 //! # Ok(()) }
 //! ```
 //!
-//! Modules, one job each: [`launch`] starts the service,
-//! `output` forwards its output and spots the inspector banner, `attach`
-//! finds an inspector by URL/port/PID (loopback only), `http` is a tiny GET
-//! for `/json/list`, `session` speaks CDP, `snapshot` streams snapshots,
-//! `cleanup` makes sure no process outlives us.
+//! Modules, one job each: [`launch`] starts the service, `guardian` is the
+//! process between us and the service that stops all of it whatever happens to
+//! us, `output` forwards its output and spots the inspector banner, `attach`
+//! finds an inspector by URL/port/PID (loopback only) and closes the ones it
+//! opened, `http` is a tiny GET for `/json/list`, `session` speaks CDP,
+//! `snapshot` streams snapshots, `procs` reads the process table, `cleanup`
+//! makes sure nothing outlives us.
 //!
-//! Linux only (process groups, /proc, `PR_SET_PDEATHSIG`).
+//! Unix; the subreaper, the process table and the socket checks are Linux's
+//! (elsewhere the guardian still kills the service's process group).
 
 mod attach;
 mod cleanup;
 mod error;
+mod guardian;
 mod http;
 pub mod launch;
 mod output;
+mod procs;
 mod session;
 mod snapshot;
 
 pub use attach::{attach_pid, attach_port, attach_url, Endpoint};
-pub use cleanup::{install_cleanup_handlers, kill_all_registered, process_running};
+pub use cleanup::{
+    await_interrupt, install_cleanup_handlers, kill_all_registered, process_running,
+};
 pub use error::{InspectorError, Result};
+pub use guardian::{run_guardian_if_requested, GUARDIAN_ARG};
 pub use http::TargetInfo;
 pub use launch::{
     describe_status, is_node_program, LaunchOptions, Launched, DEFAULT_LAUNCHER_PATTERNS,
     INSPECT_FLAG,
 };
-pub use output::{Forward, OutputCallback, StreamKind};
+pub use output::{last_words, Forward, OutputCallback, StreamKind};
 pub use session::{Event, MemoryUsage, ScriptInfo, Session};
 pub use snapshot::{SnapshotProgress, SnapshotStats};
 
@@ -83,7 +92,8 @@ impl Target {
         attach::attach_port(port)
     }
 
-    /// A running Node process: SIGUSR1 opens its inspector (on 127.0.0.1:9229).
+    /// A running Node process: SIGUSR1 opens its inspector (on 127.0.0.1:9229), which is
+    /// closed again when the endpoint and its sessions are dropped.
     pub fn attach_pid(pid: u32) -> Result<Endpoint> {
         attach::attach_pid(pid)
     }

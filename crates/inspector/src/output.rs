@@ -215,6 +215,43 @@ fn handle_line(raw: &[u8], kind: StreamKind, shared: &Shared, config: &Config) {
     }
 }
 
+/// The few lines of a process's last output that explain how it ended: the last error line
+/// (`TypeError: …`, `Error [ERR_X]: …`, `FATAL ERROR: …`) and the stack frame under it, or
+/// else its last three lines. Blank lines and Node's closing `Node.js v20…` are left out.
+pub fn last_words(lines: &[String]) -> Vec<String> {
+    let lines: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim_end())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("Node.js v"))
+        .collect();
+    if let Some(at) = lines.iter().rposition(|l| is_error_line(l)) {
+        let mut words = vec![lines[at].to_string()];
+        words.extend(
+            lines[at + 1..]
+                .iter()
+                .take(1)
+                .filter(|l| l.trim_start().starts_with("at "))
+                .map(|l| l.trim().to_string()),
+        );
+        return words;
+    }
+    let skip = lines.len().saturating_sub(3);
+    lines[skip..].iter().map(|l| l.to_string()).collect()
+}
+
+/// `Error: …`, `TypeError: …`, `Error [ERR_X]: …`, `MyException: …`, `FATAL ERROR: …`.
+fn is_error_line(line: &str) -> bool {
+    if line.starts_with("FATAL ERROR") || line.starts_with("Uncaught ") {
+        return true;
+    }
+    let Some((name, _)) = line.split_once(':') else {
+        return false;
+    };
+    let name = name.split(" [").next().unwrap_or(name);
+    (name.ends_with("Error") || name.ends_with("Exception"))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// `Debugger listening on ws://127.0.0.1:PORT/UUID` → the URL.
 pub(crate) fn parse_banner(line: &str) -> Option<String> {
     let at = line.find("Debugger listening on ws://")?;
@@ -251,6 +288,33 @@ mod tests {
             "For help, see: https://nodejs.org/en/docs/inspector"
         ));
         assert!(!is_inspector_message("listening on 3000"));
+    }
+
+    #[test]
+    fn last_words_find_the_error() {
+        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let crash = lines(&[
+            "listening",
+            "/srv/app.js:6",
+            "  if (n === 300) throw new Error('boom');",
+            "                 ^",
+            "",
+            "Error: boom",
+            "    at Server.<anonymous> (/srv/app.js:6:24)",
+            "    at Server.emit (node:events:524:28)",
+            "",
+            "Node.js v20.20.2",
+        ]);
+        assert_eq!(
+            last_words(&crash),
+            ["Error: boom", "at Server.<anonymous> (/srv/app.js:6:24)"]
+        );
+        let coded = lines(&["Error [ERR_MODULE_NOT_FOUND]: Cannot find module 'x'"]);
+        assert_eq!(last_words(&coded), coded);
+        let plain = lines(&["a", "b", "", "c", "d"]);
+        assert_eq!(last_words(&plain), ["b", "c", "d"]);
+        assert!(last_words(&[]).is_empty());
+        assert!(!is_error_line("note: Error handling is on"));
     }
 
     #[test]

@@ -135,6 +135,15 @@ pub struct Session {
     broken: Option<String>,
     /// Current read timeout of the socket.
     read_tick: Duration,
+    /// The target reported `NodeRuntime.waitingForDisconnect`: its program ended (an
+    /// uncaught exception, `process.exit`) and it only waits for us to leave.
+    ended: bool,
+    /// When that was reported, in milliseconds since the epoch (V8's exception clock).
+    ended_at: Option<f64>,
+    /// Set while reading what an ended target still says (its exception).
+    after_end: bool,
+    /// The inspector leakhunt opened for this session, closed when the last holder goes.
+    pub(crate) opened: Option<std::sync::Arc<crate::attach::Opened>>,
 }
 
 impl Session {
@@ -202,12 +211,22 @@ impl Session {
             snapshot_idle_timeout: DEFAULT_SNAPSHOT_IDLE,
             broken: None,
             read_tick: READ_TICK,
+            ended: false,
+            ended_at: None,
+            after_end: false,
+            opened: None,
         })
     }
 
     /// The `ws://` URL this session is connected to.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Whether the connection still stands (it breaks when the target dies, or on
+    /// [`Session::disconnect`]).
+    pub fn connected(&self) -> bool {
+        self.broken.is_none()
     }
 
     /// Longest time a command may take (default 60 s). Snapshots are not bound by
@@ -228,10 +247,21 @@ impl Session {
     /// the debugger is on, a `debugger;` statement in the target pauses it, and
     /// waiting for the enable reply first was measured to be too late. Node
     /// handles both messages before running any more JavaScript.
+    ///
+    /// It also asks Node to report `NodeRuntime.waitingForDisconnect` when the target's
+    /// program ends while we are attached (an uncaught exception, `process.exit`): Node then
+    /// keeps the process alive until every inspector client has left, so without that event
+    /// a crash looks like a target that stopped answering. See [`Session::target_ended`].
     pub fn enable(&mut self) -> Result<()> {
         let a = self.write_command("Debugger.enable", json!({}))?;
         let b = self.write_command("Debugger.setSkipAllPauses", json!({ "skip": true }))?;
         let c = self.write_command("HeapProfiler.enable", json!({}))?;
+        // Not every runtime speaking CDP has it: fire and forget.
+        let d = self.write_command(
+            "NodeRuntime.notifyWhenWaitingForDisconnect",
+            json!({ "enabled": true }),
+        )?;
+        self.forget.insert(d);
         self.flush("Debugger.enable")?;
         let wait = Wait::Total(self.call_timeout);
         self.wait_reply(a, "Debugger.enable", wait, &mut |_, _| Ok(false))?;
@@ -250,6 +280,79 @@ impl Session {
     /// The script with this id (as in snapshot `locations`), if reported.
     pub fn script(&self, script_id: &str) -> Option<&ScriptInfo> {
         self.script_index.get(script_id).map(|&i| &self.scripts[i])
+    }
+
+    /// Whether the target's program has ended (see [`Session::enable`]): it waits for us to
+    /// disconnect, and every further command fails with [`InspectorError::TargetEnded`].
+    /// [`Session::uncaught_exception`] tells why it ended; [`Session::disconnect`] lets it go.
+    pub fn target_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// After [`Session::target_ended`]: the uncaught exception that ended the target
+    /// (`Error: message` and its stack, as V8 describes it), if that is what ended it.
+    /// Enabling the Runtime domain makes V8 replay the exceptions it kept for the console;
+    /// only one thrown shortly before the end counts (an older one was survived, through
+    /// `process.on('uncaughtException')`).
+    pub fn uncaught_exception(&mut self, timeout: Duration) -> Option<String> {
+        const RECENT_MS: f64 = 10_000.0;
+        let ended_at = self.ended_at?;
+        self.after_end = true;
+        let mut found = None;
+        let id = self.write_command("Runtime.enable", json!({})).ok()?;
+        self.flush("Runtime.enable").ok()?;
+        let _ = self.wait_reply(id, "Runtime.enable", Wait::Total(timeout), &mut |m, p| {
+            if m == "Runtime.exceptionThrown" {
+                if let Some((at_ms, text)) = p.and_then(|p| describe_exception(p.get())) {
+                    if at_ms >= ended_at - RECENT_MS {
+                        found = Some(text);
+                    }
+                }
+            }
+            // Console messages replayed by Runtime.enable: not ours to keep.
+            Ok(m.starts_with("Runtime."))
+        });
+        self.after_end = false;
+        found
+    }
+
+    /// Closes the connection (a target that ended can then exit). Later calls fail.
+    pub fn disconnect(&mut self) {
+        if self.broken.is_none() {
+            self.close_politely();
+            self.broken = Some("closed by leakhunt".into());
+        }
+    }
+
+    /// Sends `expression` to evaluate when it is expected to close the connection (closing
+    /// the inspector ends every session without a reply). Ok when the connection closed, or
+    /// `timeout` passed; an error when it answered with an exception.
+    pub(crate) fn send_and_expect_close(
+        &mut self,
+        expression: &str,
+        timeout: Duration,
+    ) -> Result<()> {
+        let id = self.write_command(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "returnByValue": true, "silent": true }),
+        )?;
+        self.flush("Runtime.evaluate")?;
+        match self.wait_reply(id, "Runtime.evaluate", Wait::Total(timeout), &mut |_, _| {
+            Ok(true)
+        }) {
+            Ok(raw) => {
+                let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                match v.get("exceptionDetails").and_then(describe_exception_value) {
+                    Some(description) => Err(InspectorError::Evaluate {
+                        expression: expression.to_string(),
+                        description,
+                    }),
+                    None => Ok(()),
+                }
+            }
+            Err(InspectorError::Disconnected { .. } | InspectorError::Timeout { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// How many times the target paused and was resumed by us (should stay 0).
@@ -297,12 +400,8 @@ impl Session {
             json!({ "expression": expression, "returnByValue": true, "silent": true }),
         )?;
         if let Some(ex) = v.get("exceptionDetails") {
-            let description = ex
-                .pointer("/exception/description")
-                .and_then(Value::as_str)
-                .or_else(|| ex.get("text").and_then(Value::as_str))
-                .unwrap_or("unknown exception")
-                .to_string();
+            let description =
+                describe_exception_value(ex).unwrap_or_else(|| "unknown exception".to_string());
             return Err(InspectorError::Evaluate {
                 expression: expression.to_string(),
                 description,
@@ -381,6 +480,7 @@ impl Session {
         if let Some(reply) = self.stash.remove(&id) {
             return reply_to_result(method, reply);
         }
+        self.check_not_ended(method)?;
         let (limit, idle) = match wait {
             Wait::Total(d) => (d, false),
             Wait::Idle(d) => (d, true),
@@ -400,7 +500,18 @@ impl Session {
             if let Some(reply) = self.route(env, Some(id), on_event)? {
                 return reply_to_result(method, reply);
             }
+            self.check_not_ended(method)?;
         }
+    }
+
+    /// A target that ended answers nothing useful any more; do not wait for it.
+    fn check_not_ended(&self, method: &str) -> Result<()> {
+        if self.ended && !self.after_end {
+            return Err(InspectorError::TargetEnded {
+                during: method.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// Handles one message; returns the reply if it is the one awaited.
@@ -446,6 +557,13 @@ impl Session {
                         self.record_script(info);
                     }
                 }
+            }
+            "NodeRuntime.waitingForDisconnect" => {
+                self.ended = true;
+                self.ended_at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs_f64() * 1000.0);
             }
             "Debugger.paused" => {
                 // skipAllPauses should prevent this; if the target was already
@@ -566,18 +684,56 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Polite close so Node logs "Debugger ending" instead of a reset; never waits long.
+    fn close_politely(&mut self) {
+        let _ = self
+            .ws
+            .get_ref()
+            .set_write_timeout(Some(Duration::from_millis(200)));
+        let _ = self.ws.close(None);
+        let _ = self.ws.flush();
+        let _ = self.ws.get_ref().shutdown(std::net::Shutdown::Both);
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
-        // Polite close so Node logs "Debugger ending" instead of a reset; never wait.
         if self.broken.is_none() {
-            let _ = self
-                .ws
-                .get_ref()
-                .set_write_timeout(Some(Duration::from_millis(200)));
-            let _ = self.ws.close(None);
-            let _ = self.ws.flush();
+            self.close_politely();
         }
+        // `opened` is dropped after this: the inspector leakhunt opened closes then, if no
+        // other session or endpoint holds it.
     }
+}
+
+/// When (ms since the epoch) and what (`Error: message\n    at …`), from the params of
+/// `Runtime.exceptionThrown`.
+fn describe_exception(params: &str) -> Option<(f64, String)> {
+    let v: Value = serde_json::from_str(params).ok()?;
+    let at = v
+        .get("timestamp")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::MAX);
+    Some((at, describe_exception_value(v.get("exceptionDetails")?)?))
+}
+
+/// From CDP `exceptionDetails`: the exception's description (message and stack), or for a
+/// thrown primitive its value, or else the details' text ("Uncaught").
+fn describe_exception_value(details: &Value) -> Option<String> {
+    let exception = details.get("exception");
+    if let Some(d) = exception
+        .and_then(|e| e.get("description"))
+        .and_then(Value::as_str)
+    {
+        return Some(d.to_string());
+    }
+    // A thrown primitive (`throw 'oops'`): its value, as JSON.
+    if let Some(v) = exception.and_then(|e| e.get("value")) {
+        return Some(v.to_string());
+    }
+    let text = details.get("text").and_then(Value::as_str).unwrap_or("");
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 fn parse_envelope(text: &str) -> Result<Envelope<'_>> {

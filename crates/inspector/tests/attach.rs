@@ -151,3 +151,94 @@ fn refuses_non_loopback() {
         Err(InspectorError::BadUrl { .. })
     ));
 }
+
+fn wait_for_file(path: &std::path::Path) -> bool {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        if start.elapsed() > Duration::from_secs(30) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+#[test]
+fn attach_pid_sends_no_sigusr1_to_a_program_that_is_not_node() {
+    // A shell that catches SIGUSR1 (as many daemons do, to reopen logs): it is not node, so
+    // the signal would not open an inspector but do whatever the program does with it.
+    let dir = tempfile::tempdir().unwrap();
+    let got = dir.path().join("got-usr1");
+    let later = dir.path().join("got-usr2");
+    let script = format!(
+        "trap 'echo > {}' USR1; trap 'echo > {}' USR2; echo ready; while :; do sleep 0.05; done",
+        got.display(),
+        later.display()
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let guard = Plain(child);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    let err = Target::attach_pid(guard.0.id()).unwrap_err();
+    assert!(matches!(err, InspectorError::NotNode { .. }), "{err}");
+    assert!(err.to_string().contains("only node"), "{err}");
+    assert_eq!(err.to_string().lines().count(), 1, "{err}");
+    // A SIGUSR1 sent before would be handled by the time this later SIGUSR2 is.
+    unsafe { libc::kill(guard.0.id() as i32, libc::SIGUSR2) };
+    assert!(wait_for_file(&later), "the shell handles its signals");
+    assert!(!got.exists(), "SIGUSR1 was sent to the shell");
+}
+
+#[test]
+fn inspectors_on_every_interface_are_refused() {
+    // Exposed on purpose, for the length of this test: the case leakhunt must refuse.
+    let mut child = Command::new("node")
+        .args(["--inspect=0.0.0.0:0", &fixture_str("server.js")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let guard = Plain(child);
+    let mut banner = String::new();
+    err.read_line(&mut banner).unwrap();
+    let url = banner
+        .trim()
+        .strip_prefix("Debugger listening on ")
+        .expect("a banner")
+        .to_string();
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("LISTENING"), "{line}");
+    let port: u16 = url
+        .strip_prefix("ws://0.0.0.0:")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let local = url.replace("0.0.0.0", "127.0.0.1");
+    for result in [
+        Target::attach_port(port),
+        Target::attach_url(&local),
+        Target::attach_pid(guard.0.id()),
+    ] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, InspectorError::Exposed { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("0.0.0.0:{port}")) && msg.contains("every network interface"),
+            "{msg}"
+        );
+    }
+}

@@ -185,7 +185,8 @@ fn node_script_that_exits_at_once() {
 
 #[test]
 fn command_not_found() {
-    let err = Target::launch(&cmd(&["leakhunt-no-such-command-xyz", "a"]), &[]).unwrap_err();
+    let err = Target::launch_with(&cmd(&["leakhunt-no-such-command-xyz", "a"]), &[], &quiet())
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "command not found: leakhunt-no-such-command-xyz"
@@ -193,6 +194,11 @@ fn command_not_found() {
     assert!(matches!(
         Target::launch(&[], &[]),
         Err(InspectorError::EmptyCommand)
+    ));
+    // A program that cannot serve as the guardian (this test harness) must name one.
+    assert!(matches!(
+        Target::launch(&cmd(&["node", "x.js"]), &[]),
+        Err(InspectorError::NoGuardian)
     ));
 }
 
@@ -235,21 +241,34 @@ fn launch_spawner(extra_env: &[(String, String)], opts: &LaunchOptions) -> (Laun
 fn drop_kills_the_whole_group() {
     let (launched, grandchild) = launch_spawner(&[], &quiet());
     let pid = launched.pid();
-    let t = Instant::now();
     drop(launched);
-    assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "SIGTERM should suffice: {:?}",
-        t.elapsed()
-    );
     assert!(
         !leakhunt_inspector::process_running(pid),
         "service survived"
     );
     // The group got the signal; the grandchild is not ours to reap, so give it a moment.
+    assert!(wait_gone(grandchild, GONE), "grandchild survived");
+}
+
+#[test]
+fn shutdown_asks_politely_first() {
+    let (launched, _) = launch_spawner(&[], &quiet());
+    let status = launched.shutdown().unwrap();
+    assert_eq!(
+        leakhunt_inspector::describe_status(status),
+        "killed by signal 15 (SIGTERM)",
+        "SIGTERM suffices for a service that does not ignore it"
+    );
+}
+
+#[test]
+fn drop_kills_helpers_that_left_the_group() {
+    let env = [("DETACH".to_string(), "1".to_string())];
+    let (launched, grandchild) = launch_spawner(&env, &quiet());
+    drop(launched);
     assert!(
-        wait_gone(grandchild, Duration::from_secs(5)),
-        "grandchild survived"
+        wait_gone(grandchild, GONE),
+        "a helper in a session of its own survived"
     );
 }
 
@@ -260,7 +279,6 @@ fn shutdown_escalates_to_sigkill() {
         ..quiet()
     };
     let (launched, grandchild) = launch_spawner(&[("IGNORE_TERM".into(), "1".into())], &opts);
-    std::thread::sleep(Duration::from_millis(200)); // let both install their SIGTERM handlers
     let t = Instant::now();
     let status = launched.shutdown().unwrap();
     assert_eq!(
@@ -279,6 +297,13 @@ fn shutdown_escalates_to_sigkill() {
 /// Runs this test binary again as a helper (`helper_process` below) in `mode`,
 /// returns it once it printed the pids it launched.
 fn start_helper(mode: &str) -> (std::process::Child, Vec<u32>) {
+    start_helper_with(mode, &[])
+}
+
+fn start_helper_with(
+    mode: &str,
+    env: &[(&str, &std::path::Path)],
+) -> (std::process::Child, Vec<u32>) {
     #[allow(clippy::zombie_processes)] // waited for by the callers (wait_exit)
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
@@ -289,6 +314,7 @@ fn start_helper(mode: &str) -> (std::process::Child, Vec<u32>) {
             "--test-threads=1",
         ])
         .env("LEAKHUNT_HELPER_MODE", mode)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -327,47 +353,65 @@ fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process
     }
 }
 
+/// Generous: these tests wait for things that take milliseconds.
+const GONE: Duration = Duration::from_secs(30);
+
 #[test]
 fn ctrl_c_kills_launched_groups_and_exits_130() {
     let (mut helper, pids) = start_helper("sigint");
     unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
-    let status = wait_exit(&mut helper, Duration::from_secs(5));
+    let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
     for pid in pids {
-        assert!(
-            wait_gone(pid, Duration::from_secs(5)),
-            "{pid} survived Ctrl-C"
-        );
+        assert!(wait_gone(pid, GONE), "{pid} survived Ctrl-C");
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_kills_everything_without_waiting_out_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let term_file = dir.path().join("term");
+    let (mut helper, pids) =
+        start_helper_with("sigint-twice", &[("LEAKHUNT_TEST_TERM_FILE", &term_file)]);
+    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    // The first Ctrl-C asks politely: the service ignores it (the grace period is a minute).
+    let start = Instant::now();
+    while !term_file.exists() {
+        assert!(start.elapsed() < GONE, "the service never got SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    let status = wait_exit(&mut helper, GONE);
+    assert_eq!(status.code(), Some(130));
+    for pid in pids {
+        assert!(wait_gone(pid, GONE), "{pid} survived the second Ctrl-C");
     }
 }
 
 #[test]
 fn panic_kills_launched_groups() {
     let (mut helper, pids) = start_helper("panic");
-    let status = wait_exit(&mut helper, Duration::from_secs(5));
+    let status = wait_exit(&mut helper, GONE);
     assert_eq!(
         status.code(),
         Some(101),
         "the helper's test fails by panicking"
     );
     for pid in pids {
-        assert!(
-            wait_gone(pid, Duration::from_secs(5)),
-            "{pid} survived the panic"
-        );
+        assert!(wait_gone(pid, GONE), "{pid} survived the panic");
     }
 }
 
 #[test]
-fn sigkilled_parent_takes_the_service_along() {
-    // Nothing in-process can run on SIGKILL; PR_SET_PDEATHSIG covers the service.
+fn sigkilled_parent_takes_everything_along() {
+    // Nothing in-process can run on SIGKILL: the guardian sees our end of its socket close,
+    // and stops the service, which ignores SIGTERM, and its helper in a session of its own.
     let (mut helper, pids) = start_helper("sigkill");
     unsafe { libc::kill(helper.id() as i32, libc::SIGKILL) };
-    wait_exit(&mut helper, Duration::from_secs(2));
-    assert!(
-        wait_gone(pids[0], Duration::from_secs(2)),
-        "service survived its parent's SIGKILL"
-    );
+    wait_exit(&mut helper, GONE);
+    for pid in pids {
+        assert!(wait_gone(pid, GONE), "{pid} survived its parent's SIGKILL");
+    }
 }
 
 /// Helper for the tests above, run in its own process.
@@ -378,17 +422,21 @@ fn helper_process() {
         return;
     };
     let mut opts = quiet();
-    // The handlers themselves must do the work, not the parent-death signal.
-    opts.parent_death_signal = mode == "sigkill";
-    if mode == "sigkill" {
-        let launched =
-            Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &opts).unwrap();
-        println!("PIDS {}", launched.pid());
-        std::thread::sleep(Duration::from_secs(30));
-        return;
+    let mut env = Vec::new();
+    if mode == "sigkill" || mode == "sigint-twice" {
+        for (k, v) in [("IGNORE_TERM", "1"), ("DETACH", "1")] {
+            env.push((k.to_string(), v.to_string()));
+        }
     }
-    leakhunt_inspector::install_cleanup_handlers();
-    let (launched, grandchild) = launch_spawner(&[], &opts);
+    if mode == "sigint-twice" {
+        opts.kill_grace = Duration::from_secs(60);
+        let file = std::env::var("LEAKHUNT_TEST_TERM_FILE").unwrap();
+        env.push(("TERM_FILE".to_string(), file));
+    }
+    if mode != "sigkill" {
+        leakhunt_inspector::install_cleanup_handlers();
+    }
+    let (launched, grandchild) = launch_spawner(&env, &opts);
     println!("PIDS {} {}", launched.pid(), grandchild);
     if mode == "panic" {
         // Simulate a Launched that is never dropped (held by another thread,
@@ -396,5 +444,20 @@ fn helper_process() {
         std::mem::forget(launched);
         panic!("helper panics on purpose");
     }
-    std::thread::sleep(Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+#[test]
+fn listening_ports_are_the_services_own_not_its_inspectors() {
+    for command in [
+        cmd(&["node", &fixture_str("server.js")]),
+        cmd(&["sh", "-c", &format!("node {}", fixture_str("server.js"))]),
+    ] {
+        let launched = Target::launch_with(&command, &[], &quiet()).unwrap();
+        let line = launched
+            .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(30))
+            .expect("server listening");
+        let port: u16 = line["LISTENING ".len()..].trim().parse().unwrap();
+        assert_eq!(launched.listening_ports(), vec![port], "{command:?}");
+    }
 }

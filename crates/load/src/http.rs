@@ -22,6 +22,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::cookies::CookieJar;
+use crate::runner::Stop;
 use crate::scenario::{Body, Step};
 use crate::template::{push_decimal, Template};
 use crate::url::BaseUrl;
@@ -157,6 +158,8 @@ pub(crate) struct Client<'a> {
     end: usize,
     /// Connections opened so far (tests check that keep-alive works).
     pub(crate) connections: u64,
+    /// Where to show each new connection so that a stop can cut it (see [`Stop`]).
+    stop: Option<(&'a Stop, usize)>,
 }
 
 /// What the head of a response says about the rest of it.
@@ -176,7 +179,14 @@ impl<'a> Client<'a> {
             start: 0,
             end: 0,
             connections: 0,
+            stop: None,
         }
+    }
+
+    /// Registers every connection this client opens with `stop`, in `slot`.
+    pub(crate) fn stopped_by(mut self, stop: &'a Stop, slot: usize) -> Client<'a> {
+        self.stop = Some((stop, slot));
+        self
     }
 
     /// Sends `request` (complete request bytes) and reads the whole response. Returns the
@@ -219,6 +229,9 @@ impl<'a> Client<'a> {
                     let _ = stream.set_nodelay(true);
                     let _ = stream.set_read_timeout(Some(self.config.io_timeout));
                     let _ = stream.set_write_timeout(Some(self.config.io_timeout));
+                    if let Some((stop, slot)) = self.stop {
+                        stop.watch(slot, &stream);
+                    }
                     self.stream = Some(stream);
                     self.start = 0;
                     self.end = 0;

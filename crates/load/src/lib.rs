@@ -38,7 +38,8 @@ pub mod template;
 mod url;
 
 pub use runner::{
-    run, wait_until_accepting, wait_until_accepting_while, RunError, RunOptions, DEFAULT_TIMEOUT,
+    run, run_until, wait_until_accepting, wait_until_accepting_while, RunError, RunOptions, Stop,
+    DEFAULT_TIMEOUT,
 };
 pub use scenario::{
     parse_request_line, Body, Scenario, ScenarioError, Step, DEFAULT_CONCURRENCY,

@@ -11,7 +11,8 @@
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,51 @@ pub enum RunError {
     },
 }
 
+/// Ends a run early, from another thread: when the service under load crashed, its requests
+/// would otherwise each wait out the I/O timeout.
+#[derive(Debug, Default)]
+pub struct Stop {
+    stopped: AtomicBool,
+    /// A handle on each worker's current connection, to shut it down.
+    sockets: Mutex<Vec<Option<TcpStream>>>,
+}
+
+impl Stop {
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Stops the run: requests in flight end at once (their connections are shut down, so a
+    /// blocked read returns), and no new one starts. [`run_until`] then returns what was done.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        if let Ok(sockets) = self.sockets.lock() {
+            for s in sockets.iter().flatten() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Worker `slot` now talks over `stream`.
+    pub(crate) fn watch(&self, slot: usize, stream: &TcpStream) {
+        let Ok(mut sockets) = self.sockets.lock() else {
+            return;
+        };
+        if sockets.len() <= slot {
+            sockets.resize_with(slot + 1, || None);
+        }
+        sockets[slot] = stream.try_clone().ok();
+        // Stopped just before: this connection must not wait either.
+        if self.is_stopped() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
 /// Runs iterations `opts.iterations` of `scenario`, `opts.concurrency` at a time.
 ///
 /// `progress` is called with the number of iterations done so far after each iteration
@@ -88,6 +134,16 @@ pub fn run(
     scenario: &Scenario,
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunStats, RunError> {
+    run_until(scenario, opts, progress, &Stop::new())
+}
+
+/// [`run`] that ends early once `stop` is stopped; the requests cut short are not counted.
+pub fn run_until(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &Stop,
 ) -> Result<RunStats, RunError> {
     if !(1..=MAX_CONCURRENCY).contains(&opts.concurrency) {
         return Err(RunError::BadConcurrency(opts.concurrency));
@@ -135,7 +191,10 @@ pub fn run(
             .map(|n| {
                 thread::Builder::new()
                     .name(format!("leakhunt-load-{n}"))
-                    .spawn_scoped(scope, || worker(&shared, progress))
+                    .spawn_scoped(scope, {
+                        let shared = &shared;
+                        move || worker(shared, progress, stop, n)
+                    })
                     .expect("spawn load worker thread")
             })
             .collect();
@@ -181,14 +240,14 @@ struct Shared {
     done: AtomicU64,
 }
 
-fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync)) -> Tally {
-    let mut client = Client::new(&shared.config);
+fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: usize) -> Tally {
+    let mut client = Client::new(&shared.config).stopped_by(stop, slot);
     let mut jar = CookieJar::new();
     let mut request = Vec::with_capacity(1024);
     let mut tally = Tally::new();
-    loop {
+    'iterations: loop {
         let iteration = shared.next.fetch_add(1, Ordering::Relaxed);
-        if iteration >= shared.end {
+        if iteration >= shared.end || stop.is_stopped() {
             break;
         }
         // A fresh jar per iteration: one virtual user, one session.
@@ -206,6 +265,8 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync)) -> Tally {
                         ));
                     }
                 }
+                // Cut short by the stop, not by the service: not a result.
+                Err(_) if stop.is_stopped() => break 'iterations,
                 Err(failure) => tally.no_response(describe(&failure, &step.label, &shared.base)),
             }
         }

@@ -398,3 +398,48 @@ fn one_liners_run() {
     let stats = run_quietly(&scenario, &options(&server.url(), 0..30, 3)).unwrap();
     assert_eq!(stats.failed, 0, "{:?}", stats.errors);
 }
+
+#[test]
+fn a_stop_ends_the_requests_in_flight_at_once() {
+    use std::sync::Arc;
+    // A server that accepts and never answers: every request would wait out the timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for c in listener.incoming() {
+            open.push(c);
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let scenario = lines(&["GET /"]);
+    let mut opts = options(&url, 0..1000, 4);
+    opts.timeout = Duration::from_secs(3600);
+    let stop = Arc::new(leakhunt_load::Stop::new());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = stop.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(leakhunt_load::run_until(
+            &scenario,
+            &opts,
+            &|_| {},
+            &stopper,
+        ));
+    });
+    // All four virtual users are waiting for an answer.
+    while accepted.load(Ordering::SeqCst) < 4 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.stop();
+    let stats = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the run ended after the stop")
+        .unwrap();
+    assert_eq!(
+        (stats.requests, stats.failed, stats.iterations),
+        (0, 0, 0),
+        "requests cut short by the stop are not counted"
+    );
+}

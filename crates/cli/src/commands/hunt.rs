@@ -32,6 +32,9 @@ impl Observer for Display<'_> {
         match e {
             HuntEvent::Launched {
                 notice: Some(n), ..
+            }
+            | HuntEvent::Attached {
+                notice: Some(n), ..
             } => eprintln!("{}", self.style.dim(n)),
             HuntEvent::Ready { base_url, runtime } => {
                 eprintln!(

@@ -20,6 +20,9 @@ pub fn run(args: &SnapshotArgs) -> Result<u8> {
     } else {
         bail!("say which process: --inspect-url, --inspect-port or --pid");
     };
+    if let Some(notice) = &endpoint.notice {
+        eprintln!("{notice}");
+    }
     let mut session = endpoint.connect()?;
     session.collect_garbage()?;
     let progress = Progress::new(true);

@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod diff;
 mod errors;
+mod faults;
 mod hunt;
 mod leaks;
 mod output_files;

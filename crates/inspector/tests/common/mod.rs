@@ -31,10 +31,16 @@ pub fn cmd(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
+/// The guardian program for launches from the tests (the test harness cannot be one).
+pub fn guardian() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_leakhunt-guardian"))
+}
+
 /// Quiet launches: the service's output only lands in the tail.
 pub fn quiet() -> LaunchOptions {
     LaunchOptions {
         forward: Forward::Discard,
+        guardian: Some(guardian()),
         ..LaunchOptions::default()
     }
 }
