@@ -11,6 +11,7 @@ use leakhunt_engine::Analysis;
 use serde::{Deserialize, Serialize};
 
 use super::anchors::AnchoredKeys;
+use super::chain::ChainLinks;
 use crate::identity::Fingerprints;
 
 /// Count and retained bytes of the objects sharing one path signature.
@@ -130,26 +131,6 @@ pub fn numbers_store(g: &HeapGraph, n: NodeIndex) -> Option<NodeIndex> {
     store
 }
 
-/// Whether `n`, dominated by `d` of its own group, is the next link of a chain (a linked
-/// list: `next` under `next`) rather than a part
-/// of `d` (a session's `prefs` object, a `once()` wrapper's `listener`), which counts as one
-/// with `d`.
-fn is_chain_link(g: &HeapGraph, idom: &[NodeIndex], d: NodeIndex, n: NodeIndex) -> bool {
-    let edge_to = |from: NodeIndex, to: NodeIndex| {
-        g.edges_of(from)
-            .find(|&e| g.edge_target(e) == to)
-            .map(|e| (g.edge_type(e), g.edge_name_or_index(e)))
-    };
-    let Some(link) = edge_to(d, n) else {
-        return false;
-    };
-    // Held as its holder is held, or holding the next one the same way (the second link).
-    let same_link = |e| (g.edge_type(e), g.edge_name_or_index(e)) == link;
-    edge_to(idom[d as usize], d) == Some(link)
-        || g.edges_of(n)
-            .any(|e| same_link(e) && g.node_name(g.edge_target(e)) == g.node_name(n))
-}
-
 impl Facts {
     pub fn measure(file: PathBuf, a: &Analysis, keys: &AnchoredKeys) -> Facts {
         let g = &a.graph;
@@ -158,6 +139,7 @@ impl Facts {
         let mut populations: HashMap<u64, Population> = HashMap::new();
         let mut collections = HashMap::new();
         let idom = &a.dominators.idom;
+        let mut nested = Vec::new();
         for n in 0..g.node_count() as NodeIndex {
             if a.distances.distance[n as usize] == NO_DISTANCE || !is_program_object(g, n) {
                 continue;
@@ -169,8 +151,8 @@ impl Facts {
             if keys.of_node[d as usize] != key {
                 p.count += 1;
                 p.bytes += a.dominators.retained[n as usize];
-            } else if is_chain_link(g, idom, d, n) {
-                p.count += 1;
+            } else {
+                nested.push(n);
             }
             let k = entries(g, n);
             if k >= MIN_COLLECTION_ENTRIES {
@@ -182,6 +164,16 @@ impl Facts {
                         retained: a.dominators.retained[n as usize],
                     },
                 );
+            }
+        }
+        // Unless it is the next link of a chain, which counts on its own.
+        let links = ChainLinks::new(g, idom, &nested);
+        for n in nested {
+            if links.is_link(n) {
+                populations
+                    .entry(keys.of_node[n as usize])
+                    .or_default()
+                    .count += 1;
             }
         }
         let totals = leakhunt_engine::summary::Totals::of(g, &a.dominators);

@@ -13,6 +13,7 @@
 //!    ([`patterns`]) and the source location that holds it ([`source`]).
 
 pub mod anchors;
+mod chain;
 pub mod facts;
 pub mod growth;
 pub mod path;
