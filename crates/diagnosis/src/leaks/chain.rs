@@ -4,9 +4,10 @@
 //! counts as one with it.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use leakhunt_engine::bitset::BitSet;
+
+use crate::hash::FastMap;
 use leakhunt_engine::graph::{EdgeIndex, HeapGraph, NodeIndex};
 
 /// Answers [`ChainLinks::is_link`] for the nested objects of one snapshot.
@@ -21,7 +22,7 @@ pub struct ChainLinks<'a> {
     idom: &'a [NodeIndex],
     /// For each nested object and its immediate dominator: the first edge from that node's
     /// immediate dominator to it (absent when there is none).
-    from_dominator: HashMap<NodeIndex, EdgeIndex>,
+    from_dominator: FastMap<NodeIndex, EdgeIndex>,
     /// Edges read (tests check the work stays linear in the graph's size).
     edges_read: Cell<u64>,
 }
@@ -42,7 +43,8 @@ impl<'a> ChainLinks<'a> {
         }
         sources.sort_unstable();
         sources.dedup();
-        let mut from_dominator = HashMap::with_capacity(2 * nested.len());
+        let mut from_dominator =
+            FastMap::with_capacity_and_hasher(2 * nested.len(), Default::default());
         let mut edges_read = 0u64;
         for v in sources {
             for e in g.edges_of(v) {

@@ -1,17 +1,18 @@
 //! What the diagnosis measures in every snapshot of a ladder, so that only the last one's
 //! graph has to stay in memory.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
-use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
+use leakhunt_engine::graph::{HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
 use serde::{Deserialize, Serialize};
 
 use super::anchors::AnchoredKeys;
 use super::chain::ChainLinks;
+use super::entries::EntryCounter;
+use crate::hash::FastMap;
 use crate::identity::Fingerprints;
 
 /// Count and retained bytes of the objects sharing one path signature.
@@ -46,9 +47,9 @@ pub struct Facts {
     /// All node ids, sorted (membership tells old from new objects).
     pub ids: Vec<u32>,
     /// Per anchored key (see [`AnchoredKeys`]): objects and the bytes they retain.
-    pub populations: HashMap<u64, Population>,
+    pub populations: FastMap<u64, Population>,
     /// Collections of at least [`MIN_COLLECTION_ENTRIES`] entries, by node id.
-    pub collections: HashMap<u32, CollectionSize>,
+    pub collections: FastMap<u32, CollectionSize>,
     /// What tells this process's objects from another's.
     pub fingerprints: Fingerprints,
 }
@@ -58,77 +59,54 @@ pub const MIN_COLLECTION_ENTRIES: u64 = 16;
 
 /// Objects that can be the subject of a leak: what the program allocates, not V8's own
 /// bookkeeping (compiled code, maps, internal arrays), which grows as code warms up.
-pub fn is_program_object(g: &HeapGraph, n: NodeIndex) -> bool {
-    if is_storage(g, n) || g.self_size(n) == 0 {
-        return false;
-    }
-    match g.node_type(n) {
-        NodeType::Code | NodeType::ObjectShape | NodeType::Synthetic | NodeType::Number => false,
-        NodeType::Object | NodeType::Native => {
-            let name = g.node_name(n);
-            !name.starts_with("system / ") || name == "system / Context"
-        }
-        _ => true,
-    }
+pub struct ProgramObjects<'a> {
+    a: &'a Analysis,
+    /// Per class: V8's own objects (`system / …`, except scopes).
+    bookkeeping: Vec<bool>,
 }
 
-/// Entries of a collection: its element and property edges, plus those of the storage it
-/// points at (a Map's hash table, an array's elements, an object's property dictionary).
-/// For an array of numbers (see [`numbers_store`]), the slots of its store.
-pub fn entries(g: &HeapGraph, n: NodeIndex) -> u64 {
-    if let Some(store) = numbers_store(g, n) {
-        // Folded into its array (as DevTools does), the store's bytes are the array's
-        // beyond the array object itself.
-        const ARRAY_OBJECT: u64 = 32;
-        const STORE_HEADER: u64 = 16;
-        let bytes = match g.self_size(store) {
-            0 => g.self_size(n).saturating_sub(ARRAY_OBJECT),
-            own => own,
-        };
-        return bytes.saturating_sub(STORE_HEADER) / 8;
+impl<'a> ProgramObjects<'a> {
+    pub fn new(a: &'a Analysis) -> ProgramObjects<'a> {
+        // Object and native nodes group by their name, which is the class name for these.
+        let bookkeeping = (0..a.classes.len() as u32)
+            .map(|c| {
+                let name = a.classes.name(c);
+                name.starts_with("system / ") && name != "system / Context"
+            })
+            .collect();
+        ProgramObjects { a, bookkeeping }
     }
-    let mut total = entry_edges(g, n);
-    for e in g.edges_of(n) {
-        let w = g.edge_target(e);
-        if g.edge_type(e) == EdgeType::Internal && w != n && is_storage(g, w) {
-            total += entry_edges(g, w);
+
+    pub fn contains(&self, n: NodeIndex) -> bool {
+        let g = &self.a.graph;
+        if is_storage(g, n) || g.self_size(n) == 0 {
+            return false;
+        }
+        match g.node_type(n) {
+            NodeType::Code | NodeType::ObjectShape | NodeType::Synthetic | NodeType::Number => {
+                false
+            }
+            NodeType::Object | NodeType::Native => {
+                !self.bookkeeping[self.a.classes.class_of(g, n) as usize]
+            }
+            _ => true,
         }
     }
-    total
 }
 
-fn entry_edges(g: &HeapGraph, v: NodeIndex) -> u64 {
-    g.edges_of(v)
-        .filter(|&e| match g.edge_type(e) {
-            EdgeType::Element => true,
-            EdgeType::Property => g.edge_name(e) != Some("__proto__"),
-            _ => false,
-        })
-        .count() as u64
+/// Adds a run of one key's counts to the populations. Every key met gets an entry, even
+/// when nothing was counted (a group whose objects all sit inside others of it).
+fn add_run(populations: &mut FastMap<u64, Population>, run: Option<(u64, Population)>) {
+    if let Some((key, p)) = run {
+        let total = populations.entry(key).or_default();
+        total.count += p.count;
+        total.bytes += p.bytes;
+    }
 }
 
-/// The elements store of an array that holds only small integers or doubles. V8 keeps those
-/// numbers inside the store itself (8 bytes a slot) and the snapshot shows no edge for them,
-/// so such an array's size is all there is to read: its capacity, which V8 grows by half
-/// again whenever it is full.
+/// The elements store of an array of numbers (see [`EntryCounter::numbers_store`]).
 pub fn numbers_store(g: &HeapGraph, n: NodeIndex) -> Option<NodeIndex> {
-    if entry_edges(g, n) > 0 {
-        return None;
-    }
-    let mut store = None;
-    for e in g.edges_of(n) {
-        let w = g.edge_target(e);
-        if g.edge_type(e) != EdgeType::Internal || w == n || !is_storage(g, w) {
-            continue;
-        }
-        if entry_edges(g, w) > 0 {
-            return None;
-        }
-        if g.edge_name(e) == Some("elements") {
-            store = Some(w);
-        }
-    }
-    store
+    EntryCounter::new(g).numbers_store(n)
 }
 
 impl Facts {
@@ -136,25 +114,34 @@ impl Facts {
         let g = &a.graph;
         let mut ids = g.node_ids().to_vec();
         ids.sort_unstable();
-        let mut populations: HashMap<u64, Population> = HashMap::new();
-        let mut collections = HashMap::new();
+        let mut populations: FastMap<u64, Population> = FastMap::default();
+        let mut collections = FastMap::default();
         let idom = &a.dominators.idom;
         let mut nested = Vec::new();
+        let program = ProgramObjects::new(a);
+        let mut counter = EntryCounter::new(g);
+        let mut run: Option<(u64, Population)> = None;
         for n in 0..g.node_count() as NodeIndex {
-            if a.distances.distance[n as usize] == NO_DISTANCE || !is_program_object(g, n) {
+            if a.distances.distance[n as usize] == NO_DISTANCE || !program.contains(n) {
                 continue;
             }
             let key = keys.of_node[n as usize];
-            let p = populations.entry(key).or_default();
+            // Members of one collection lie side by side in the snapshot: add up a run of
+            // one key before looking it up in the map.
+            if run.map(|r| r.0) != Some(key) {
+                add_run(&mut populations, run);
+                run = Some((key, Population::default()));
+            }
+            let counted = &mut run.as_mut().expect("a run").1;
             let d = idom[n as usize];
             // An object nested under another of its group is in that one's bytes already.
             if keys.of_node[d as usize] != key {
-                p.count += 1;
-                p.bytes += a.dominators.retained[n as usize];
+                counted.count += 1;
+                counted.bytes += a.dominators.retained[n as usize];
             } else {
                 nested.push(n);
             }
-            let k = entries(g, n);
+            let k = counter.entries(n);
             if k >= MIN_COLLECTION_ENTRIES {
                 collections.insert(
                     g.node_id(n),
@@ -166,6 +153,7 @@ impl Facts {
                 );
             }
         }
+        add_run(&mut populations, run);
         // Unless it is the next link of a chain, which counts on its own.
         let links = ChainLinks::new(g, idom, &nested);
         for n in nested {
@@ -199,7 +187,7 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leakhunt_engine::{AnalysisOptions, GraphBuilder};
+    use leakhunt_engine::{AnalysisOptions, EdgeType, GraphBuilder};
 
     /// The population counted for the group of `member`.
     fn population_of(build: impl FnOnce(&mut GraphBuilder) -> NodeIndex) -> Population {

@@ -14,6 +14,7 @@
 
 pub mod anchors;
 mod chain;
+pub mod entries;
 pub mod facts;
 pub mod growth;
 pub mod path;
@@ -23,7 +24,6 @@ pub mod report;
 pub mod roots;
 pub mod source;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use leakhunt_engine::graph::{HeapGraph, NodeType};
@@ -31,6 +31,7 @@ use leakhunt_engine::reader::{read_path, ReadOptions};
 use leakhunt_engine::timing::stage;
 use leakhunt_engine::{Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError};
 
+use crate::hash::FastMap;
 use crate::source_map::SourceMaps;
 use anchors::AnchoredKeys;
 use facts::Facts;
@@ -123,6 +124,19 @@ impl Measured {
         ))
     }
 
+    /// Reads and measures an earlier snapshot of a ladder: only its measures are kept, so it
+    /// needs no retainer paths.
+    fn read_earlier(file: &Path) -> Result<Facts, SnapshotError> {
+        let graph = read_path(file, &ReadOptions::default())?;
+        let analysis = Analysis::new(graph, &AnalysisOptions::default());
+        let keys = {
+            let _t = stage("leaks: anchors");
+            AnchoredKeys::compute(&analysis)
+        };
+        let _t = stage("leaks: measure");
+        Ok(Facts::measure(file.into(), &analysis, &keys))
+    }
+
     /// Headline numbers of the snapshot.
     pub fn info(&self) -> &facts::SnapshotInfo {
         &self.facts.info
@@ -158,7 +172,7 @@ pub fn diagnose(
                         of: files.len(),
                         file: f,
                     });
-                    Measured::read(f).map(Measured::into_facts)
+                    Measured::read_earlier(f)
                 })
                 .collect::<Result<Vec<Facts>, SnapshotError>>()
         });
@@ -241,7 +255,7 @@ fn grouped_suspects(
     maps: &Positions,
     opts: &LeakOptions,
 ) -> Vec<Suspect> {
-    let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
+    let mut groups: FastMap<u64, Vec<NodeIndex>> = FastMap::default();
     for root in roots::leak_roots(last, &keys.order, all[0]) {
         // Objects only the roots dominate (interned strings held by the string table and a
         // dictionary, values on the stack) have no holder of their own to blame.
@@ -255,7 +269,7 @@ fn grouped_suspects(
             .push(root);
     }
     // Growing groups, gathered per anchor (by the anchor's own signature).
-    let mut by_anchor: HashMap<NodeIndex, Vec<(Growth, NodeIndex)>> = HashMap::new();
+    let mut by_anchor: FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> = FastMap::default();
     for (key, members) in groups {
         let series = Series {
             counts: all
