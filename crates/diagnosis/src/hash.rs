@@ -24,3 +24,6 @@ pub fn hash_str(s: &str) -> u64 {
 /// fast hash, seeded at random per process so that a crafted snapshot cannot line its keys
 /// up in one bucket.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The set counterpart of [`FastMap`].
+pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
