@@ -272,10 +272,9 @@ fn relative_idoms(parent: &[u32], semi: &[u32]) -> (Vec<u32>, u64) {
     }
     let mut by_semi = vec![0u32; count.saturating_sub(2)];
     let mut fill = start.clone();
-    for w in 2..count {
-        let s = semi[w] as usize;
-        by_semi[fill[s] as usize] = w as u32;
-        fill[s] += 1;
+    for (w, &s) in semi.iter().enumerate().skip(2) {
+        by_semi[fill[s as usize] as usize] = w as u32;
+        fill[s as usize] += 1;
     }
     drop(fill);
     let mut links: Vec<Link> = parent
