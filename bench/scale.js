@@ -180,21 +180,50 @@ async function runBig(ctx) {
   };
 }
 
+// Peak RSS of one process (VmHWM), read while it runs: GNU time would report the largest of
+// leakhunt and the service it started.
+function peakRss(pid) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch (_) {
+    return 0;
+  }
+}
+
 async function runHunt(ctx) {
   const out = path.join(ctx.workDir, 'hunt-out');
   fs.rmSync(out, {recursive: true, force: true});
   const heapLimit = Math.ceil(ctx.args.heapMb * 3 + 1024);
-  const argv = [ctx.leakhunt, 'hunt', '--scenario', path.join(ROOT, 'bench/hunt-service/scenario.toml'),
+  const argv = ['hunt', '--scenario', path.join(ROOT, 'bench/hunt-service/scenario.toml'),
     '--ready-timeout', '600', '--out', out, '--json', path.join(ctx.workDir, 'hunt.json'), '--',
     'node', `--max-old-space-size=${heapLimit}`, path.join(ROOT, 'bench/hunt-service/service.js')];
   log(`hunt on a service with ${ctx.args.heapMb} MiB of live heap`);
   const env = {...process.env, HEAP_MB: String(ctx.args.heapMb), NO_COLOR: '1'};
-  const [m] = (await sideBySide([{label: 'hunt', argv, env}], {...ctx, args: {...ctx.args, runs: 1}})).map(r => r.runs[0]);
+  const outFile = path.join(ctx.workDir, 'hunt.out');
+  const errFile = path.join(ctx.workDir, 'hunt.err');
+  const t0 = process.hrtime.bigint();
+  const child = spawn(ctx.leakhunt, argv, {env, stdio: ['ignore', fs.openSync(outFile, 'w'), fs.openSync(errFile, 'w')]});
+  let leakhuntPeak = 0;
+  let servicePeak = 0;
+  const poll = setInterval(() => {
+    leakhuntPeak = Math.max(leakhuntPeak, peakRss(child.pid));
+    // The service: the node process leakhunt started.
+    for (const pid of fs.readdirSync('/proc').filter(d => /^\d+$/.test(d))) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(child.pid)) servicePeak = Math.max(servicePeak, peakRss(pid));
+      } catch (_) { /* gone */ }
+    }
+  }, 200);
+  const code = await new Promise(resolve => child.on('exit', c => resolve(c)));
+  clearInterval(poll);
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (code !== 0 && code !== 1) throw new Error(`hunt failed (exit ${code}): ${fs.readFileSync(errFile, 'utf8').slice(-2000)}`);
   const report = JSON.parse(fs.readFileSync(path.join(ctx.workDir, 'hunt.json'), 'utf8'));
   const snaps = fs.readdirSync(out).filter(f => f.endsWith('.heapsnapshot')).map(f => fs.statSync(path.join(out, f)).size);
-  const text = fs.readFileSync(m.files.stdout, 'utf8');
+  const text = fs.readFileSync(outFile, 'utf8');
   fs.rmSync(out, {recursive: true, force: true}); // three snapshots of a 1.5 GB heap
-  return {m, report, snaps, text};
+  return {m: {wallS, peakRssBytes: leakhuntPeak, servicePeak}, report, snaps, text};
 }
 
 function render(args, info, res) {
@@ -220,7 +249,7 @@ function render(args, info, res) {
     let prev = null;
     for (const r of res.ladders) {
       const growth = prev && prev.shape === r.shape ? `${(r.leaks.wallS / prev.leaks.wallS).toFixed(1)}×` : '';
-      p(`| ${r.shape} | ${int(r.n)} | ${mb(r.header.bytes)} | ${int(r.header.node_count)} | ${secs(r.leaks.wallS)} (${secs(r.leaks.bestS)}) | ` +
+      p(`| ${r.shape} | ${int(r.n)} | ${mb(r.header.bytes)} | ${int(r.header.nodes)} | ${secs(r.leaks.wallS)} (${secs(r.leaks.bestS)}) | ` +
         `${secs(r.summary.wallS)} (${secs(r.summary.bestS)}) | **${(r.leaks.wallS / r.summary.wallS).toFixed(2)}** | ${growth} | ` +
         `${mb(r.leaks.peakRssBytes)} | ${mb(r.summary.peakRssBytes)} | ${Math.max(r.leaks.other, r.summary.other).toFixed(2)} | ${r.verdict} |`);
       prev = r;
@@ -237,12 +266,12 @@ function render(args, info, res) {
     p('| snapshot | nodes | edges | `summary` | per GB | peak RSS | other |');
     p('|---|---|---|---|---|---|---|');
     for (const r of [oneGb, big]) {
-      p(`| ${path.basename(r.file)} (${mb(r.bytes)}) | ${int(r.header.node_count)} | ${int(r.header.edge_count)} | ${secs(r.wallS)} (${secs(r.bestS)}) | ` +
+      p(`| ${path.basename(r.file)} (${mb(r.bytes)}) | ${int(r.header.nodes)} | ${int(r.header.edges)} | ${secs(r.wallS)} (${secs(r.bestS)}) | ` +
         `${secs(r.wallS / (r.bytes / 1e9))} | ${mb(r.peakRssBytes)} | ${r.other.toFixed(2)} |`);
     }
     p('');
     p(`Time ratio ${(big.wallS / oneGb.wallS).toFixed(2)}× for ${(big.bytes / oneGb.bytes).toFixed(2)}× the bytes ` +
-      `and ${(big.header.node_count / oneGb.header.node_count).toFixed(2)}× the nodes.`);
+      `and ${(big.header.nodes / oneGb.header.nodes).toFixed(2)}× the nodes.`);
     p('');
     const e = check.expected;
     const t = check.totals;
@@ -254,16 +283,16 @@ function render(args, info, res) {
   }
   if (res.hunt) {
     const {m, report, snaps, text} = res.hunt;
-    const top = report.leaks.suspects[0];
+    const top = report.suspects[0];
     p(`## A hunt on a service with ${int(args.heapMb)} MiB of live heap`);
     p('');
     p('`leakhunt hunt --scenario bench/hunt-service/scenario.toml -- node --max-old-space-size=… bench/hunt-service/service.js`: ' +
-      'users, orders and sessions in Maps, rendered pages kept as strings, latency histograms; each request keeps an event record.');
+      'users, orders and sessions in Maps, rendered pages kept as Buffers, latency histograms; each request keeps an event record.');
     p('');
-    p('| wall (start to report) | leakhunt peak RSS | snapshots | heap after GC | verdict |');
-    p('|---|---|---|---|---|');
-    p(`| ${secs(m.wallS)} | ${mb(m.peakRssBytes)} | ${snaps.map(mb).join(', ')} | ${report.heap_after_gc_bytes.map(mb).join(' → ')} | ` +
-      `${report.leaks.verdict}${top ? `: ${top.pattern} ${top.class}, +${int(top.count_per_step)}/step` : ''} |`);
+    p('| wall (start to report) | leakhunt peak RSS | service peak RSS | snapshots | heap after GC | verdict |');
+    p('|---|---|---|---|---|---|');
+    p(`| ${secs(m.wallS)} | ${mb(m.peakRssBytes)} | ${mb(m.servicePeak)} | ${snaps.map(mb).join(', ')} | ${report.heap_after_gc_bytes.map(mb).join(' → ')} | ` +
+      `${report.verdict}${top ? `: ${top.pattern} ${top.class}, +${int(top.count_per_step)}/step` : ''} |`);
     p('');
     p('What it printed:');
     p('');

@@ -8,8 +8,9 @@
  *
  *   node tile.js --from server-870mb.heapsnapshot --copies 3 --out server-2500mb.heapsnapshot
  *
- * Copy k's nodes follow copy k-1's; node ids are shifted by k × (an even number above the
- * source's largest id, so odd ids stay odd), edges and locations point into their own copy.
+ * Copy k's nodes follow copy k-1's; node ids are renumbered densely (node n of copy k gets
+ * 2 (k N + n), plus 1 where its id was odd: V8's ids reach billions, and K copies of them
+ * would not fit in 32 bits), edges and locations point into their own copy.
  * The synthetic root of copy 0 takes the root edges of every copy (so every copy's global
  * objects are user roots, as in the source); the other copies' roots stay, empty and of size
  * 0. The strings are shared. So every count, size and class of the source appears exactly K
@@ -220,13 +221,8 @@ function main() {
   const locations = inp.numberList();
   const tail = inp.takeUntil('"strings":[');
 
-  let maxId = 0;
   let selfSize = 0;
-  for (let n = 0; n < N; n++) {
-    maxId = Math.max(maxId, nodes[n * F + ID]);
-    selfSize += nodes[n * F + SIZE];
-  }
-  const idShift = (Math.floor(maxId / 2) + 1) * 2;
+  for (let n = 0; n < N; n++) selfSize += nodes[n * F + SIZE];
   const rootEdges = nodes[EDGES];
 
   const snapshot = { ...s, node_count: N * K, edge_count: E * K };
@@ -240,7 +236,7 @@ function main() {
       let line = '';
       for (let f = 0; f < F; f++) {
         let v = nodes[o + f];
-        if (f === ID) v += k * idShift;
+        if (f === ID) v = 2 * (k * N + n) + (v % 2);
         else if (f === EDGES && n === 0) v = k === 0 ? rootEdges * K : 0;
         line += (f === 0 ? '' : ',') + v;
       }
