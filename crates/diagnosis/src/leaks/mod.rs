@@ -97,7 +97,7 @@ pub struct Measured {
 impl Measured {
     /// Analyses and measures a snapshot already read (as `hunt` does while streaming).
     pub fn new(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
-        let analysis = Analysis::new(
+        let analysis = Analysis::without_class_retained(
             graph,
             &AnalysisOptions {
                 retainer_paths: true,
@@ -128,7 +128,7 @@ impl Measured {
     /// needs no retainer paths.
     fn read_earlier(file: &Path) -> Result<Facts, SnapshotError> {
         let graph = read_path(file, &ReadOptions::default())?;
-        let analysis = Analysis::new(graph, &AnalysisOptions::default());
+        let analysis = Analysis::without_class_retained(graph, &AnalysisOptions::default());
         let keys = {
             let _t = stage("leaks: anchors");
             AnchoredKeys::compute(&analysis)
