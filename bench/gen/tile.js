@@ -10,7 +10,9 @@
  *
  * Copy k's nodes follow copy k-1's; node ids are renumbered densely (node n of copy k gets
  * 2 (k N + n), plus 1 where its id was odd: V8's ids reach billions, and K copies of them
- * would not fit in 32 bits), edges and locations point into their own copy.
+ * would not fit in 32 bits), edges and locations point into their own copy. WeakMap entries'
+ * edge names carry node ids (`… pair in WeakMap (table @85)`): each copy gets its own copy
+ * of those names, with its ids.
  * The synthetic root of copy 0 takes the root edges of every copy (so every copy's global
  * objects are user roots, as in the source); the other copies' roots stay, empty and of size
  * 0. The strings are shared. So every count, size and class of the source appears exactly K
@@ -220,9 +222,41 @@ function main() {
   const middle = Buffer.from(inp.takeUntil('"locations":[').toString('latin1').replace(/^\s*\]/, ''), 'latin1');
   const locations = inp.numberList();
   const tail = inp.takeUntil('"strings":[');
+  const stringsText = [];
+  inp.rest((b) => stringsText.push(Buffer.from(b)));
+  const strings = JSON.parse('[' + Buffer.concat(stringsText).toString('utf8').replace(/\}\s*$/, ''));
+  log(`read ${strings.length} strings`);
 
   let selfSize = 0;
   for (let n = 0; n < N; n++) selfSize += nodes[n * F + SIZE];
+  const newId = (k, n) => 2 * (k * N + n) + (nodes[n * F + ID] % 2);
+
+  // WeakMap entry names (`<n> / part of key (Foo @12) -> value (Bar @34) pair in WeakMap
+  // (table @56)`): the ids they name, and each copy's own version of them.
+  const EPHEMERON = /^\d+ \/ part of key \(.* @\d+\) -> value \(.* @\d+\) pair in WeakMap \(table @\d+\)$/;
+  const ephemeral = [];
+  strings.forEach((str, i) => { if (EPHEMERON.test(str)) ephemeral.push(i); });
+  const named = new Map();
+  for (const i of ephemeral) for (const m of strings[i].matchAll(/@(\d+)\)/g)) named.set(Number(m[1]), -1);
+  for (let n = 0; n < N; n++) if (named.has(nodes[n * F + ID])) named.set(nodes[n * F + ID], n);
+  // renamed[k].get(i): the index of copy k's version of string i.
+  const renamed = [];
+  for (let k = 0; k < K; k++) {
+    const map = new Map();
+    for (const i of ephemeral) {
+      map.set(i, strings.length);
+      strings.push(strings[i].replace(/@(\d+)\)/g, (all, id) => {
+        const n = named.get(Number(id));
+        return n >= 0 ? `@${newId(k, n)})` : all;
+      }));
+    }
+    renamed.push(map);
+  }
+  log(`${ephemeral.length} WeakMap entry names, one version per copy`);
+  const edgeTypes = s.meta.edge_types[0];
+  const TYPE = edgeFields.indexOf('type');
+  const NAME = edgeFields.indexOf('name_or_index');
+  const numericName = new Set(['element', 'hidden'].map((t) => edgeTypes.indexOf(t)));
   const rootEdges = nodes[EDGES];
 
   const snapshot = { ...s, node_count: N * K, edge_count: E * K };
@@ -236,7 +270,7 @@ function main() {
       let line = '';
       for (let f = 0; f < F; f++) {
         let v = nodes[o + f];
-        if (f === ID) v = 2 * (k * N + n) + (v % 2);
+        if (f === ID) v = newId(k, n);
         else if (f === EDGES && n === 0) v = k === 0 ? rootEdges * K : 0;
         line += (f === 0 ? '' : ',') + v;
       }
@@ -252,7 +286,12 @@ function main() {
     for (let e = from; e < to; e++) {
       const o = e * EF;
       let line = '';
-      for (let f = 0; f < EF; f++) line += (f === 0 ? '' : ',') + (f === TO ? edges[o + f] + shift : edges[o + f]);
+      for (let f = 0; f < EF; f++) {
+        let v = edges[o + f];
+        if (f === TO) v += shift;
+        else if (f === NAME && !numericName.has(edges[o + TYPE]) && renamed[k].has(v)) v = renamed[k].get(v);
+        line += (f === 0 ? '' : ',') + v;
+      }
       out.text((first ? '' : ',') + line);
       first = false;
     }
@@ -276,7 +315,8 @@ function main() {
   out.text(']');
   out.raw(tail);
   out.text('"strings":[');
-  inp.rest((b) => out.raw(Buffer.from(b)));
+  for (let i = 0; i < strings.length; i++) out.text((i ? ',\n' : '') + JSON.stringify(strings[i]));
+  out.text(']}\n');
   out.close();
   const res = {
     file: a.out,

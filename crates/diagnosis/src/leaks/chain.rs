@@ -33,20 +33,18 @@ impl<'a> ChainLinks<'a> {
     pub fn new(g: &'a HeapGraph, idom: &'a [NodeIndex], nested: &[NodeIndex]) -> ChainLinks<'a> {
         // The nodes whose edge from their dominator is needed, and those dominators.
         let mut wanted = BitSet::new(g.node_count());
-        let mut sources = Vec::with_capacity(2 * nested.len());
+        let mut sources = BitSet::new(g.node_count());
         for &n in nested {
             let d = idom[n as usize];
             wanted.set(n);
             wanted.set(d);
-            sources.push(d);
-            sources.push(idom[d as usize]);
+            sources.set(d);
+            sources.set(idom[d as usize]);
         }
-        sources.sort_unstable();
-        sources.dedup();
         let mut from_dominator =
             FastMap::with_capacity_and_hasher(2 * nested.len(), Default::default());
         let mut edges_read = 0u64;
-        for v in sources {
+        for v in sources.ones() {
             for e in g.edges_of(v) {
                 edges_read += 1;
                 let w = g.edge_target(e);

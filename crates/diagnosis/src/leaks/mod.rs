@@ -89,18 +89,30 @@ pub enum Progress<'a> {
 
 /// One snapshot analysed and measured.
 pub struct Measured {
-    analysis: Analysis,
-    keys: AnchoredKeys,
+    /// The analysis and the keys it was measured by: kept for the last snapshot of a ladder,
+    /// whose objects are explained; dropped for earlier ones, whose measures are enough.
+    full: Option<(Analysis, AnchoredKeys)>,
     facts: Facts,
 }
 
 impl Measured {
-    /// Analyses and measures a snapshot already read (as `hunt` does while streaming).
+    /// Analyses and measures a snapshot already read (as `hunt` does while streaming), and
+    /// keeps the analysis: for the last snapshot of a ladder.
     pub fn new(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
+        Measured::analyse(name.into(), graph, true)
+    }
+
+    /// Measures an earlier snapshot of a ladder: only its measures are kept (the graph and
+    /// the analysis are freed before this returns), and it needs no retainer paths.
+    pub fn earlier(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
+        Measured::analyse(name.into(), graph, false)
+    }
+
+    fn analyse(name: PathBuf, graph: leakhunt_engine::HeapGraph, keep: bool) -> Measured {
         let analysis = Analysis::without_class_retained(
             graph,
             &AnalysisOptions {
-                retainer_paths: true,
+                retainer_paths: keep,
                 on_phase: None,
             },
         );
@@ -109,32 +121,16 @@ impl Measured {
             AnchoredKeys::compute(&analysis)
         };
         let _t = stage("leaks: measure");
-        let facts = Facts::measure(name.into(), &analysis, &keys);
+        let facts = Facts::measure(name, &analysis, &keys);
         Measured {
-            analysis,
-            keys,
+            full: keep.then_some((analysis, keys)),
             facts,
         }
     }
 
-    fn read(file: &Path) -> Result<Measured, SnapshotError> {
-        Ok(Measured::new(
-            file,
-            read_path(file, &ReadOptions::default())?,
-        ))
-    }
-
-    /// Reads and measures an earlier snapshot of a ladder: only its measures are kept, so it
-    /// needs no retainer paths.
-    fn read_earlier(file: &Path) -> Result<Facts, SnapshotError> {
+    fn read(file: &Path, last: bool) -> Result<Measured, SnapshotError> {
         let graph = read_path(file, &ReadOptions::default())?;
-        let analysis = Analysis::without_class_retained(graph, &AnalysisOptions::default());
-        let keys = {
-            let _t = stage("leaks: anchors");
-            AnchoredKeys::compute(&analysis)
-        };
-        let _t = stage("leaks: measure");
-        Ok(Facts::measure(file.into(), &analysis, &keys))
+        Ok(Measured::analyse(file.into(), graph, last))
     }
 
     /// Headline numbers of the snapshot.
@@ -172,11 +168,11 @@ pub fn diagnose(
                         of: files.len(),
                         file: f,
                     });
-                    Measured::read_earlier(f)
+                    Measured::read(f, false).map(Measured::into_facts)
                 })
                 .collect::<Result<Vec<Facts>, SnapshotError>>()
         });
-        let last = Measured::read(&files[last_index]);
+        let last = Measured::read(&files[last_index], true);
         (earlier.join().expect("snapshot thread"), last)
     });
     let earlier = earlier?;
@@ -199,10 +195,10 @@ pub fn diagnose_measured(
         return Err(LeakError::TooFewSnapshots(earlier.len() + 1));
     }
     let Measured {
-        analysis: last,
-        keys,
+        full,
         facts: last_facts,
     } = last;
+    let (last, keys) = full.expect("the last snapshot is measured with Measured::new");
     check_one_process(&earlier[0], &last_facts)?;
     let _t = stage("leaks: suspects");
     let locations = Locations::new(&last.graph);
