@@ -32,6 +32,36 @@ pub struct CollectionSize {
     pub retained: u64,
 }
 
+/// Populations by anchored key, sorted by key: 24 bytes a key, where a hash map takes half
+/// as much again (the earlier snapshots of a ladder keep theirs, millions of keys each, while
+/// the next one is read). A key absent is a population of zero.
+#[derive(Debug, Default)]
+pub struct Populations(Vec<(u64, Population)>);
+
+impl Populations {
+    fn from_map(map: FastMap<u64, Population>) -> Populations {
+        let mut v: Vec<(u64, Population)> = map
+            .into_iter()
+            .filter(|(_, p)| *p != Population::default())
+            .collect();
+        v.sort_unstable_by_key(|&(k, _)| k);
+        Populations(v)
+    }
+
+    pub fn get(&self, key: &u64) -> Option<&Population> {
+        let i = self.0.binary_search_by_key(key, |&(k, _)| k).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Headline numbers of one snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SnapshotInfo {
@@ -47,7 +77,7 @@ pub struct Facts {
     /// All node ids, sorted (membership tells old from new objects).
     pub ids: Vec<u32>,
     /// Per anchored key (see [`AnchoredKeys`]): objects and the bytes they retain.
-    pub populations: FastMap<u64, Population>,
+    pub populations: Populations,
     /// Collections of at least [`MIN_COLLECTION_ENTRIES`] entries, by node id.
     pub collections: FastMap<u32, CollectionSize>,
     /// What tells this process's objects from another's.
@@ -94,8 +124,7 @@ impl<'a> ProgramObjects<'a> {
     }
 }
 
-/// Adds a run of one key's counts to the populations. Every key met gets an entry, even
-/// when nothing was counted (a group whose objects all sit inside others of it).
+/// Adds a run of one key's counts to the populations.
 fn add_run(populations: &mut FastMap<u64, Population>, run: Option<(u64, Population)>) {
     if let Some((key, p)) = run {
         let total = populations.entry(key).or_default();
@@ -173,7 +202,7 @@ impl Facts {
                 reachable_size: totals.reachable_size,
             },
             ids,
-            populations,
+            populations: Populations::from_map(populations),
             collections,
             fingerprints: Fingerprints::of(g),
         }
@@ -196,7 +225,11 @@ mod tests {
         let a = Analysis::new(b.build(), &AnalysisOptions::default());
         let keys = AnchoredKeys::compute(&a);
         let facts = Facts::measure("t".into(), &a, &keys);
-        facts.populations[&keys.of_node[member as usize]]
+        facts
+            .populations
+            .get(&keys.of_node[member as usize])
+            .copied()
+            .unwrap_or_default()
     }
 
     #[test]

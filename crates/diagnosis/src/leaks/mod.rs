@@ -122,10 +122,15 @@ impl Measured {
         };
         let _t = stage("leaks: measure");
         let facts = Facts::measure(name, &analysis, &keys);
-        Measured {
-            full: keep.then_some((analysis, keys)),
-            facts,
+        if keep {
+            return Measured {
+                full: Some((analysis, keys)),
+                facts,
+            };
         }
+        drop((analysis, keys));
+        leakhunt_engine::huge_pages::release_free_memory();
+        Measured { full: None, facts }
     }
 
     fn read(file: &Path, last: bool) -> Result<Measured, SnapshotError> {
