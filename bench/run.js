@@ -1318,4 +1318,4 @@ if (require.main === module) {
     process.exit(1);
   });
 }
-module.exports = {compareClasses, leakhuntNameFor};
+module.exports = {compareClasses, leakhuntNameFor, measure, measureQuiet, machineInfo, snapshotHeader, ensureSnapshot, failureReason, log, int, secs, mb, median};

@@ -3,6 +3,8 @@
 #   bench/run.sh [--sections summary,leaks,load] [--sizes 20,200,1000] [--runs N]
 #                [--skip-peers] [--skip-peers-above MB] [--timeout S]
 #                [--out bench/results/FILE.md]   (bench/run.sh --help lists all)
+#   bench/run.sh --sections scale [--parts ladders,big,hunt] [--runs N] …
+#                (leakhunt at scale: bench/scale.js --help lists its options)
 # This script only prepares things (release builds, /usr/bin/time, npm peers);
 # bench/run.js generates missing snapshots, measures, compares and reports.
 # Snapshots and peers are cached in ${LEAKHUNT_BENCH_DIR:-/tmp/leakhunt-bench}.
@@ -24,6 +26,10 @@ for arg in "$@"; do
   prev=$arg
 done
 has_section() { [[ ,$sections, == *,$1,* ]]; }
+if has_section scale && [[ $sections != scale ]]; then
+  echo "bench: run --sections scale on its own (it has its own options: bench/scale.js --help)" >&2
+  exit 2
+fi
 
 needed=(node cargo)
 [[ $skip_peers -eq 1 ]] || needed+=(npm)
@@ -42,7 +48,7 @@ if [[ ! -x /usr/bin/time ]]; then
   fi
 fi
 
-if has_section summary || has_section leaks; then
+if has_section summary || has_section leaks || has_section scale; then
   echo "bench: building leakhunt (release)" >&2
   (cd "$ROOT" && cargo build --release --quiet)
 fi
@@ -57,7 +63,7 @@ export LEAKHUNT_LOAD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/thr
 # node_modules. memlab depends on puppeteer, whose install script downloads a
 # Chrome that memlab's heap analysis never uses, hence PUPPETEER_SKIP_DOWNLOAD.
 # Only the peers the selected sections use are installed.
-if [[ $skip_peers -eq 0 ]]; then
+if [[ $skip_peers -eq 0 ]] && ! has_section scale; then
   missing=()
   if has_section summary || has_section leaks; then
     [[ -x $PEERS_DIR/node_modules/.bin/memlab ]] || missing+=(@memlab/cli)
@@ -79,4 +85,7 @@ fi
 export LEAKHUNT_BENCH_DIR=$BENCH_DIR BENCH_PEERS_DIR=$PEERS_DIR
 export BENCH_CMDLINE="bench/run.sh${*:+ $*}"
 mkdir -p "$BENCH_DIR"
+if has_section scale; then
+  exec node "$ROOT/bench/scale.js" "$@"
+fi
 exec node "$ROOT/bench/run.js" "$@"

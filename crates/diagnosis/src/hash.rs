@@ -19,3 +19,11 @@ pub fn hash_str(s: &str) -> u64 {
     }
     mix(h, s.len() as u64)
 }
+
+/// A hash map for the diagnosis' large per-snapshot tables (millions of integer keys): a
+/// fast hash, seeded at random per process so that a crafted snapshot cannot line its keys
+/// up in one bucket.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The set counterpart of [`FastMap`].
+pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;

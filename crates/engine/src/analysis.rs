@@ -54,7 +54,18 @@ impl Analysis {
     /// Runs every analysis. Independent steps run two at a time (the machines this is
     /// measured on have two cores): ownership beside page objects, distances beside the
     /// per-class retained sizes.
-    pub fn new(mut graph: HeapGraph, opts: &AnalysisOptions) -> Analysis {
+    pub fn new(graph: HeapGraph, opts: &AnalysisOptions) -> Analysis {
+        Analysis::build(graph, opts, true)
+    }
+
+    /// Every analysis but the per-class retained sizes of the summary, which the leak
+    /// diagnosis does not use (`class_retained` stays empty): it saves the dominator tree's
+    /// children lists and a walk over them, per snapshot of a ladder.
+    pub fn without_class_retained(graph: HeapGraph, opts: &AnalysisOptions) -> Analysis {
+        Analysis::build(graph, opts, false)
+    }
+
+    fn build(mut graph: HeapGraph, opts: &AnalysisOptions, with_class_retained: bool) -> Analysis {
         let phase = |p: Phase| {
             if let Some(f) = opts.on_phase {
                 f(p)
@@ -98,9 +109,11 @@ impl Analysis {
                 let _t = stage("distances");
                 Distances::compute(&graph, &weakmaps, with_paths)
             });
-            let r = {
+            let r = if with_class_retained {
                 let _t = stage("class retained sizes");
                 outermost_retained(&graph, &classes, &dominators)
+            } else {
+                Vec::new()
             };
             (d.join().expect("distances thread"), r)
         });

@@ -37,7 +37,35 @@ impl BitSet {
         &mut self.words
     }
 
+    /// The set bits, in increasing order.
+    pub fn ones(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    (i as u32) << 6 | bit
+                })
+            })
+        })
+    }
+
     pub fn count_ones(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitSet;
+
+    #[test]
+    fn ones_lists_the_set_bits_in_order() {
+        let mut b = BitSet::new(200);
+        for i in [0, 5, 63, 64, 130, 199] {
+            b.set(i);
+        }
+        assert_eq!(b.ones().collect::<Vec<_>>(), vec![0, 5, 63, 64, 130, 199]);
     }
 }

@@ -122,8 +122,8 @@ pub fn compute(
     }
     let count = dfs.parent.len(); // vertices + 1 (slot 0 unused)
     let Dfs {
-        mut parent,
-        mut semi,
+        parent,
+        semi,
         late_counts,
         ..
     } = dfs;
@@ -134,57 +134,13 @@ pub fn compute(
     drop(t);
     let t = crate::timing::stage("dominators: semidominators");
 
-    // Link-eval with path compression. A vertex's ancestor starts as its DFS parent; a vertex
-    // counts as linked once it has been processed (its number is above the current one).
-    // Ancestor and label sit side by side: eval reads both for every vertex it passes.
-    let mut links: Vec<Link> = parent
-        .iter()
-        .enumerate()
-        .map(|(v, &a)| Link {
-            ancestor: a,
-            label: v as u32,
-        })
-        .collect();
-    let mut stack: Vec<u32> = Vec::new();
-    let mut cursor = late.sources.len();
-    for w in (2..count).rev() {
-        if !late.has_group.get(w as u32) {
-            continue;
-        }
-        let mut s = semi[w];
-        loop {
-            cursor -= 1;
-            if let Some(&ahead) = cursor
-                .checked_sub(DISTANCE)
-                .and_then(|i| late.sources.get(i))
-            {
-                prefetch(&links, (ahead & !GROUP_START) as usize);
-            }
-            let entry = late.sources[cursor];
-            let v = entry & !GROUP_START;
-            let u = eval(v, w as u32 + 1, &mut links, &semi, &mut stack);
-            s = s.min(semi[u as usize]);
-            if entry & GROUP_START != 0 {
-                break;
-            }
-        }
-        semi[w] = s;
-    }
-    drop((links, late));
+    let semi = semidominators(&parent, semi, &late);
+    drop(late);
     drop(t);
     let t = crate::timing::stage("dominators: idom and sizes");
 
-    // idom(w) = NCA(parent(w), semi(w)) in the DFS tree: walk up the already-final idoms.
-    // `parent` becomes `idom` in place; vertices are final in increasing order.
-    for w in 2..count {
-        let mut d = parent[w];
-        while d > semi[w] {
-            d = parent[d as usize];
-        }
-        parent[w] = d;
-    }
-    drop(semi);
-    let idom_pre = parent;
+    let (idom_pre, _steps) = idoms_from_semidominators(&parent, &semi);
+    drop((parent, semi));
 
     // Back from preorder numbers to node indices.
     let mut vertex = vec![0u32; count];
@@ -224,6 +180,135 @@ pub fn compute(
         retained,
         reachable,
     }
+}
+
+/// Semidominators by preorder number: `semi` holds the candidates from edges whose source
+/// precedes their target (the DFS applied them); the late edges are applied here, by
+/// link-eval with path compression.
+fn semidominators(parent: &[u32], mut semi: Vec<u32>, late: &LatePredecessors) -> Vec<u32> {
+    let count = parent.len();
+    // Link-eval with path compression. A vertex's ancestor starts as its DFS parent; a vertex
+    // counts as linked once it has been processed (its number is above the current one).
+    // Ancestor and label sit side by side: eval reads both for every vertex it passes.
+    let mut links: Vec<Link> = parent
+        .iter()
+        .enumerate()
+        .map(|(v, &a)| Link {
+            ancestor: a,
+            label: v as u32,
+        })
+        .collect();
+    let mut stack: Vec<u32> = Vec::new();
+    let mut cursor = late.sources.len();
+    for w in (2..count).rev() {
+        if !late.has_group.get(w as u32) {
+            continue;
+        }
+        let mut s = semi[w];
+        loop {
+            cursor -= 1;
+            if let Some(&ahead) = cursor
+                .checked_sub(DISTANCE)
+                .and_then(|i| late.sources.get(i))
+            {
+                prefetch(&links, (ahead & !GROUP_START) as usize);
+            }
+            let entry = late.sources[cursor];
+            let v = entry & !GROUP_START;
+            let u = eval(v, w as u32 + 1, &mut links, &semi, &mut stack);
+            s = s.min(semi[u as usize]);
+            if entry & GROUP_START != 0 {
+                break;
+            }
+        }
+        semi[w] = s;
+    }
+    semi
+}
+
+/// Immediate dominators by preorder number, from DFS parents and semidominators; also the
+/// steps taken (tests check they stay linear in the vertices).
+///
+/// idom(w) = NCA(parent(w), semi(w)) in the DFS tree: walk up the already-final idoms. That
+/// walk is short on real heaps and fast, but it can be as long as the tree is deep: a deep
+/// chain whose members' children are also held from far above (a linked list and a table
+/// of the same entries, as in an LRU cache) costs depth² steps. So past a budget of steps
+/// the walk gives up, and the dominators come from Lengauer and Tarjan's relative
+/// dominators instead (one more link-eval pass, near-linear on any graph).
+fn idoms_from_semidominators(parent: &[u32], semi: &[u32]) -> (Vec<u32>, u64) {
+    let count = parent.len();
+    let budget = 16 * count as u64 + (1 << 20);
+    let mut idom = parent.to_vec();
+    let mut steps = 0u64;
+    for w in 2..count {
+        let mut d = parent[w];
+        while d > semi[w] {
+            d = idom[d as usize];
+            steps += 1;
+        }
+        idom[w] = d;
+        if steps > budget {
+            drop(idom);
+            let (idom, more) = relative_idoms(parent, semi);
+            return (idom, steps + more);
+        }
+    }
+    (idom, steps)
+}
+
+/// Immediate dominators by preorder number from semidominators, as Lengauer and Tarjan
+/// finish: for each w, the vertex u of smallest semidominator on the tree path from semi(w)
+/// (excluded) down to w, found by `eval` once everything below semi(w) is linked; then
+/// idom(w) = semi(w) when u = w's own semidominator holds, else idom(u). Also the steps.
+fn relative_idoms(parent: &[u32], semi: &[u32]) -> (Vec<u32>, u64) {
+    let count = parent.len();
+    // Vertices grouped by semidominator (counting sort): those of s in by_semi[start[s]..start[s + 1]].
+    let mut start = vec![0u32; count + 1];
+    for &s in &semi[2..] {
+        start[s as usize + 1] += 1;
+    }
+    for i in 1..=count {
+        start[i] += start[i - 1];
+    }
+    let mut by_semi = vec![0u32; count.saturating_sub(2)];
+    let mut fill = start.clone();
+    for (w, &s) in semi.iter().enumerate().skip(2) {
+        by_semi[fill[s as usize] as usize] = w as u32;
+        fill[s as usize] += 1;
+    }
+    drop(fill);
+    let mut links: Vec<Link> = parent
+        .iter()
+        .enumerate()
+        .map(|(v, &a)| Link {
+            ancestor: a,
+            label: v as u32,
+        })
+        .collect();
+    let mut stack = Vec::new();
+    // relative[w]: u, or w's semidominator when that is w's dominator.
+    let mut relative = vec![0u32; count];
+    let mut steps = 0u64;
+    for s in (1..count).rev() {
+        // Everything numbered above s is linked; s is not.
+        for &w in &by_semi[start[s] as usize..start[s + 1] as usize] {
+            let u = eval(w, s as u32 + 1, &mut links, semi, &mut stack);
+            relative[w as usize] = if semi[u as usize] < semi[w as usize] {
+                u
+            } else {
+                s as u32
+            };
+            steps += 1;
+        }
+    }
+    drop((links, by_semi, start));
+    let mut idom = relative;
+    idom[1] = 1;
+    for w in 2..count {
+        let r = idom[w];
+        idom[w] = if r == semi[w] { r } else { idom[r as usize] };
+    }
+    (idom, steps)
 }
 
 /// How many edges of the vertex on top of the stack to look ahead (most vertices have few).
@@ -486,6 +571,91 @@ mod tests {
 
     fn obj(b: &mut GraphBuilder, name: &str, size: u64) -> NodeIndex {
         b.node(NodeType::Object, name, size)
+    }
+
+    /// A chain the depth-first search walks first, each link holding a payload that an
+    /// array met later holds too (an LRU cache: a linked list and a table of the same
+    /// entries): the payloads' dominator is far above their DFS parents.
+    fn chain_with_payloads_held_twice(links: usize) -> HeapGraph {
+        let mut b = GraphBuilder::new();
+        let head = obj(&mut b, "Link", 10);
+        let table = obj(&mut b, "Array", 10);
+        b.edge(0, EdgeType::Element, "1", head);
+        b.edge(0, EdgeType::Element, "2", table);
+        let mut last = head;
+        for i in 0..links {
+            let link = obj(&mut b, "Link", 10);
+            let payload = obj(&mut b, "Payload", 10);
+            b.edge(last, EdgeType::Property, "next", link);
+            b.edge(link, EdgeType::Property, "p", payload);
+            b.edge(table, EdgeType::Element, &i.to_string(), payload);
+            last = link;
+        }
+        b.build()
+    }
+
+    #[test]
+    fn payloads_held_by_a_chain_and_a_table_are_dominated_by_the_root() {
+        let g = chain_with_payloads_held_twice(200);
+        let t = compute(&g, 0, not_weak(&g));
+        let (reference, _) = brute_force_idom(&g);
+        assert_eq!(t.idom, reference);
+        let payload = 4; // head, table, then link, payload, link, payload, …
+        assert_eq!(g.node_name(payload), "Payload");
+        assert_eq!(t.idom[payload as usize], 0);
+    }
+
+    #[test]
+    fn idoms_take_linear_steps_on_a_deep_chain_with_shortcuts() {
+        // Walking up from each payload's DFS parent (its link, 1 to 20,000 deep) to the root
+        // took 200 million steps.
+        let g = chain_with_payloads_held_twice(20_000);
+        let n = g.node_count();
+        let (parent, semi) = parents_and_semidominators(&g);
+        let (_, steps) = idoms_from_semidominators(&parent, &semi);
+        assert!(steps <= 64 * n as u64, "{steps} steps for {n} vertices");
+    }
+
+    /// DFS parents and semidominators of the vertices the root's search reaches.
+    fn parents_and_semidominators(g: &HeapGraph) -> (Vec<u32>, Vec<u32>) {
+        let mut pre = vec![0u32; g.node_count()];
+        let mut dfs = Dfs::with_capacity(g.node_count());
+        let essential = not_weak(g);
+        dfs.search(g, 0, 0, &essential, &mut pre);
+        let late = LatePredecessors::build(g, &pre, dfs.late_counts.clone(), &essential);
+        let semi = semidominators(&dfs.parent, dfs.semi.clone(), &late);
+        (dfs.parent, semi)
+    }
+
+    #[test]
+    fn relative_dominators_agree_with_the_tree_walk() {
+        // The fallback past the walk's budget must give the same tree.
+        let mut graphs = vec![chain_with_payloads_held_twice(300)];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..300 {
+            let mut b = GraphBuilder::new();
+            let n = 2 + rand(40) as u32;
+            for i in 1..n {
+                b.node(NodeType::Object, "N", i as u64);
+            }
+            for k in 0..rand(3 * n as u64 + 1) {
+                let (from, to) = (rand(n as u64) as u32, rand(n as u64) as u32);
+                b.edge(from, EdgeType::Property, &format!("e{k}"), to);
+            }
+            graphs.push(b.build());
+        }
+        for (i, g) in graphs.iter().enumerate() {
+            let (parent, semi) = parents_and_semidominators(g);
+            let (walked, _) = idoms_from_semidominators(&parent, &semi);
+            let (relative, _) = relative_idoms(&parent, &semi);
+            assert_eq!(walked[1..], relative[1..], "graph {i}");
+        }
     }
 
     #[test]

@@ -353,7 +353,7 @@ fn snapshot(
     session.collect_garbage()?;
     session.collect_garbage()?;
     let (used, _) = session.heap_usage()?;
-    let (mut feed, parser) = parse_in_background(path.display().to_string());
+    let (mut feed, parser) = parse_in_background(path.display().to_string(), index + 1 == of);
     let result = session.snapshot_to_file_with_progress(path, Some(&mut feed), &mut |p| {
         observer.event(HuntEvent::SnapshotProgress {
             index,

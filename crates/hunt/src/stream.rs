@@ -68,9 +68,11 @@ impl ParserFeed {
 }
 
 /// Starts a parser thread that reads the streamed snapshot, then analyses and measures it
-/// for the leak diagnosis, named `name`.
+/// for the leak diagnosis, named `name`. Only the `last` snapshot keeps its analysis: an
+/// earlier one's is freed as soon as it is measured, before the next snapshot streams in.
 pub fn parse_in_background(
     name: String,
+    last: bool,
 ) -> (ParserFeed, JoinHandle<Result<Measured, SnapshotError>>) {
     let (tx, rx) = sync_channel(DEPTH);
     let reader = ChunkReader {
@@ -83,7 +85,11 @@ pub fn parse_in_background(
         .spawn(move || {
             let graph =
                 read_from(reader, &ReadOptions::default()).map_err(|e| e.with_source(&name))?;
-            Ok(Measured::new(name, graph))
+            Ok(if last {
+                Measured::new(name, graph)
+            } else {
+                Measured::earlier(name, graph)
+            })
         })
         .expect("spawn parser thread");
     (ParserFeed { tx: Some(tx) }, handle)

@@ -1,16 +1,18 @@
 //! What the diagnosis measures in every snapshot of a ladder, so that only the last one's
 //! graph has to stay in memory.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
-use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
+use leakhunt_engine::graph::{HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
 use serde::{Deserialize, Serialize};
 
 use super::anchors::AnchoredKeys;
+use super::chain::ChainLinks;
+use super::entries::EntryCounter;
+use crate::hash::FastMap;
 use crate::identity::Fingerprints;
 
 /// Count and retained bytes of the objects sharing one path signature.
@@ -30,6 +32,36 @@ pub struct CollectionSize {
     pub retained: u64,
 }
 
+/// Populations by anchored key, sorted by key: 24 bytes a key, where a hash map takes half
+/// as much again (the earlier snapshots of a ladder keep theirs, millions of keys each, while
+/// the next one is read). A key absent is a population of zero.
+#[derive(Debug, Default)]
+pub struct Populations(Vec<(u64, Population)>);
+
+impl Populations {
+    fn from_map(map: FastMap<u64, Population>) -> Populations {
+        let mut v: Vec<(u64, Population)> = map
+            .into_iter()
+            .filter(|(_, p)| *p != Population::default())
+            .collect();
+        v.sort_unstable_by_key(|&(k, _)| k);
+        Populations(v)
+    }
+
+    pub fn get(&self, key: &u64) -> Option<&Population> {
+        let i = self.0.binary_search_by_key(key, |&(k, _)| k).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Headline numbers of one snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SnapshotInfo {
@@ -45,9 +77,9 @@ pub struct Facts {
     /// All node ids, sorted (membership tells old from new objects).
     pub ids: Vec<u32>,
     /// Per anchored key (see [`AnchoredKeys`]): objects and the bytes they retain.
-    pub populations: HashMap<u64, Population>,
+    pub populations: Populations,
     /// Collections of at least [`MIN_COLLECTION_ENTRIES`] entries, by node id.
-    pub collections: HashMap<u32, CollectionSize>,
+    pub collections: FastMap<u32, CollectionSize>,
     /// What tells this process's objects from another's.
     pub fingerprints: Fingerprints,
 }
@@ -57,97 +89,53 @@ pub const MIN_COLLECTION_ENTRIES: u64 = 16;
 
 /// Objects that can be the subject of a leak: what the program allocates, not V8's own
 /// bookkeeping (compiled code, maps, internal arrays), which grows as code warms up.
-pub fn is_program_object(g: &HeapGraph, n: NodeIndex) -> bool {
-    if is_storage(g, n) || g.self_size(n) == 0 {
-        return false;
-    }
-    match g.node_type(n) {
-        NodeType::Code | NodeType::ObjectShape | NodeType::Synthetic | NodeType::Number => false,
-        NodeType::Object | NodeType::Native => {
-            let name = g.node_name(n);
-            !name.starts_with("system / ") || name == "system / Context"
-        }
-        _ => true,
-    }
+pub struct ProgramObjects<'a> {
+    a: &'a Analysis,
+    /// Per class: V8's own objects (`system / …`, except scopes).
+    bookkeeping: Vec<bool>,
 }
 
-/// Entries of a collection: its element and property edges, plus those of the storage it
-/// points at (a Map's hash table, an array's elements, an object's property dictionary).
-/// For an array of numbers (see [`numbers_store`]), the slots of its store.
-pub fn entries(g: &HeapGraph, n: NodeIndex) -> u64 {
-    if let Some(store) = numbers_store(g, n) {
-        // Folded into its array (as DevTools does), the store's bytes are the array's
-        // beyond the array object itself.
-        const ARRAY_OBJECT: u64 = 32;
-        const STORE_HEADER: u64 = 16;
-        let bytes = match g.self_size(store) {
-            0 => g.self_size(n).saturating_sub(ARRAY_OBJECT),
-            own => own,
-        };
-        return bytes.saturating_sub(STORE_HEADER) / 8;
+impl<'a> ProgramObjects<'a> {
+    pub fn new(a: &'a Analysis) -> ProgramObjects<'a> {
+        // Object and native nodes group by their name, which is the class name for these.
+        let bookkeeping = (0..a.classes.len() as u32)
+            .map(|c| {
+                let name = a.classes.name(c);
+                name.starts_with("system / ") && name != "system / Context"
+            })
+            .collect();
+        ProgramObjects { a, bookkeeping }
     }
-    let mut total = entry_edges(g, n);
-    for e in g.edges_of(n) {
-        let w = g.edge_target(e);
-        if g.edge_type(e) == EdgeType::Internal && w != n && is_storage(g, w) {
-            total += entry_edges(g, w);
+
+    pub fn contains(&self, n: NodeIndex) -> bool {
+        let g = &self.a.graph;
+        if is_storage(g, n) || g.self_size(n) == 0 {
+            return false;
+        }
+        match g.node_type(n) {
+            NodeType::Code | NodeType::ObjectShape | NodeType::Synthetic | NodeType::Number => {
+                false
+            }
+            NodeType::Object | NodeType::Native => {
+                !self.bookkeeping[self.a.classes.class_of(g, n) as usize]
+            }
+            _ => true,
         }
     }
-    total
 }
 
-fn entry_edges(g: &HeapGraph, v: NodeIndex) -> u64 {
-    g.edges_of(v)
-        .filter(|&e| match g.edge_type(e) {
-            EdgeType::Element => true,
-            EdgeType::Property => g.edge_name(e) != Some("__proto__"),
-            _ => false,
-        })
-        .count() as u64
+/// Adds a run of one key's counts to the populations.
+fn add_run(populations: &mut FastMap<u64, Population>, run: Option<(u64, Population)>) {
+    if let Some((key, p)) = run {
+        let total = populations.entry(key).or_default();
+        total.count += p.count;
+        total.bytes += p.bytes;
+    }
 }
 
-/// The elements store of an array that holds only small integers or doubles. V8 keeps those
-/// numbers inside the store itself (8 bytes a slot) and the snapshot shows no edge for them,
-/// so such an array's size is all there is to read: its capacity, which V8 grows by half
-/// again whenever it is full.
+/// The elements store of an array of numbers (see [`EntryCounter::numbers_store`]).
 pub fn numbers_store(g: &HeapGraph, n: NodeIndex) -> Option<NodeIndex> {
-    if entry_edges(g, n) > 0 {
-        return None;
-    }
-    let mut store = None;
-    for e in g.edges_of(n) {
-        let w = g.edge_target(e);
-        if g.edge_type(e) != EdgeType::Internal || w == n || !is_storage(g, w) {
-            continue;
-        }
-        if entry_edges(g, w) > 0 {
-            return None;
-        }
-        if g.edge_name(e) == Some("elements") {
-            store = Some(w);
-        }
-    }
-    store
-}
-
-/// Whether `n`, dominated by `d` of its own group, is the next link of a chain (a linked
-/// list: `next` under `next`) rather than a part
-/// of `d` (a session's `prefs` object, a `once()` wrapper's `listener`), which counts as one
-/// with `d`.
-fn is_chain_link(g: &HeapGraph, idom: &[NodeIndex], d: NodeIndex, n: NodeIndex) -> bool {
-    let edge_to = |from: NodeIndex, to: NodeIndex| {
-        g.edges_of(from)
-            .find(|&e| g.edge_target(e) == to)
-            .map(|e| (g.edge_type(e), g.edge_name_or_index(e)))
-    };
-    let Some(link) = edge_to(d, n) else {
-        return false;
-    };
-    // Held as its holder is held, or holding the next one the same way (the second link).
-    let same_link = |e| (g.edge_type(e), g.edge_name_or_index(e)) == link;
-    edge_to(idom[d as usize], d) == Some(link)
-        || g.edges_of(n)
-            .any(|e| same_link(e) && g.node_name(g.edge_target(e)) == g.node_name(n))
+    EntryCounter::new(g).numbers_store(n)
 }
 
 impl Facts {
@@ -155,24 +143,34 @@ impl Facts {
         let g = &a.graph;
         let mut ids = g.node_ids().to_vec();
         ids.sort_unstable();
-        let mut populations: HashMap<u64, Population> = HashMap::new();
-        let mut collections = HashMap::new();
+        let mut populations: FastMap<u64, Population> = FastMap::default();
+        let mut collections = FastMap::default();
         let idom = &a.dominators.idom;
+        let mut nested = Vec::new();
+        let program = ProgramObjects::new(a);
+        let mut counter = EntryCounter::new(g);
+        let mut run: Option<(u64, Population)> = None;
         for n in 0..g.node_count() as NodeIndex {
-            if a.distances.distance[n as usize] == NO_DISTANCE || !is_program_object(g, n) {
+            if a.distances.distance[n as usize] == NO_DISTANCE || !program.contains(n) {
                 continue;
             }
             let key = keys.of_node[n as usize];
-            let p = populations.entry(key).or_default();
+            // Members of one collection lie side by side in the snapshot: add up a run of
+            // one key before looking it up in the map.
+            if run.map(|r| r.0) != Some(key) {
+                add_run(&mut populations, run);
+                run = Some((key, Population::default()));
+            }
+            let counted = &mut run.as_mut().expect("a run").1;
             let d = idom[n as usize];
             // An object nested under another of its group is in that one's bytes already.
             if keys.of_node[d as usize] != key {
-                p.count += 1;
-                p.bytes += a.dominators.retained[n as usize];
-            } else if is_chain_link(g, idom, d, n) {
-                p.count += 1;
+                counted.count += 1;
+                counted.bytes += a.dominators.retained[n as usize];
+            } else {
+                nested.push(n);
             }
-            let k = entries(g, n);
+            let k = counter.entries(n);
             if k >= MIN_COLLECTION_ENTRIES {
                 collections.insert(
                     g.node_id(n),
@@ -184,6 +182,17 @@ impl Facts {
                 );
             }
         }
+        add_run(&mut populations, run);
+        // Unless it is the next link of a chain, which counts on its own.
+        let links = ChainLinks::new(g, idom, &nested);
+        for n in nested {
+            if links.is_link(n) {
+                populations
+                    .entry(keys.of_node[n as usize])
+                    .or_default()
+                    .count += 1;
+            }
+        }
         let totals = leakhunt_engine::summary::Totals::of(g, &a.dominators);
         Facts {
             info: SnapshotInfo {
@@ -193,7 +202,7 @@ impl Facts {
                 reachable_size: totals.reachable_size,
             },
             ids,
-            populations,
+            populations: Populations::from_map(populations),
             collections,
             fingerprints: Fingerprints::of(g),
         }
@@ -207,7 +216,7 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leakhunt_engine::{AnalysisOptions, GraphBuilder};
+    use leakhunt_engine::{AnalysisOptions, EdgeType, GraphBuilder};
 
     /// The population counted for the group of `member`.
     fn population_of(build: impl FnOnce(&mut GraphBuilder) -> NodeIndex) -> Population {
@@ -216,7 +225,11 @@ mod tests {
         let a = Analysis::new(b.build(), &AnalysisOptions::default());
         let keys = AnchoredKeys::compute(&a);
         let facts = Facts::measure("t".into(), &a, &keys);
-        facts.populations[&keys.of_node[member as usize]]
+        facts
+            .populations
+            .get(&keys.of_node[member as usize])
+            .copied()
+            .unwrap_or_default()
     }
 
     #[test]

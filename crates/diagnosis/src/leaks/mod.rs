@@ -13,6 +13,8 @@
 //!    ([`patterns`]) and the source location that holds it ([`source`]).
 
 pub mod anchors;
+mod chain;
+pub mod entries;
 pub mod facts;
 pub mod growth;
 pub mod path;
@@ -22,7 +24,6 @@ pub mod report;
 pub mod roots;
 pub mod source;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use leakhunt_engine::graph::{HeapGraph, NodeType};
@@ -30,6 +31,7 @@ use leakhunt_engine::reader::{read_path, ReadOptions};
 use leakhunt_engine::timing::stage;
 use leakhunt_engine::{Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError};
 
+use crate::hash::{FastMap, FastSet};
 use crate::source_map::SourceMaps;
 use anchors::AnchoredKeys;
 use facts::Facts;
@@ -87,18 +89,30 @@ pub enum Progress<'a> {
 
 /// One snapshot analysed and measured.
 pub struct Measured {
-    analysis: Analysis,
-    keys: AnchoredKeys,
+    /// The analysis and the keys it was measured by: kept for the last snapshot of a ladder,
+    /// whose objects are explained; dropped for earlier ones, whose measures are enough.
+    full: Option<(Analysis, AnchoredKeys)>,
     facts: Facts,
 }
 
 impl Measured {
-    /// Analyses and measures a snapshot already read (as `hunt` does while streaming).
+    /// Analyses and measures a snapshot already read (as `hunt` does while streaming), and
+    /// keeps the analysis: for the last snapshot of a ladder.
     pub fn new(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
-        let analysis = Analysis::new(
+        Measured::analyse(name.into(), graph, true)
+    }
+
+    /// Measures an earlier snapshot of a ladder: only its measures are kept (the graph and
+    /// the analysis are freed before this returns), and it needs no retainer paths.
+    pub fn earlier(name: impl Into<PathBuf>, graph: leakhunt_engine::HeapGraph) -> Measured {
+        Measured::analyse(name.into(), graph, false)
+    }
+
+    fn analyse(name: PathBuf, graph: leakhunt_engine::HeapGraph, keep: bool) -> Measured {
+        let analysis = Analysis::without_class_retained(
             graph,
             &AnalysisOptions {
-                retainer_paths: true,
+                retainer_paths: keep,
                 on_phase: None,
             },
         );
@@ -107,19 +121,21 @@ impl Measured {
             AnchoredKeys::compute(&analysis)
         };
         let _t = stage("leaks: measure");
-        let facts = Facts::measure(name.into(), &analysis, &keys);
-        Measured {
-            analysis,
-            keys,
-            facts,
+        let facts = Facts::measure(name, &analysis, &keys);
+        if keep {
+            return Measured {
+                full: Some((analysis, keys)),
+                facts,
+            };
         }
+        drop((analysis, keys));
+        leakhunt_engine::huge_pages::release_free_memory();
+        Measured { full: None, facts }
     }
 
-    fn read(file: &Path) -> Result<Measured, SnapshotError> {
-        Ok(Measured::new(
-            file,
-            read_path(file, &ReadOptions::default())?,
-        ))
+    fn read(file: &Path, last: bool) -> Result<Measured, SnapshotError> {
+        let graph = read_path(file, &ReadOptions::default())?;
+        Ok(Measured::analyse(file.into(), graph, last))
     }
 
     /// Headline numbers of the snapshot.
@@ -157,11 +173,11 @@ pub fn diagnose(
                         of: files.len(),
                         file: f,
                     });
-                    Measured::read(f).map(Measured::into_facts)
+                    Measured::read(f, false).map(Measured::into_facts)
                 })
                 .collect::<Result<Vec<Facts>, SnapshotError>>()
         });
-        let last = Measured::read(&files[last_index]);
+        let last = Measured::read(&files[last_index], true);
         (earlier.join().expect("snapshot thread"), last)
     });
     let earlier = earlier?;
@@ -184,22 +200,40 @@ pub fn diagnose_measured(
         return Err(LeakError::TooFewSnapshots(earlier.len() + 1));
     }
     let Measured {
-        analysis: last,
-        keys,
+        full,
         facts: last_facts,
     } = last;
+    let (last, keys) = full.expect("the last snapshot is measured with Measured::new");
     check_one_process(&earlier[0], &last_facts)?;
     let _t = stage("leaks: suspects");
     let locations = Locations::new(&last.graph);
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
     let maps = Positions::new(std::mem::take(maps), opts.paths_relative_to.clone());
-    let mut suspects = grouped_suspects(&last, &keys, &all, &locations, &maps, opts);
-    suspects.extend(collection_suspects(
-        &last, &all, &locations, &maps, &suspects, opts,
-    ));
-    suspects.sort_by(|a, b| b.bytes_per_step.total_cmp(&a.bytes_per_step));
-    suspects.truncate(opts.max_suspects);
+    let mut candidates = grouped_suspects(&last, &keys, &all, opts);
+    let held: FastSet<NodeIndex> = candidates
+        .iter()
+        .flat_map(|c| c.path_nodes.iter().copied())
+        .collect();
+    candidates.extend(collection_suspects(&last, &all, &held, opts));
+    candidates.sort_by(|a, b| b.growth.bytes_per_step.total_cmp(&a.growth.bytes_per_step));
+    // Only the suspects shown are explained (paths, patterns, source lines): a heap with
+    // thousands of growing collections would otherwise read scripts thousands of times.
+    candidates.truncate(opts.max_suspects);
+    let suspects = candidates
+        .into_iter()
+        .map(|c| {
+            patterns::explain(
+                &last,
+                &locations,
+                &maps,
+                c.object,
+                Some(c.anchor),
+                c.collection,
+                c.growth,
+            )
+        })
+        .collect();
     Ok(LeakReport::new(
         all.iter().map(|f| f.info.clone()).collect(),
         suspects,
@@ -236,11 +270,9 @@ fn grouped_suspects(
     last: &Analysis,
     keys: &AnchoredKeys,
     all: &[&Facts],
-    locations: &Locations,
-    maps: &Positions,
     opts: &LeakOptions,
-) -> Vec<Suspect> {
-    let mut groups: HashMap<u64, Vec<NodeIndex>> = HashMap::new();
+) -> Vec<Candidate> {
+    let mut groups: FastMap<u64, Vec<NodeIndex>> = FastMap::default();
     for root in roots::leak_roots(last, &keys.order, all[0]) {
         // Objects only the roots dominate (interned strings held by the string table and a
         // dictionary, values on the stack) have no holder of their own to blame.
@@ -254,7 +286,7 @@ fn grouped_suspects(
             .push(root);
     }
     // Growing groups, gathered per anchor (by the anchor's own signature).
-    let mut by_anchor: HashMap<NodeIndex, Vec<(Growth, NodeIndex)>> = HashMap::new();
+    let mut by_anchor: FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> = FastMap::default();
     for (key, members) in groups {
         let series = Series {
             counts: all
@@ -285,7 +317,7 @@ fn grouped_suspects(
     let mut candidates: Vec<(Growth, NodeIndex)> = Vec::new();
     for (anchor, mut parts) in by_anchor {
         parts.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
-        let part_keys: Vec<u64> = parts.iter().map(|p| keys.of_node[p.1 as usize]).collect();
+        let part_keys: FastSet<u64> = parts.iter().map(|p| keys.of_node[p.1 as usize]).collect();
         let inside_another_part = |n: NodeIndex| {
             let Some(path) = last.shortest_path(n) else {
                 return false;
@@ -314,48 +346,73 @@ fn grouped_suspects(
     // higher up, and form a group of their own; when their path runs through a bigger
     // candidate's collection, they are that candidate's growth.
     candidates.sort_by(|a, b| b.0.bytes_per_step.total_cmp(&a.0.bytes_per_step));
-    let mut kept: Vec<(Growth, NodeIndex, NodeIndex)> = Vec::new();
+    let mut kept: Vec<Candidate> = Vec::new();
+    // Kept candidates by anchor (one candidate per anchor): the first one on a path owns it.
+    let mut kept_at: FastMap<NodeIndex, usize> = FastMap::default();
     for (growth, representative) in candidates {
         let anchor = keys.anchor[representative as usize];
-        let path = last.shortest_path(representative);
-        let owner = path.as_ref().and_then(|p| {
-            kept.iter()
-                .position(|k| p.steps.iter().any(|s| s.holder == k.2))
-        });
+        let path_nodes = path_nodes(last, representative);
+        // (the holders on its path: all but the object itself, which comes last)
+        let holders = &path_nodes[..path_nodes.len() - 1];
+        let owner = holders.iter().filter_map(|h| kept_at.get(h)).min();
         match owner {
-            Some(i) => kept[i].0.absorb(&growth),
-            None => kept.push((growth, representative, anchor)),
+            Some(&i) => kept[i].growth.absorb(&growth),
+            None => {
+                kept_at.entry(anchor).or_insert(kept.len());
+                kept.push(Candidate {
+                    growth,
+                    object: representative,
+                    anchor,
+                    collection: None,
+                    path_nodes,
+                });
+            }
         }
     }
-    kept.into_iter()
-        .filter(|k| k.0.bytes_per_step >= opts.min_bytes_per_step as f64)
-        .map(|(growth, representative, anchor)| {
-            patterns::explain(
-                last,
-                locations,
-                maps,
-                representative,
-                Some(anchor),
-                None,
-                growth,
-            )
+    kept.retain(|k| k.growth.bytes_per_step >= opts.min_bytes_per_step as f64);
+    kept
+}
+
+/// A suspect before it is explained.
+struct Candidate {
+    growth: Growth,
+    /// The representative object (for a collection growing by itself, the collection).
+    object: NodeIndex,
+    /// What the growth accumulates under.
+    anchor: NodeIndex,
+    /// Set when the suspect is a collection growing by itself.
+    collection: Option<NodeIndex>,
+    /// The object and the holders on its shortest path (what [`Suspect::holds`] tells).
+    path_nodes: Vec<NodeIndex>,
+}
+
+/// `n` and the holders on its shortest path, as [`Suspect::path_nodes`] lists them.
+fn path_nodes(last: &Analysis, n: NodeIndex) -> Vec<NodeIndex> {
+    let mut nodes: Vec<NodeIndex> = last
+        .shortest_path(n)
+        .map(|p| {
+            p.steps
+                .iter()
+                .map(|s| s.holder)
+                .filter(|&h| h != HeapGraph::ROOT)
+                .collect()
         })
-        .collect()
+        .unwrap_or_default();
+    nodes.push(n);
+    nodes
 }
 
 /// Collections that exist in every snapshot and gain entries and bytes at every step, and
-/// hold no suspect already found (their growth is then that suspect's).
+/// are not on the path of a suspect already found (`held`: their growth is that suspect's).
 fn collection_suspects(
     last: &Analysis,
     all: &[&Facts],
-    locations: &Locations,
-    maps: &Positions,
-    found: &[Suspect],
+    held: &FastSet<NodeIndex>,
     opts: &LeakOptions,
-) -> Vec<Suspect> {
+) -> Vec<Candidate> {
     let g = &last.graph;
     let last_facts = all[all.len() - 1];
-    let mut out = Vec::new();
+    let mut growing = Vec::new();
     for &id in last_facts.collections.keys() {
         let sizes: Option<Vec<_>> = all
             .iter()
@@ -369,24 +426,36 @@ fn collection_suspects(
         let Some(growth) = series.growth() else {
             continue;
         };
-        if growth.bytes_per_step < opts.min_bytes_per_step as f64 {
-            continue;
+        if growth.bytes_per_step >= opts.min_bytes_per_step as f64 {
+            growing.push((id, growth));
         }
-        let Some(node) = g.node_by_id(id) else {
-            continue;
-        };
-        if found.iter().any(|s| s.holds(node)) {
-            continue;
-        }
-        out.push(patterns::explain(
-            last,
-            locations,
-            maps,
-            node,
-            Some(node),
-            Some(node),
-            growth,
-        ));
     }
-    out
+    if growing.is_empty() {
+        return Vec::new();
+    }
+    // Their nodes, found in one pass over the ids (the first node of each id).
+    let mut node_of: FastMap<u32, NodeIndex> = growing
+        .iter()
+        .map(|&(id, _)| (id, NodeIndex::MAX))
+        .collect();
+    for n in 0..g.node_count() as NodeIndex {
+        if let Some(slot) = node_of.get_mut(&g.node_id(n)) {
+            if *slot == NodeIndex::MAX {
+                *slot = n;
+            }
+        }
+    }
+    growing
+        .into_iter()
+        .filter_map(|(id, growth)| {
+            let node = node_of[&id];
+            (node != NodeIndex::MAX && !held.contains(&node)).then(|| Candidate {
+                growth,
+                object: node,
+                anchor: node,
+                collection: Some(node),
+                path_nodes: Vec::new(),
+            })
+        })
+        .collect()
 }

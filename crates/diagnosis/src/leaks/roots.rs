@@ -11,7 +11,7 @@ use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{HeapGraph, NodeIndex};
 use leakhunt_engine::Analysis;
 
-use super::facts::{is_program_object, Facts};
+use super::facts::{Facts, ProgramObjects};
 
 const NONE: u32 = u32::MAX;
 
@@ -22,6 +22,7 @@ pub fn leak_roots(last: &Analysis, order: &[NodeIndex], first: &Facts) -> Vec<No
     // top[n]: the leak root whose structure n belongs to, or NONE.
     let mut top = vec![NONE; g.node_count()];
     let mut roots = Vec::new();
+    let program = ProgramObjects::new(last);
     for &n in order {
         let d = last.dominators.idom[n as usize];
         let inherited = if d == HeapGraph::ROOT {
@@ -31,7 +32,7 @@ pub fn leak_roots(last: &Analysis, order: &[NodeIndex], first: &Facts) -> Vec<No
         };
         top[n as usize] = if inherited != NONE {
             inherited
-        } else if is_program_object(g, n)
+        } else if program.contains(n)
             && last.dominators.is_reachable(n)
             && !first.has_id(g.node_id(n))
             && !is_storage(g, n)
