@@ -7,6 +7,7 @@ mod bad_input;
 mod diff;
 mod hunt;
 mod leaks;
+mod mutations;
 mod retainers;
 mod runtimes;
 mod snapshot;
