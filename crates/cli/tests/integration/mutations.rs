@@ -582,7 +582,8 @@ fn mutate_text(text: &[u8], i: usize, rng: &mut Rng) -> (Vec<u8>, String) {
             )
         }
         4 => {
-            let (s, e) = sec(*rng.pick(&any_section));
+            let k = *rng.pick(&any_section);
+            let (s, e) = sec(k);
             let at = s + rng.below(e - s);
             let b = (rng.next() & 0xff) as u8;
             (
@@ -694,10 +695,11 @@ fn mutate_text(text: &[u8], i: usize, rng: &mut Rng) -> (Vec<u8>, String) {
         }
         12 => {
             // Bad UTF-8, control characters and escapes inside a string.
-            let (s, e) = sec(*rng.pick(&["strings", "snapshot"]));
+            let k = *rng.pick(&["strings", "snapshot"]);
+            let (s, e) = sec(k);
             let quotes: Vec<usize> = (s..e).filter(|&j| text[j] == b'"').collect();
             let at = *rng.pick(&quotes) + 1;
-            let junk: &[u8] = *rng.pick(&[
+            let junk = *rng.pick::<&[u8]>(&[
                 &b"\xff"[..],
                 b"\xc3",
                 b"\xed\xa0\x80",
@@ -743,7 +745,7 @@ fn mutate_text(text: &[u8], i: usize, rng: &mut Rng) -> (Vec<u8>, String) {
             )
         }
         15 => {
-            let tail: &[u8] = *rng.pick(&[
+            let tail = *rng.pick::<&[u8]>(&[
                 &b"\n"[..],
                 b" \r\n\t",
                 b"x",
