@@ -481,11 +481,20 @@ fn numbers_in_the_arrays_must_be_json_integers_that_fit() {
         replace_once(&text, "],\n\"edges\"", ",],\n\"edges\""),
         &["comma without a number"],
     );
-    // The largest self size a 19-digit number holds is read whole.
+    // A 19-digit number fits, but no heap has that many bytes: sizes are summed everywhere,
+    // so their total is bounded (2^53) where no sum can overflow.
     let big = replace_once(&text, first, "\"nodes\":[9,1,1,9999999999999999999,1,0,0");
-    assert_eq!(
-        read_bytes(big).unwrap().self_size(0),
-        9_999_999_999_999_999_999
+    refused(big, &["self sizes add up to", "more than any heap holds"]);
+    let big = replace_once(&text, first, "\"nodes\":[9,1,1,4503599627370496,1,0,0");
+    assert_eq!(read_bytes(big).unwrap().self_size(0), 1 << 52);
+    let extra = replace_once(
+        &text,
+        "\"node_count\"",
+        "\"extra_native_bytes\":9007199254740993,\"node_count\"",
+    );
+    refused(
+        extra,
+        &["extra_native_bytes (9007199254740993) is more than any heap holds"],
     );
 }
 

@@ -290,6 +290,9 @@ fn oracle(bytes: &[u8]) -> Verdict {
     }
 }
 
+/// More bytes than any heap holds: the nodes' self sizes may not add up to more.
+const MAX_HEAP_BYTES: u64 = 1 << 53;
+
 /// The largest number the arrays may hold: 19 digits.
 const MAX_ARRAY_NUMBER: u64 = 9_999_999_999_999_999_999;
 
@@ -345,7 +348,9 @@ fn structure_ok(doc: &J) -> Option<()> {
     let node_count = header.get("node_count")?.as_u64()?;
     let edge_count = header.get("edge_count")?.as_u64()?;
     if let Some(x) = header.get("extra_native_bytes") {
-        x.as_u64()?;
+        if x.as_u64()? > MAX_HEAP_BYTES {
+            return None;
+        }
     }
     if node_count == 0 || node_count > u32::MAX as u64 || edge_count > u32::MAX as u64 {
         return None;
@@ -371,7 +376,7 @@ fn structure_ok(doc: &J) -> Option<()> {
     };
     let [nt, nn, ni, ns, ne] =
         ["type", "name", "id", "self_size", "edge_count"].map(|f| field(&node_fields, f));
-    let (nt, nn, ni, _ns, ne) = (nt?, nn?, ni?, ns?, ne?);
+    let (nt, nn, ni, ns, ne) = (nt?, nn?, ni?, ns?, ne?);
     let [et, en, eto] = ["type", "name_or_index", "to_node"].map(|f| field(&edge_fields, f));
     let (et, en, eto) = (et?, en?, eto?);
     let node_stride = node_fields.len();
@@ -396,7 +401,9 @@ fn structure_ok(doc: &J) -> Option<()> {
         return None;
     }
     let mut edge_sum = 0u64;
+    let mut size_sum = 0u128;
     for rec in nodes.chunks(node_stride) {
+        size_sum += rec[ns] as u128;
         if rec[nt] >= node_types.len() as u64
             || rec[nn] >= strings.len() as u64
             || rec[ni] > u32::MAX as u64
@@ -405,7 +412,7 @@ fn structure_ok(doc: &J) -> Option<()> {
         }
         edge_sum = edge_sum.checked_add(rec[ne])?;
     }
-    if edge_sum != edge_count {
+    if edge_sum != edge_count || size_sum > MAX_HEAP_BYTES as u128 {
         return None;
     }
     let edges = uints("edges")?;

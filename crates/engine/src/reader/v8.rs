@@ -20,6 +20,11 @@ fn div_stride(v: u64, stride: u64) -> (u64, u64) {
     }
 }
 
+/// More bytes than any heap holds (8 PiB). Sizes are summed everywhere (retained sizes,
+/// totals, differences between snapshots); below this bound no sum can overflow a `u64`,
+/// no difference an `i64`, and every size is exact as an `f64`.
+pub(crate) const MAX_HEAP_BYTES: u64 = 1 << 53;
+
 fn corrupt(msg: String) -> SnapshotError {
     ErrorKind::Corrupt(msg).into()
 }
@@ -65,6 +70,12 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
                     let mut raw = Vec::new();
                     lex.capture_value("snapshot", &mut raw)?;
                     let l = Layout::from_header_json(&raw)?;
+                    if l.extra_native_bytes > MAX_HEAP_BYTES {
+                        return Err(corrupt(format!(
+                            "extra_native_bytes ({}) is more than any heap holds (2^53)",
+                            l.extra_native_bytes
+                        )));
+                    }
                     if l.node_count == 0 {
                         return Err(ErrorKind::EmptyGraph.into());
                     }
@@ -247,6 +258,7 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
     .map(|f| field_index(fields, f));
     let mut records = Records::<16>::new(stride)?;
     let mut edges_so_far: u64 = 0;
+    let mut total_size: u64 = 0;
     lex.read_uint_array("nodes", |vals| {
         if records.values + vals.len() as u64 > expected {
             return Err(corrupt(format!(
@@ -265,6 +277,7 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
                 ));
             };
             edges_so_far += rec[ei];
+            total_size = total_size.saturating_add(rec[si]);
             if edges_so_far > layout.edge_count {
                 return Err(corrupt(format!(
                     "the nodes' edge counts add up to more than edge_count ({})",
@@ -283,6 +296,11 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
             "'nodes' has {total} values but node_count {n} × {stride} fields needs {expected}"
         ))
         .into());
+    }
+    if total_size > MAX_HEAP_BYTES {
+        return Err(corrupt(format!(
+            "the nodes' self sizes add up to {total_size} bytes, more than any heap holds (2^53)"
+        )));
     }
     if edges_so_far != layout.edge_count {
         return Err(corrupt(format!(
