@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod diff;
+mod fuzz_regressions;
 mod hunt;
 mod leaks;
 mod mutations;
