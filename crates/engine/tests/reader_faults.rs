@@ -499,6 +499,21 @@ fn numbers_in_the_arrays_must_be_json_integers_that_fit() {
 }
 
 #[test]
+fn locations_must_hold_whole_records() {
+    let g = sample();
+    let text = String::from_utf8(sample_text()).unwrap();
+    let with = text.replace("\"locations\":[]", "\"locations\":[14,7,3,9\n,21,7,4]");
+    refused(
+        with.clone().into_bytes(),
+        &["truncated", "'locations' has 7 values"],
+    );
+    let whole = with.replace(",21,7,4]", ",21,7,4,1]");
+    let read = read_bytes(whole.into_bytes()).unwrap();
+    assert_eq!(read.locations().len(), 2);
+    assert_eq!(read.node_count(), g.node_count());
+}
+
+#[test]
 fn skipped_sections_must_be_json_too() {
     let text = sample_text();
     for (to, words) in [

@@ -1,6 +1,8 @@
 //! The V8 `.heapsnapshot` document: a top-level object whose `snapshot` header says how to
 //! read the flat `nodes`, `edges` and `locations` arrays, followed last by `strings`.
 
+use std::collections::HashSet;
+
 use super::layout::{EdgeField, Layout, LocationField, NodeField};
 
 use super::lexer::Lexer;
@@ -49,7 +51,7 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
     // Allocated once the header says how large it is; the sections after it may come in
     // any order, each filling its own columns.
     let mut g = HeapGraph::default();
-    let mut keys_seen: Vec<String> = Vec::new();
+    let mut keys_seen: HashSet<String> = HashSet::new();
     let mut looks_like_jsc = false;
 
     if lex.peek_after_ws_is(b'}')? {
@@ -61,10 +63,9 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
             // The key as messages show it: one short line whatever the file holds.
             let name = shown(&key);
             lex.expect(b':', &format!("after the key '{name}'"))?;
-            if keys_seen.contains(&key) {
+            if !keys_seen.insert(key.clone()) {
                 return Err(corrupt(format!("the key '{name}' appears twice")));
             }
-            keys_seen.push(key.clone());
             match key.as_str() {
                 "snapshot" => {
                     let mut raw = Vec::new();
@@ -135,10 +136,9 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
         return Err(lex.unexpected(Some(b), "after the end of the top-level object"));
     }
 
-    let seen = |k: &str| keys_seen.iter().any(|s| s == k);
     if let Some(what) = ["snapshot", "nodes", "edges", "strings"]
         .into_iter()
-        .find(|k| !seen(k))
+        .find(|k| !keys_seen.contains(*k))
     {
         return Err(ErrorKind::NotHeapSnapshot(if looks_like_jsc && layout.is_none() {
             "this is a JavaScriptCore (Bun) snapshot; write it in V8 format with Bun.generateHeapSnapshot(\"v8\")".to_string()
@@ -389,6 +389,14 @@ fn read_locations(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result
             Ok(())
         })
     })?;
+    if records.filled != 0 {
+        return Err(ErrorKind::Truncated(format!(
+            "'locations' has {} values, which is not a whole number of {}-field records",
+            records.values,
+            fields.len()
+        ))
+        .into());
+    }
     Ok(())
 }
 
