@@ -8,6 +8,7 @@ mod diff;
 mod fuzz_regressions;
 mod hunt;
 mod leaks;
+#[cfg(unix)] // runs the binary under a memory limit (ulimit) and watches it in /proc
 mod mutations;
 mod retainers;
 mod runtimes;
