@@ -81,9 +81,9 @@ impl GraphBuilder {
         g.producer = Producer::V8;
         for (i, &(t, name, id, size)) in self.nodes.iter().enumerate() {
             for &(et, en, to) in &self.edges[i] {
-                g.push_edge(et as u8, en, to);
+                g.push_edge(et, en, to);
             }
-            g.push_node(t as u8, name, id, size, g.edge_count() as u32);
+            g.push_node(t, name, id, size, g.edge_count() as u32);
         }
         g.strings = std::mem::take(&mut self.strings);
         g

@@ -15,106 +15,79 @@ pub type NodeIndex = u32;
 /// Index of an edge in the graph's columns.
 pub type EdgeIndex = u32;
 
-/// Node kinds, as V8 names them in `snapshot.meta.node_types[0]`.
-///
-/// The snapshot numbers its types by position in that list, which differs between versions
-/// (Node 20 has `wasm object` at the end, Node 22+ does not), so the reader maps each
-/// position to this fixed enum by name.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NodeType {
-    Hidden = 0,
-    Array,
-    String,
-    Object,
-    Code,
-    Closure,
-    RegExp,
-    Number,
-    Native,
-    Synthetic,
-    ConsString,
-    SlicedString,
-    Symbol,
-    BigInt,
-    ObjectShape,
-    WasmObject,
-    Unknown,
+/// Declares a type enum from one table of variants and V8 names, with `ALL` (every value, in
+/// discriminant order) and the name mappings. The packed columns below size their type bits
+/// from `ALL.len()`, so adding a variant can never push a type into the neighbouring field.
+macro_rules! v8_type_enum {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident { $($variant:ident = $v8:literal,)* }
+        fallback $unknown:ident
+    ) => {
+        $(#[$attr])*
+        #[repr(u8)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)*
+            /// A type this version does not know (a newer V8's): kept, shown as unknown.
+            $unknown,
+        }
+
+        impl $name {
+            /// Every value, in discriminant order (`ALL[t as usize] == t`).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)* $name::$unknown];
+
+            /// Maps V8's type name to the enum; names this version does not know become
+            #[doc = concat!("`", stringify!($unknown), "`.")]
+            pub fn from_v8_name(name: &str) -> $name {
+                match name {
+                    $($v8 => $name::$variant,)*
+                    _ => $name::$unknown,
+                }
+            }
+
+            pub fn from_u8(v: u8) -> $name {
+                $name::ALL.get(v as usize).copied().unwrap_or($name::$unknown)
+            }
+
+            pub fn v8_name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $v8,)*
+                    $name::$unknown => "unknown",
+                }
+            }
+        }
+    };
+}
+
+v8_type_enum! {
+    /// Node kinds, as V8 names them in `snapshot.meta.node_types[0]`.
+    ///
+    /// The snapshot numbers its types by position in that list, which differs between versions
+    /// (Node 20 has `wasm object` at the end, Node 22+ does not), so the reader maps each
+    /// position to this fixed enum by name.
+    pub enum NodeType {
+        Hidden = "hidden",
+        Array = "array",
+        String = "string",
+        Object = "object",
+        Code = "code",
+        Closure = "closure",
+        RegExp = "regexp",
+        Number = "number",
+        Native = "native",
+        Synthetic = "synthetic",
+        ConsString = "concatenated string",
+        SlicedString = "sliced string",
+        Symbol = "symbol",
+        BigInt = "bigint",
+        ObjectShape = "object shape",
+        WasmObject = "wasm object",
+    }
+    fallback Unknown
 }
 
 impl NodeType {
-    const ALL: [NodeType; 17] = [
-        NodeType::Hidden,
-        NodeType::Array,
-        NodeType::String,
-        NodeType::Object,
-        NodeType::Code,
-        NodeType::Closure,
-        NodeType::RegExp,
-        NodeType::Number,
-        NodeType::Native,
-        NodeType::Synthetic,
-        NodeType::ConsString,
-        NodeType::SlicedString,
-        NodeType::Symbol,
-        NodeType::BigInt,
-        NodeType::ObjectShape,
-        NodeType::WasmObject,
-        NodeType::Unknown,
-    ];
-
-    /// Maps V8's type name to the enum; names this version does not know become `Unknown`.
-    pub fn from_v8_name(name: &str) -> NodeType {
-        match name {
-            "hidden" => NodeType::Hidden,
-            "array" => NodeType::Array,
-            "string" => NodeType::String,
-            "object" => NodeType::Object,
-            "code" => NodeType::Code,
-            "closure" => NodeType::Closure,
-            "regexp" => NodeType::RegExp,
-            "number" => NodeType::Number,
-            "native" => NodeType::Native,
-            "synthetic" => NodeType::Synthetic,
-            "concatenated string" => NodeType::ConsString,
-            "sliced string" => NodeType::SlicedString,
-            "symbol" => NodeType::Symbol,
-            "bigint" => NodeType::BigInt,
-            "object shape" => NodeType::ObjectShape,
-            "wasm object" => NodeType::WasmObject,
-            _ => NodeType::Unknown,
-        }
-    }
-
-    pub fn from_u8(v: u8) -> NodeType {
-        NodeType::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(NodeType::Unknown)
-    }
-
-    pub fn v8_name(self) -> &'static str {
-        match self {
-            NodeType::Hidden => "hidden",
-            NodeType::Array => "array",
-            NodeType::String => "string",
-            NodeType::Object => "object",
-            NodeType::Code => "code",
-            NodeType::Closure => "closure",
-            NodeType::RegExp => "regexp",
-            NodeType::Number => "number",
-            NodeType::Native => "native",
-            NodeType::Synthetic => "synthetic",
-            NodeType::ConsString => "concatenated string",
-            NodeType::SlicedString => "sliced string",
-            NodeType::Symbol => "symbol",
-            NodeType::BigInt => "bigint",
-            NodeType::ObjectShape => "object shape",
-            NodeType::WasmObject => "wasm object",
-            NodeType::Unknown => "unknown",
-        }
-    }
-
     /// Strings of every representation; their node name is their content.
     pub fn is_string(self) -> bool {
         matches!(
@@ -124,65 +97,21 @@ impl NodeType {
     }
 }
 
-/// Edge kinds, as V8 names them in `snapshot.meta.edge_types[0]`.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EdgeType {
-    Context = 0,
-    Element,
-    Property,
-    Internal,
-    Hidden,
-    Shortcut,
-    Weak,
-    Unknown,
+v8_type_enum! {
+    /// Edge kinds, as V8 names them in `snapshot.meta.edge_types[0]`.
+    pub enum EdgeType {
+        Context = "context",
+        Element = "element",
+        Property = "property",
+        Internal = "internal",
+        Hidden = "hidden",
+        Shortcut = "shortcut",
+        Weak = "weak",
+    }
+    fallback Unknown
 }
 
 impl EdgeType {
-    const ALL: [EdgeType; 8] = [
-        EdgeType::Context,
-        EdgeType::Element,
-        EdgeType::Property,
-        EdgeType::Internal,
-        EdgeType::Hidden,
-        EdgeType::Shortcut,
-        EdgeType::Weak,
-        EdgeType::Unknown,
-    ];
-
-    pub fn from_v8_name(name: &str) -> EdgeType {
-        match name {
-            "context" => EdgeType::Context,
-            "element" => EdgeType::Element,
-            "property" => EdgeType::Property,
-            "internal" => EdgeType::Internal,
-            "hidden" => EdgeType::Hidden,
-            "shortcut" => EdgeType::Shortcut,
-            "weak" => EdgeType::Weak,
-            _ => EdgeType::Unknown,
-        }
-    }
-
-    pub fn from_u8(v: u8) -> EdgeType {
-        EdgeType::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(EdgeType::Unknown)
-    }
-
-    pub fn v8_name(self) -> &'static str {
-        match self {
-            EdgeType::Context => "context",
-            EdgeType::Element => "element",
-            EdgeType::Property => "property",
-            EdgeType::Internal => "internal",
-            EdgeType::Hidden => "hidden",
-            EdgeType::Shortcut => "shortcut",
-            EdgeType::Weak => "weak",
-            EdgeType::Unknown => "unknown",
-        }
-    }
-
     /// Element and hidden edges carry a number in `name_or_index`; all others a string index.
     pub fn name_is_index(self) -> bool {
         matches!(self, EdgeType::Element | EdgeType::Hidden)
@@ -202,20 +131,41 @@ pub struct Location {
 /// marker and the true value lives in a small side table.
 pub(crate) const LARGE_SELF_SIZE: u32 = u32::MAX;
 
-/// Node type and name share one `u32`: type in the low 4 bits, name index above. A name index
-/// that does not fit (over 268 M strings) is stored in a side table behind this marker.
-const NODE_TYPE_BITS: u32 = 4;
+/// Bits that hold `count` distinct values `0..count`.
+const fn bits_for(count: usize) -> u32 {
+    usize::BITS - (count - 1).leading_zeros()
+}
+
+/// Node type and name share one `u32`: the type in the low bits (as many as the enum needs:
+/// 5 for 17 types), the name index above. A name index that does not fit (over 134 M
+/// strings) is stored in a side table behind this marker.
+const NODE_TYPE_BITS: u32 = bits_for(NodeType::ALL.len());
 const NODE_NAME_ESCAPE: u32 = u32::MAX >> NODE_TYPE_BITS;
-/// Edge type and name share one `u32`: type in the low 3 bits, name or index above (indices
+/// Edge type and name share one `u32` the same way (3 bits for 8 types; names or indices
 /// over 536 M go to a side table).
-const EDGE_TYPE_BITS: u32 = 3;
+const EDGE_TYPE_BITS: u32 = bits_for(EdgeType::ALL.len());
 const EDGE_NAME_ESCAPE: u32 = u32::MAX >> EDGE_TYPE_BITS;
+
+// Every type value must fit its bits, and `ALL` must list the values in order: a type that
+// spilled into the name field would silently rename nodes.
+const _: () = {
+    let mut i = 0;
+    while i < NodeType::ALL.len() {
+        assert!(NodeType::ALL[i] as usize == i && i < 1 << NODE_TYPE_BITS);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < EdgeType::ALL.len() {
+        assert!(EdgeType::ALL[i] as usize == i && i < 1 << EDGE_TYPE_BITS);
+        i += 1;
+    }
+};
 
 /// A whole heap snapshot as flat columns: 16 bytes per node and 8 per edge. Built by
 /// [`crate::reader`] or, in tests, by [`crate::GraphBuilder`].
 #[derive(Debug, Default)]
 pub struct HeapGraph {
-    /// `name << 4 | type`.
+    /// `name << NODE_TYPE_BITS | type`.
     node_type_name: Vec<u32>,
     node_ids: Vec<u32>,
     node_self_sizes: Vec<u32>,
@@ -223,7 +173,7 @@ pub struct HeapGraph {
     large_node_names: Vec<(NodeIndex, u32)>,
     /// `first_edge[n]..first_edge[n + 1]` are node `n`'s outgoing edges; length = nodes + 1.
     pub(crate) first_edge: Vec<EdgeIndex>,
-    /// `name_or_index << 3 | type`.
+    /// `name_or_index << EDGE_TYPE_BITS | type`.
     edge_type_name: Vec<u32>,
     large_edge_names: Vec<(EdgeIndex, u32)>,
     pub(crate) edge_targets: Vec<NodeIndex>,
@@ -264,9 +214,32 @@ impl HeapGraph {
         }
     }
 
+    /// Makes room for `more` nodes, never past `limit` (the count the header declares).
+    /// Columns start at a reservation the input can justify and grow as records arrive,
+    /// geometrically, so a corrupt header cannot reserve memory the data never fills.
+    pub(crate) fn reserve_nodes(&mut self, more: usize, limit: usize) {
+        grow(&mut self.node_type_name, more, limit);
+        grow(&mut self.node_ids, more, limit);
+        grow(&mut self.node_self_sizes, more, limit);
+        grow(&mut self.first_edge, more, limit + 1);
+    }
+
+    /// Makes room for `more` edges, never past `limit` (see [`HeapGraph::reserve_nodes`]).
+    pub(crate) fn reserve_edges(&mut self, more: usize, limit: usize) {
+        grow(&mut self.edge_type_name, more, limit);
+        grow(&mut self.edge_targets, more, limit);
+    }
+
     /// Appends a node; its edges are the ones pushed since the previous node.
     #[inline]
-    pub(crate) fn push_node(&mut self, t: u8, name: u32, id: u32, self_size: u64, edge_end: u32) {
+    pub(crate) fn push_node(
+        &mut self,
+        t: NodeType,
+        name: u32,
+        id: u32,
+        self_size: u64,
+        edge_end: u32,
+    ) {
         let n = self.node_ids.len() as NodeIndex;
         let name_field = if name >= NODE_NAME_ESCAPE {
             self.large_node_names.push((n, name));
@@ -276,6 +249,7 @@ impl HeapGraph {
         };
         self.node_type_name
             .push(name_field << NODE_TYPE_BITS | t as u32);
+        debug_assert_eq!(self.node_type(n), t);
         self.node_ids.push(id);
         if self_size >= LARGE_SELF_SIZE as u64 {
             self.large_self_sizes.push((n, self_size));
@@ -287,7 +261,7 @@ impl HeapGraph {
     }
 
     #[inline]
-    pub(crate) fn push_edge(&mut self, t: u8, name_or_index: u32, to: NodeIndex) {
+    pub(crate) fn push_edge(&mut self, t: EdgeType, name_or_index: u32, to: NodeIndex) {
         let name_field = if name_or_index >= EDGE_NAME_ESCAPE {
             self.large_edge_names
                 .push((self.edge_targets.len() as EdgeIndex, name_or_index));
@@ -298,6 +272,7 @@ impl HeapGraph {
         self.edge_type_name
             .push(name_field << EDGE_TYPE_BITS | t as u32);
         self.edge_targets.push(to);
+        debug_assert_eq!(self.edge_type(self.edge_targets.len() as EdgeIndex - 1), t);
     }
 
     pub fn node_count(&self) -> usize {
@@ -475,6 +450,17 @@ impl HeapGraph {
             + self.edge_targets.capacity())
             + self.strings.heap_bytes()
             + std::mem::size_of::<Location>() * self.locations.capacity()
+    }
+}
+
+/// Ensures room for `more` elements: doubling, but capped at `limit` (unless even that is
+/// too small, when the pushes past it are caught by the caller's count checks).
+#[inline]
+fn grow<T>(v: &mut Vec<T>, more: usize, limit: usize) {
+    let need = v.len() + more;
+    if need > v.capacity() {
+        let target = need.max(v.capacity() * 2).min(limit.max(need));
+        v.reserve_exact(target - v.len());
     }
 }
 

@@ -1,7 +1,8 @@
 //! The snapshot's `strings` array: one byte arena plus offsets, so a million names cost one
 //! allocation instead of a million.
 
-/// All strings of a snapshot, each valid UTF-8 (the reader repairs what is not).
+/// All strings of a snapshot, each valid UTF-8 (the reader refuses a file with any that is
+/// not).
 #[derive(Debug, Default, Clone)]
 pub struct StringTable {
     bytes: Vec<u8>,
@@ -74,16 +75,16 @@ impl StringTable {
         &mut self.bytes
     }
 
-    /// Closes the string whose bytes were appended since the last one, repairing invalid
-    /// UTF-8 (Bun writes raw bytes that are not always valid) with U+FFFD.
-    pub(crate) fn finish_string(&mut self) {
+    /// Closes the string whose bytes were appended since the last one; false (and the
+    /// string left open) when those bytes are not UTF-8. JSON text is UTF-8, and Bun, the
+    /// one writer of raw non-ASCII, writes it correctly.
+    pub(crate) fn finish_string(&mut self) -> bool {
         let start = self.offset(self.offsets.len() - 1);
         if std::str::from_utf8(&self.bytes[start..]).is_err() {
-            let repaired = String::from_utf8_lossy(&self.bytes[start..]).into_owned();
-            self.bytes.truncate(start);
-            self.bytes.extend_from_slice(repaired.as_bytes());
+            return false;
         }
         self.close();
+        true
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -3,23 +3,28 @@
 
 use std::io::{self, Write};
 
-use crate::graph::{HeapGraph, NodeIndex};
+use crate::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 
 const NODE_FIELDS: usize = 7;
 
 /// Serializes `g` with one record per line, as Node 20 writes it.
 pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
+    // Every type this version knows, `unknown` included, so that any graph round-trips.
+    let node_types = quoted_list(NodeType::ALL.iter().map(|t| t.v8_name()));
+    let edge_types = quoted_list(EdgeType::ALL.iter().map(|t| t.v8_name()));
     write!(
         out,
         concat!(
             r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"#,
-            r#""node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape","wasm object"],"string","number","number","number","number","number"],"#,
-            r#""edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"#,
+            r#""node_types":[[{}],"string","number","number","number","number","number"],"#,
+            r#""edge_fields":["type","name_or_index","to_node"],"edge_types":[[{}],"string_or_number","node"],"#,
             r#""trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"trace_node_fields":["id","function_info_index","count","size","children"],"#,
             r#""sample_fields":["timestamp_us","last_assigned_id"],"location_fields":["object_index","script_id","line","column"]}},"#,
             r#""node_count":{},"edge_count":{},"trace_function_count":0}},"#,
             "\n\"nodes\":["
         ),
+        node_types,
+        edge_types,
         g.node_count(),
         g.edge_count()
     )?;
@@ -70,6 +75,14 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
     }
     out.write_all(b"]}")?;
     Ok(())
+}
+
+/// `"a","b","c"`: type names are plain ASCII words, nothing to escape.
+fn quoted_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The snapshot text as a `Vec<u8>`.

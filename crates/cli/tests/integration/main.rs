@@ -7,8 +7,11 @@ mod bad_input;
 mod diff;
 mod errors;
 mod faults;
+mod fuzz_regressions;
 mod hunt;
 mod leaks;
+#[cfg(unix)] // runs the binary under a memory limit (ulimit) and watches it in /proc
+mod mutations;
 mod output_files;
 mod pipes;
 mod retainers;

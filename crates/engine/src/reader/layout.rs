@@ -64,10 +64,10 @@ pub(crate) struct Layout {
     pub node_fields: Vec<NodeField>,
     pub edge_fields: Vec<EdgeField>,
     pub location_fields: Vec<LocationField>,
-    /// Snapshot type number → our `NodeType` as u8.
-    pub node_type_map: Vec<u8>,
-    /// Snapshot edge type number → our `EdgeType` as u8.
-    pub edge_type_map: Vec<u8>,
+    /// Snapshot type number → our `NodeType` (names we do not know → `Unknown`).
+    pub node_type_map: Vec<NodeType>,
+    /// Snapshot edge type number → our `EdgeType`.
+    pub edge_type_map: Vec<EdgeType>,
 }
 
 impl Layout {
@@ -118,13 +118,29 @@ impl Layout {
             "column" => LocationField::Column,
             _ => LocationField::Ignored,
         });
+        if !location_fields.is_empty() {
+            for (need, what) in [
+                (LocationField::ObjectIndex, "object_index"),
+                (LocationField::ScriptId, "script_id"),
+                (LocationField::Line, "line"),
+                (LocationField::Column, "column"),
+            ] {
+                require(
+                    &location_fields,
+                    need,
+                    "location_fields",
+                    what,
+                    &meta.location_fields,
+                )?;
+            }
+        }
         let node_type_map = type_names(&meta.node_types, "node_types")?
             .iter()
-            .map(|n| NodeType::from_v8_name(n) as u8)
+            .map(|n| NodeType::from_v8_name(n))
             .collect();
         let edge_type_map = type_names(&meta.edge_types, "edge_types")?
             .iter()
-            .map(|n| EdgeType::from_v8_name(n) as u8)
+            .map(|n| EdgeType::from_v8_name(n))
             .collect();
         Ok(Layout {
             extra_native_bytes: header.extra_native_bytes,
@@ -160,13 +176,38 @@ fn require<T: PartialEq>(
     }
 }
 
-/// `node_types[0]` / `edge_types[0]`: the list of type names.
+/// `node_types[0]` / `edge_types[0]`: the list of type names, which the type numbers in
+/// the records index. An empty list or one with anything but names cannot describe a
+/// record, so it is refused rather than guessed at.
 fn type_names(types: &[serde_json::Value], list: &str) -> Result<Vec<String>> {
-    let names = types.first().and_then(|v| v.as_array()).ok_or_else(|| {
-        ErrorKind::UnknownLayout(format!("meta.{list}[0] is not a list of type names"))
-    })?;
-    Ok(names
+    let bad = |why: &str| -> crate::error::SnapshotError {
+        ErrorKind::UnknownLayout(format!("meta.{list}[0] {why}")).into()
+    };
+    let names = types
+        .first()
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| bad("is not a list of type names"))?;
+    if names.is_empty() {
+        return Err(bad("is empty: it names no types"));
+    }
+    names
         .iter()
-        .map(|v| v.as_str().unwrap_or("").to_string())
-        .collect())
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("has {} at position {i}, not a type name", kind(v))))
+        })
+        .collect()
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
 }

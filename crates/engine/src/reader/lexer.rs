@@ -3,7 +3,7 @@
 //! needs to sit whole in one block: numbers and strings are carried across block boundaries.
 
 use super::blocks::{Block, Blocks};
-use super::numbers::{scan_uints, Carry};
+use super::numbers::{check_number, scan_uints, Bad, Prev, ScanState};
 use crate::error::{ErrorKind, Result, SnapshotError};
 
 pub(crate) struct Lexer {
@@ -119,27 +119,40 @@ impl Lexer {
         }
     }
 
-    /// Reads a string body (after its opening quote) into `out`, decoding escapes leniently:
-    /// a lone surrogate (Bun writes `\ud800`) becomes U+FFFD instead of an error.
+    /// Reads a string body (after its opening quote) into `out`, decoding escapes. Strict
+    /// JSON, with one leniency: a lone surrogate (Bun writes `\ud800`) becomes U+FFFD
+    /// instead of an error. Raw control characters and unknown escapes are refused. UTF-8
+    /// is the caller's to check, once the whole string is decoded.
     pub(crate) fn read_string_body(&mut self, out: &mut Vec<u8>) -> Result<()> {
         loop {
             let rest = &self.block.bytes[self.pos..];
-            match memchr::memchr2(b'"', b'\\', rest) {
-                Some(k) => {
-                    out.extend_from_slice(&rest[..k]);
-                    let stop = rest[k];
-                    self.pos += k + 1;
-                    if stop == b'"' {
-                        return Ok(());
-                    }
-                    self.read_escape(out)?;
+            let (k, found) = match memchr::memchr2(b'"', b'\\', rest) {
+                Some(k) => (k, true),
+                None => (rest.len(), false),
+            };
+            let text = &rest[..k];
+            // The minimum of the run vectorizes; finding the culprit is the rare path.
+            if text.iter().fold(u8::MAX, |m, &b| m.min(b)) < 0x20 {
+                let at = text.iter().position(|&b| b < 0x20).unwrap_or(0);
+                return Err(ErrorKind::NotJson(format!(
+                    "a raw control character ({}) inside a string at byte {}",
+                    describe_byte(text[at]),
+                    self.offset() + at as u64
+                ))
+                .into());
+            }
+            out.extend_from_slice(text);
+            if found {
+                let stop = rest[k];
+                self.pos += k + 1;
+                if stop == b'"' {
+                    return Ok(());
                 }
-                None => {
-                    out.extend_from_slice(rest);
-                    self.pos = self.block.bytes.len();
-                    if !self.refill()? {
-                        return Err(truncated("the file ends inside a string"));
-                    }
+                self.read_escape(out)?;
+            } else {
+                self.pos = self.block.bytes.len();
+                if !self.refill()? {
+                    return Err(truncated("the file ends inside a string"));
                 }
             }
         }
@@ -162,8 +175,14 @@ impl Lexer {
                 let unit = self.read_hex4()?;
                 return self.push_utf16_unit(unit, out);
             }
-            // Unknown escapes are kept as the character itself rather than failing the file.
-            other => other,
+            other => {
+                return Err(ErrorKind::NotJson(format!(
+                    "a bad escape (\\ then {}) inside a string at byte {}",
+                    describe_byte(other),
+                    self.offset() - 2
+                ))
+                .into())
+            }
         };
         out.push(simple);
         Ok(())
@@ -221,7 +240,7 @@ impl Lexer {
     pub(crate) fn read_key(&mut self) -> Result<String> {
         let mut bytes = Vec::new();
         self.read_string_body(&mut bytes)?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        String::from_utf8(bytes).map_err(|_| not_utf8("an object key"))
     }
 
     /// Reads `[n, n, …]` of non-negative integers, handing them to `sink` in batches (slices
@@ -234,21 +253,26 @@ impl Lexer {
     {
         self.expect(b'[', &format!("where the '{what}' array should start"))?;
         let mut count: u64 = 0;
-        let too_long = || -> SnapshotError {
-            ErrorKind::Corrupt(format!("a number in '{what}' has more than 19 digits")).into()
+        let fault = |kind: Bad, at: u64| -> SnapshotError {
+            ErrorKind::Corrupt(format!(
+                "{} in the '{what}' array at byte {at}",
+                kind.describe()
+            ))
+            .into()
         };
-        let mut carry = Carry::default();
+        let mut state = ScanState::default();
         let mut batch: Vec<u64> = Vec::new();
         loop {
+            let base = self.base;
             let stop = scan_uints(
                 &self.block.bytes,
                 self.pos,
-                &mut carry,
+                &mut state,
                 &mut |v| {
                     batch.push(v);
                     Ok(())
                 },
-                too_long,
+                |kind, at| fault(kind, base + at as u64),
             )?;
             count += batch.len() as u64;
             sink(&batch)?;
@@ -258,6 +282,9 @@ impl Lexer {
                 let b = self.block.bytes[stop];
                 self.pos += 1;
                 if b == b']' {
+                    if state.prev == Prev::Comma {
+                        return Err(fault(Bad::ExtraComma, self.offset() - 1));
+                    }
                     return Ok(count);
                 }
                 let inside = format!("in the '{what}' array");
@@ -281,20 +308,42 @@ impl Lexer {
                 if t.failed {
                     break; // scan this block byte by byte; it will report the problem
                 }
+                let at = self.base;
+                let carry = &mut state.carry;
                 if t.lead.digits > 0 {
-                    carry.extend(t.lead).map_err(|_| too_long())?;
+                    // Digits right at the start continue a cut number, or begin one.
+                    if carry.digits == 0 && state.prev == Prev::Number {
+                        return Err(fault(Bad::MissingComma, at));
+                    }
+                    carry.extend(t.lead).map_err(|_| fault(Bad::TooLong, at))?;
+                    state.prev = Prev::Number;
                     if !t.lead_closed {
                         self.pos = self.block.bytes.len();
                         continue; // the whole block was one number's middle
                     }
+                } else {
+                    // The block's first number or comma must fit what ended the last one.
+                    match (t.first, state.prev) {
+                        (Some(Prev::Comma), Prev::Open | Prev::Comma) => {
+                            return Err(fault(Bad::ExtraComma, at))
+                        }
+                        (Some(Prev::Number), Prev::Number) => {
+                            return Err(fault(Bad::MissingComma, at))
+                        }
+                        _ => {}
+                    }
                 }
                 if carry.digits > 0 {
+                    check_number(carry.value, carry.digits).map_err(|b| fault(b, at))?;
                     count += 1;
                     sink(&[carry.value])?;
                 }
                 count += t.numbers.len() as u64;
                 sink(&t.numbers)?;
-                carry = t.tail;
+                state.carry = t.tail;
+                if t.prev != Prev::Unknown {
+                    state.prev = t.prev;
+                }
                 self.pos = t.stop;
                 break;
             }
@@ -315,7 +364,9 @@ impl Lexer {
         }
         loop {
             self.read_string_body(table.open_bytes())?;
-            table.finish_string();
+            if !table.finish_string() {
+                return Err(not_utf8(&format!("string {count} of 'strings'")));
+            }
             count += 1;
             match self.next_token_byte()? {
                 Some(b',') => {}
@@ -333,77 +384,177 @@ impl Lexer {
         }
     }
 
-    /// Skips one JSON value of any shape (arrays we do not use, such as `trace_tree`).
+    /// Skips one JSON value of any shape (arrays we do not use, such as `trace_tree`),
+    /// checking that it is valid JSON.
     pub(crate) fn skip_value(&mut self, what: &str) -> Result<()> {
         self.scan_value(what, None)
     }
 
-    /// Copies one JSON value's text into `out` (used for the small `snapshot` header).
+    /// Copies one JSON value into `out` (used for the small `snapshot` header), checked
+    /// like [`Lexer::skip_value`]; white space is dropped and strings are re-escaped.
     pub(crate) fn capture_value(&mut self, what: &str, out: &mut Vec<u8>) -> Result<()> {
         self.scan_value(what, Some(out))
     }
 
+    /// Walks one value token by token. Open containers are kept on a heap stack (one byte
+    /// each), so no nesting depth can overflow the program's stack.
     fn scan_value(&mut self, what: &str, mut out: Option<&mut Vec<u8>>) -> Result<()> {
-        let inside = format!("inside '{what}'");
-        let first = self.next_token_byte()?;
-        let Some(first) = first else {
-            return Err(self.unexpected(None, &inside));
-        };
-        let mut depth: u32 = 0;
-        let mut b = first;
-        loop {
+        #[derive(Clone, Copy)]
+        enum Want {
+            /// A value; `]` too right after `[`.
+            Value { may_close: bool },
+            /// A key; `}` too right after `{`.
+            Key { may_close: bool },
+            /// `,` or the byte closing the innermost container.
+            CommaOrClose,
+        }
+        fn emit(out: &mut Option<&mut Vec<u8>>, text: &[u8]) {
             if let Some(o) = out.as_deref_mut() {
-                o.push(b);
+                o.extend_from_slice(text);
             }
-            match b {
-                b'"' => {
-                    // Copy the raw string text, escapes untouched, up to the closing quote.
-                    let mut escaped = false;
-                    loop {
-                        let c = self
-                            .next_byte()?
-                            .ok_or_else(|| self.unexpected(None, &inside))?;
-                        if let Some(o) = out.as_deref_mut() {
-                            o.push(c);
-                        }
-                        if escaped {
-                            escaped = false;
-                        } else if c == b'\\' {
-                            escaped = true;
-                        } else if c == b'"' {
-                            break;
+        }
+        let inside = format!("inside '{what}'");
+        let mut closers: Vec<u8> = Vec::new();
+        let mut text = Vec::new();
+        let mut want = Want::Value { may_close: false };
+        loop {
+            let Some(b) = self.next_token_byte()? else {
+                return Err(self.unexpected(None, &inside));
+            };
+            let closes = closers.last() == Some(&b);
+            match (want, b) {
+                (Want::Value { may_close: true }, b']')
+                | (Want::Key { may_close: true }, b'}')
+                | (Want::CommaOrClose, _)
+                    if closes =>
+                {
+                    closers.pop();
+                    emit(&mut out, &[b]);
+                }
+                (Want::Value { .. }, b'[') => {
+                    closers.push(b']');
+                    emit(&mut out, &[b]);
+                    want = Want::Value { may_close: true };
+                    continue;
+                }
+                (Want::Value { .. }, b'{') => {
+                    closers.push(b'}');
+                    emit(&mut out, &[b]);
+                    want = Want::Key { may_close: true };
+                    continue;
+                }
+                (Want::Value { .. }, b'"') => {
+                    self.scan_string(&mut text, &inside)?;
+                    emit(&mut out, &text);
+                }
+                (Want::Value { .. }, b'-' | b'0'..=b'9') => {
+                    self.scan_number(b, &mut text, &inside)?;
+                    emit(&mut out, &text);
+                }
+                (Want::Value { .. }, b't' | b'f' | b'n') => {
+                    let word: &[u8] = match b {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    for &want_byte in &word[1..] {
+                        let got = self.next_byte()?;
+                        if got != Some(want_byte) {
+                            return Err(self.unexpected(got, &inside));
                         }
                     }
+                    emit(&mut out, word);
                 }
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => {
-                    if depth == 0 {
-                        return Err(self.unexpected(Some(b), &inside));
-                    }
-                    depth -= 1
+                (Want::Key { .. }, b'"') => {
+                    self.scan_string(&mut text, &inside)?;
+                    emit(&mut out, &text);
+                    self.expect(b':', &inside)?;
+                    emit(&mut out, b":");
+                    want = Want::Value { may_close: false };
+                    continue;
                 }
-                _ => {}
+                (Want::CommaOrClose, b',') => {
+                    emit(&mut out, b",");
+                    want = if closers.last() == Some(&b']') {
+                        Want::Value { may_close: false }
+                    } else {
+                        Want::Key { may_close: false }
+                    };
+                    continue;
+                }
+                _ => return Err(self.unexpected(Some(b), &inside)),
             }
-            if depth == 0 {
-                // A scalar ends at the next delimiter, which belongs to the caller.
-                if b != b'"' && b != b']' && b != b'}' {
-                    while let Some(c) = self.peek()? {
-                        if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
-                            break;
-                        }
-                        if let Some(o) = out.as_deref_mut() {
-                            o.push(c);
-                        }
-                        self.pos += 1;
-                    }
-                }
+            // A value is complete.
+            if closers.is_empty() {
                 return Ok(());
             }
-            b = self
-                .next_byte()?
-                .ok_or_else(|| self.unexpected(None, &inside))?;
+            want = Want::CommaOrClose;
         }
     }
+
+    /// A string (after its opening quote), decoded and checked, left in `text` as JSON.
+    fn scan_string(&mut self, text: &mut Vec<u8>, inside: &str) -> Result<()> {
+        let mut raw = Vec::new();
+        self.read_string_body(&mut raw)?;
+        let s = String::from_utf8(raw).map_err(|_| not_utf8(&format!("a string {inside}")))?;
+        text.clear();
+        serde_json::to_writer(&mut *text, &s).expect("writing to memory cannot fail");
+        Ok(())
+    }
+
+    /// A JSON number whose first byte (`-` or a digit) was just read, its text left in
+    /// `text`: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+    fn scan_number(&mut self, first: u8, text: &mut Vec<u8>, inside: &str) -> Result<()> {
+        text.clear();
+        text.push(first);
+        let mut lead = first;
+        if first == b'-' {
+            lead = self.digit(text, inside)?;
+        }
+        if lead != b'0' {
+            self.more_digits(text)?;
+        }
+        if self.peek()? == Some(b'.') {
+            self.pos += 1;
+            text.push(b'.');
+            self.digit(text, inside)?;
+            self.more_digits(text)?;
+        }
+        if let Some(e @ (b'e' | b'E')) = self.peek()? {
+            self.pos += 1;
+            text.push(e);
+            if let Some(sign @ (b'+' | b'-')) = self.peek()? {
+                self.pos += 1;
+                text.push(sign);
+            }
+            self.digit(text, inside)?;
+            self.more_digits(text)?;
+        }
+        Ok(())
+    }
+
+    /// One required digit.
+    fn digit(&mut self, text: &mut Vec<u8>, inside: &str) -> Result<u8> {
+        match self.next_byte()? {
+            Some(d @ b'0'..=b'9') => {
+                text.push(d);
+                Ok(d)
+            }
+            other => Err(self.unexpected(other, inside)),
+        }
+    }
+
+    fn more_digits(&mut self, text: &mut Vec<u8>) -> Result<()> {
+        while let Some(d @ b'0'..=b'9') = self.peek()? {
+            self.pos += 1;
+            text.push(d);
+        }
+        Ok(())
+    }
+}
+
+fn not_utf8(what: &str) -> SnapshotError {
+    ErrorKind::NotJson(format!("{what} is not valid UTF-8")).into()
 }
 
 fn push_char(out: &mut Vec<u8>, c: char) {

@@ -31,10 +31,15 @@ pub struct ReadOptions {
 /// Reads a snapshot file; `-` means standard input. Errors name the file.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<HeapGraph> {
     let result = if path.as_os_str() == "-" {
-        read_from(io::stdin(), opts)
+        read_source(io::stdin(), opts, None)
     } else {
         match File::open(path) {
-            Ok(f) => read_from(f, opts),
+            Ok(f) => {
+                // The length bounds what a header may make us reserve; only a regular file
+                // has one we can trust.
+                let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                read_source(f, opts, len)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(SnapshotError::from(
                 io::Error::new(e.kind(), "no such file"),
             )),
@@ -46,28 +51,56 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<HeapGraph> {
 
 /// Reads a snapshot from any byte source; gzip is recognised and inflated transparently.
 pub fn read_from<R: Read + Send + 'static>(source: R, opts: &ReadOptions) -> Result<HeapGraph> {
+    read_source(source, opts, None)
+}
+
+/// `len`: the source's length in bytes, when known.
+fn read_source<R: Read + Send + 'static>(
+    source: R,
+    opts: &ReadOptions,
+    len: Option<u64>,
+) -> Result<HeapGraph> {
     let _t = crate::timing::stage("read snapshot");
     let counter = opts.bytes_read.clone().unwrap_or_default();
     let mut buffered = BufReader::with_capacity(64 * 1024, Counting::new(source, counter));
     let head = buffered.fill_buf()?;
-    let blocks = if head.starts_with(&[0x1f, 0x8b]) {
-        Blocks::spawn(flate2::read::MultiGzDecoder::new(buffered))
+    let (blocks, text_len) = if head.starts_with(&GZIP_MAGIC) {
+        let gz = flate2::read::MultiGzDecoder::new(buffered);
+        (Blocks::spawn(GzipErrors(gz)), None)
     } else {
-        Blocks::spawn(buffered)
+        (Blocks::spawn(buffered), len)
     };
     let mut lexer = lexer::Lexer::new(blocks);
-    v8::parse(&mut lexer).map_err(|e| match e.kind {
+    v8::parse(&mut lexer, text_len).map_err(|e| match e.kind {
         // A gzip stream cut short surfaces as an I/O error from the decoder.
         ErrorKind::Io(ref io) if io.kind() == io::ErrorKind::UnexpectedEof => {
-            ErrorKind::Truncated(format!("the compressed stream ends early ({io})")).into()
+            ErrorKind::Truncated(format!("the gzip stream ends early ({io})")).into()
         }
         _ => e,
     })
 }
 
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Words the decoder's errors (a bad checksum, a corrupt block, garbage after the stream)
+/// as what they are: the compressed file is damaged.
+struct GzipErrors<R>(R);
+
+impl<R: Read> Read for GzipErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            kind @ (io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData) => {
+                io::Error::new(kind, format!("the gzip data is corrupt ({e})"))
+            }
+            _ => e,
+        })
+    }
+}
+
 /// Reads a snapshot held in memory (tests, small inputs).
 pub fn read_bytes(bytes: Vec<u8>) -> Result<HeapGraph> {
-    read_from(io::Cursor::new(bytes), &ReadOptions::default())
+    let len = bytes.len() as u64;
+    read_source(io::Cursor::new(bytes), &ReadOptions::default(), Some(len))
 }
 
 #[cfg(test)]
@@ -158,6 +191,47 @@ mod tests {
         let text = String::from_utf8(snapshot_bytes(&g)).unwrap();
         let one_line = text.replace(",\n", ",").replace("\n", "");
         assert_same(&g, &read_bytes(one_line.into_bytes()).unwrap());
+    }
+
+    /// Faults in a number array are found wherever they fall: inside a block, across two
+    /// (blocks are 4099 bytes in tests, and alternate between the parser's own scan and the
+    /// reader thread's), whichever path scans them.
+    #[test]
+    fn separator_faults_are_found_across_block_boundaries() {
+        let g = random_graph(11, 3000);
+        let text = snapshot_bytes(&g);
+        let nodes_at = memchr::memmem::find(&text, b"\"nodes\":[").unwrap() + 9;
+        let commas: Vec<usize> = (nodes_at..nodes_at + 40_000)
+            .filter(|&i| text[i] == b',' && text[i + 1].is_ascii_digit())
+            .collect();
+        let mut checked = 0;
+        for boundary in [4099, 2 * 4099, 3 * 4099, 5 * 4099, 7 * 4099] {
+            for &c in commas
+                .iter()
+                .filter(|&&c| c + 12 > boundary && c < boundary + 12)
+            {
+                for (fault, want) in [
+                    (&b" "[..], "two numbers without a comma"),
+                    (b" \n ", "two numbers without a comma"),
+                    (b",,", "a comma without a number"),
+                    (b", \n,", "a comma without a number"),
+                    (b",0", "a leading zero"),
+                ] {
+                    let mut bad = text[..c].to_vec();
+                    bad.extend_from_slice(fault);
+                    bad.extend_from_slice(&text[c + 1..]);
+                    let err = read_bytes(bad).unwrap_err().to_string();
+                    assert!(err.contains(want), "{fault:?} at {c}: {err}");
+                }
+                // White space around a comma is still JSON, and reads the same.
+                let mut spaced = text[..c].to_vec();
+                spaced.extend_from_slice(b" \n,\r\t ");
+                spaced.extend_from_slice(&text[c + 1..]);
+                assert_same(&g, &read_bytes(spaced).unwrap());
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "only {checked} commas near block boundaries");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The V8 `.heapsnapshot` document: a top-level object whose `snapshot` header says how to
 //! read the flat `nodes`, `edges` and `locations` arrays, followed last by `strings`.
 
+use std::collections::HashSet;
+
 use super::layout::{EdgeField, Layout, LocationField, NodeField};
 
 use super::lexer::Lexer;
-use crate::error::{ErrorKind, Result};
-use crate::graph::{EdgeType, HeapGraph, Location, NodeType, Producer};
+use crate::error::{ErrorKind, Result, SnapshotError};
+use crate::graph::{EdgeType, HeapGraph, Location, Producer};
 use crate::strings::StringTable;
 
 /// Divides by the record stride. Strides are tiny and fixed per file, and a general `u64`
@@ -20,11 +22,18 @@ fn div_stride(v: u64, stride: u64) -> (u64, u64) {
     }
 }
 
-fn corrupt(msg: String) -> crate::error::SnapshotError {
+/// More bytes than any heap holds (8 PiB). Sizes are summed everywhere (retained sizes,
+/// totals, differences between snapshots); below this bound no sum can overflow a `u64`,
+/// no difference an `i64`, and every size is exact as an `f64`.
+pub(crate) const MAX_HEAP_BYTES: u64 = 1 << 53;
+
+fn corrupt(msg: String) -> SnapshotError {
     ErrorKind::Corrupt(msg).into()
 }
 
-pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
+/// Parses the whole document. `input_len` is the byte length of the text when known (a
+/// plain regular file): it bounds what the header may make us reserve.
+pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph> {
     match lex.next_token_byte()? {
         None => return Err(ErrorKind::EmptyFile.into()),
         Some(b'{') => {}
@@ -39,8 +48,10 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
     }
 
     let mut layout: Option<Layout> = None;
+    // Allocated once the header says how large it is; the sections after it may come in
+    // any order, each filling its own columns.
     let mut g = HeapGraph::default();
-    let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+    let mut keys_seen: HashSet<String> = HashSet::new();
     let mut looks_like_jsc = false;
 
     if lex.peek_after_ws_is(b'}')? {
@@ -49,12 +60,23 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
         loop {
             lex.expect(b'"', "where a key of the top-level object should be")?;
             let key = lex.read_key()?;
-            lex.expect(b':', &format!("after the key '{key}'"))?;
+            // The key as messages show it: one short line whatever the file holds.
+            let name = shown(&key);
+            lex.expect(b':', &format!("after the key '{name}'"))?;
+            if !keys_seen.insert(key.clone()) {
+                return Err(corrupt(format!("the key '{name}' appears twice")));
+            }
             match key.as_str() {
                 "snapshot" => {
                     let mut raw = Vec::new();
                     lex.capture_value("snapshot", &mut raw)?;
                     let l = Layout::from_header_json(&raw)?;
+                    if l.extra_native_bytes > MAX_HEAP_BYTES {
+                        return Err(corrupt(format!(
+                            "extra_native_bytes ({}) is more than any heap holds (2^53)",
+                            l.extra_native_bytes
+                        )));
+                    }
                     if l.node_count == 0 {
                         return Err(ErrorKind::EmptyGraph.into());
                     }
@@ -64,6 +86,13 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
                             l.node_count, l.edge_count
                         )));
                     }
+                    let strings = std::mem::take(&mut g.strings); // they may come first
+                    g = HeapGraph::with_capacity(
+                        reservation(l.node_count, l.node_stride(), input_len),
+                        reservation(l.edge_count, l.edge_fields.len(), input_len),
+                    );
+                    g.strings = strings;
+                    g.extra_native_bytes = l.extra_native_bytes;
                     layout = Some(l);
                 }
                 "nodes" | "edges" | "locations" if layout.is_none() => {
@@ -73,48 +102,44 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
                         )
                     } else {
                         ErrorKind::NotHeapSnapshot(format!(
-                            "'{key}' comes before the 'snapshot' header that describes it"
+                            "'{name}' comes before the 'snapshot' header that describes it"
                         ))
                     }
                     .into());
                 }
-                "nodes" => {
-                    read_nodes(lex, layout.as_ref().unwrap(), &mut g)?;
-                    seen_nodes = true;
-                }
-                "edges" => {
-                    read_edges(lex, layout.as_ref().unwrap(), &mut g)?;
-                    seen_edges = true;
-                }
+                "nodes" => read_nodes(lex, layout.as_ref().unwrap(), &mut g)?,
+                "edges" => read_edges(lex, layout.as_ref().unwrap(), &mut g)?,
                 "locations" => read_locations(lex, layout.as_ref().unwrap(), &mut g)?,
                 "strings" => {
                     let mut table = StringTable::new();
                     lex.read_strings_into(&mut table)?;
                     table.shrink_to_fit();
                     g.strings = table;
-                    seen_strings = true;
                 }
                 "version" | "type" | "nodeClassNames" | "edgeTypes" | "edgeNames" => {
                     looks_like_jsc = true;
-                    lex.skip_value(&key)?;
+                    lex.skip_value(&name)?;
                 }
-                _ => lex.skip_value(&key)?,
+                _ => lex.skip_value(&name)?,
             }
             match lex.next_token_byte()? {
                 Some(b',') => continue,
                 Some(b'}') => break,
-                other => return Err(lex.unexpected(other, &format!("after the value of '{key}'"))),
+                other => return Err(lex.unexpected(other, &format!("after the value of '{name}'"))),
             }
         }
     }
+    // Only white space may follow: anything else (a second snapshot, a torn write) means the
+    // file is not the one snapshot it claims to be. Reading to the end also lets a gzip
+    // decoder check its CRC and length.
+    if let Some(b) = lex.next_token_byte()? {
+        return Err(lex.unexpected(Some(b), "after the end of the top-level object"));
+    }
 
-    let missing = [
-        (layout.is_some(), "snapshot"),
-        (seen_nodes, "nodes"),
-        (seen_edges, "edges"),
-        (seen_strings, "strings"),
-    ];
-    if let Some((_, what)) = missing.iter().find(|(seen, _)| !seen) {
+    if let Some(what) = ["snapshot", "nodes", "edges", "strings"]
+        .into_iter()
+        .find(|k| !keys_seen.contains(*k))
+    {
         return Err(ErrorKind::NotHeapSnapshot(if looks_like_jsc && layout.is_none() {
             "this is a JavaScriptCore (Bun) snapshot; write it in V8 format with Bun.generateHeapSnapshot(\"v8\")".to_string()
         } else {
@@ -129,6 +154,36 @@ pub(crate) fn parse(lex: &mut Lexer) -> Result<HeapGraph> {
         Producer::BunV8Export
     };
     Ok(g)
+}
+
+/// Text from the file as an error message may quote it: control characters escaped, long
+/// text cut, so the message stays one short line.
+fn shown(text: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    let mut out: String = text
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().nth(MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Records to reserve for a column the header says holds `declared` records of `stride`
+/// numbers. A hostile or corrupt header can claim billions; a record takes at least two
+/// bytes per field in the text (`0,`), so a file of known length bounds the reservation.
+/// Without a length (gzip, pipes) a modest start is reserved and the columns grow as
+/// records actually arrive.
+fn reservation(declared: u64, stride: usize, input_len: Option<u64>) -> usize {
+    /// 1 Mi records: 16 MiB of node columns, 8 MiB of edge columns.
+    const UNKNOWN_LENGTH_RECORDS: u64 = 1 << 20;
+    let fits = match input_len {
+        Some(len) => len / (2 * stride.max(1) as u64),
+        None => UNKNOWN_LENGTH_RECORDS,
+    };
+    declared.min(fits) as usize
 }
 
 /// Cuts a stream of number batches into fixed-size records. Most records lie whole inside
@@ -189,8 +244,6 @@ fn field_index<T: PartialEq>(fields: &[T], field: T) -> usize {
 
 fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()> {
     let n = layout.node_count as usize;
-    *g = HeapGraph::with_capacity(n, layout.edge_count as usize);
-    g.extra_native_bytes = layout.extra_native_bytes;
     let fields = &layout.node_fields;
     let stride = fields.len();
     let expected = (n * stride) as u64;
@@ -205,18 +258,26 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
     .map(|f| field_index(fields, f));
     let mut records = Records::<16>::new(stride)?;
     let mut edges_so_far: u64 = 0;
+    let mut total_size: u64 = 0;
     lex.read_uint_array("nodes", |vals| {
         if records.values + vals.len() as u64 > expected {
             return Err(corrupt(format!(
                 "'nodes' holds more than node_count ({n}) × {stride} values"
             )));
         }
+        g.reserve_nodes(vals.len() / stride + 1, n);
         records.feed(vals, |rec| {
-            let t = type_map
-                .get(rec[ti] as usize)
-                .copied()
-                .unwrap_or(NodeType::Unknown as u8);
+            let Some(&t) = type_map.get(rec[ti] as usize) else {
+                return Err(bad_type(
+                    "node",
+                    g.node_count(),
+                    rec[ti],
+                    "node_types",
+                    type_map.len(),
+                ));
+            };
             edges_so_far += rec[ei];
+            total_size = total_size.saturating_add(rec[si]);
             if edges_so_far > layout.edge_count {
                 return Err(corrupt(format!(
                     "the nodes' edge counts add up to more than edge_count ({})",
@@ -236,6 +297,11 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
         ))
         .into());
     }
+    if total_size > MAX_HEAP_BYTES {
+        return Err(corrupt(format!(
+            "the nodes' self sizes add up to {total_size} bytes, more than any heap holds (2^53)"
+        )));
+    }
     if edges_so_far != layout.edge_count {
         return Err(corrupt(format!(
             "the nodes' edge counts add up to {edges_so_far}, but edge_count says {}",
@@ -245,6 +311,8 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
     Ok(())
 }
 
+/// Reads the edges. Their count is checked against the header's, as is the sum of the
+/// nodes' edge counts, so the two agree whichever section comes first.
 fn read_edges(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()> {
     let m = layout.edge_count as usize;
     let fields = &layout.edge_fields;
@@ -262,14 +330,17 @@ fn read_edges(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
                 "'edges' holds more than edge_count ({m}) × {stride} values"
             )));
         }
-        let edges_before = g.edge_count();
+        g.reserve_edges(vals.len() / stride + 1, m);
         records.feed(vals, |rec| {
-            let t = type_map.get(rec[ti] as usize).copied().unwrap_or(EdgeType::Unknown as u8);
+            let Some(&t) = type_map.get(rec[ti] as usize) else {
+                return Err(bad_type("edge", g.edge_count(), rec[ti], "edge_types", type_map.len()));
+            };
             let (ordinal, rest) = div_stride(rec[di], node_stride);
             if rest != 0 || ordinal >= node_count {
                 return Err(corrupt(format!(
                     "edge {} points at nodes[{}], which is not the start of one of the {node_count} nodes",
-                    edges_before, rec[di]
+                    g.edge_count(),
+                    rec[di]
                 )));
             }
             g.push_edge(t, fit_u32(rec[ni], "an edge name")?, ordinal as u32);
@@ -318,7 +389,23 @@ fn read_locations(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result
             Ok(())
         })
     })?;
+    if records.filled != 0 {
+        return Err(ErrorKind::Truncated(format!(
+            "'locations' has {} values, which is not a whole number of {}-field records",
+            records.values,
+            fields.len()
+        ))
+        .into());
+    }
     Ok(())
+}
+
+/// A type number past the header's list of type names.
+#[cold]
+fn bad_type(what: &str, ordinal: usize, t: u64, list: &str, known: usize) -> SnapshotError {
+    corrupt(format!(
+        "{what} {ordinal} has type {t}, but meta.{list}[0] names only {known} types"
+    ))
 }
 
 #[inline]
@@ -340,7 +427,10 @@ fn validate_names(g: &HeapGraph) -> Result<()> {
     }
     for e in 0..g.edge_count() as u32 {
         let name = g.edge_name_or_index(e);
-        if name >= count && !g.edge_type(e).name_is_index() {
+        // Element and hidden edges hold an index; an edge type this version does not know
+        // may hold either, and is only ever shown, never looked up.
+        let t = g.edge_type(e);
+        if name >= count && !t.name_is_index() && t != EdgeType::Unknown {
             return Err(corrupt(format!(
                 "edge {e} is named by string {name}, but there are only {count} strings"
             )));
