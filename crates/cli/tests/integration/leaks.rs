@@ -6,22 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-fn ladder(fixture_name: &str, dir: &std::path::Path) -> Vec<String> {
-    let script = repo_root()
-        .join("crates/diagnosis/tests/fixtures")
-        .join(fixture_name);
-    let status = Command::new(node())
-        .arg(&script)
-        .arg(dir)
-        .arg("3")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    (1..=3)
-        .map(|i| dir.join(format!("s{i}.heapsnapshot")).display().to_string())
-        .collect()
-}
-
 #[test]
 fn a_leak_exits_1_with_the_documented_json() {
     let dir = tempfile::tempdir().unwrap();

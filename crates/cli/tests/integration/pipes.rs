@@ -1,7 +1,6 @@
 //! Output into a pipe whose reader is gone (`leakhunt … | head -1` after head exited): not an
 //! error, and the verdict's exit code survives.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::*;
@@ -23,22 +22,6 @@ fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn ladder(fixture_name: &str, dir: &Path) -> Vec<String> {
-    let script = repo_root()
-        .join("crates/diagnosis/tests/fixtures")
-        .join(fixture_name);
-    let status = Command::new(node())
-        .arg(&script)
-        .arg(dir)
-        .arg("3")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    (1..=3)
-        .map(|i| dir.join(format!("s{i}.heapsnapshot")).display().to_string())
-        .collect()
 }
 
 #[test]

@@ -110,3 +110,21 @@ pub fn class<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// A ladder of 3 snapshots of one process, written into `dir` by one of the diagnosis
+/// crate's fixture programs (`crates/diagnosis/tests/fixtures`).
+pub fn ladder(fixture_name: &str, dir: &Path) -> Vec<String> {
+    let script = repo_root()
+        .join("crates/diagnosis/tests/fixtures")
+        .join(fixture_name);
+    let status = Command::new(node())
+        .arg(&script)
+        .arg(dir)
+        .arg("3")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (1..=3)
+        .map(|i| dir.join(format!("s{i}.heapsnapshot")).display().to_string())
+        .collect()
+}
