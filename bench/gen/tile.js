@@ -189,6 +189,10 @@ class Output {
   }
 }
 
+// The writer encodes text as latin1, so every string is written as V8 writes it: pure ASCII,
+// anything else as a \uXXXX escape (a raw latin1 byte would not be UTF-8).
+const asciiJson = (str) => JSON.stringify(str).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+
 function main() {
   const a = parseArgs(process.argv.slice(2));
   const K = a.copies;
@@ -315,7 +319,7 @@ function main() {
   out.text(']');
   out.raw(tail);
   out.text('"strings":[');
-  for (let i = 0; i < strings.length; i++) out.text((i ? ',\n' : '') + JSON.stringify(strings[i]));
+  for (let i = 0; i < strings.length; i++) out.text((i ? ',\n' : '') + asciiJson(strings[i]));
   out.text(']}\n');
   out.close();
   const res = {
