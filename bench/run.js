@@ -46,6 +46,9 @@ function usage(code) {
                              summary  leakhunt summary vs DevTools' worker, memlab, JSON.parse
                              leaks    leakhunt leaks vs memlab find-leaks on a snapshot ladder
                              load     leakhunt's load runner vs autocannon, requests/s
+                             scale    leakhunt at scale (run on its own: bench/scale.js --help);
+                             fuzz     the reader and every analysis fuzzed for FUZZ_SECONDS
+                                      (default 300; on its own; bench/fuzz.sh)
   --sizes 20,200,1000      summary: snapshot sizes in MB (default 20,200,1000)
   --ladder 55,103,144      leaks: ladder snapshot sizes in MB, at least 3 (default 55,103,144)
   --concurrency 4,1        load: concurrency levels (default 4,1)

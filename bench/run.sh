@@ -5,6 +5,7 @@
 #                [--out bench/results/FILE.md]   (bench/run.sh --help lists all)
 #   bench/run.sh --sections scale [--parts ladders,big,hunt] [--runs N] …
 #                (leakhunt at scale: bench/scale.js --help lists its options)
+#   FUZZ_SECONDS=600 bench/run.sh --sections fuzz   (bench/fuzz.sh: cargo-fuzz, needs nightly)
 # This script only prepares things (release builds, /usr/bin/time, npm peers);
 # bench/run.js generates missing snapshots, measures, compares and reports.
 # Snapshots and peers are cached in ${LEAKHUNT_BENCH_DIR:-/tmp/leakhunt-bench}.
@@ -29,6 +30,11 @@ has_section() { [[ ,$sections, == *,$1,* ]]; }
 if has_section scale && [[ $sections != scale ]]; then
   echo "bench: run --sections scale on its own (it has its own options: bench/scale.js --help)" >&2
   exit 2
+fi
+# Fuzzing for a bounded time (FUZZ_SECONDS, default 300): the reader and every analysis.
+if has_section fuzz; then
+  [[ $sections == fuzz ]] || { echo "bench: run --sections fuzz on its own" >&2; exit 2; }
+  exec "$ROOT/bench/fuzz.sh" "${FUZZ_SECONDS:-300}"
 fi
 
 needed=(node cargo)
