@@ -167,7 +167,7 @@ pub struct LeaksArgs {
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    leakhunt_report::parse_bytes(s)
+    leakhunt_printer::parse_bytes(s)
 }
 
 fn parse_iterations(s: &str) -> Result<u64, String> {

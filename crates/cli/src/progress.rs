@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use leakhunt_report::format_bytes;
+use leakhunt_printer::format_bytes;
 
 /// A status line: a label, and optionally bytes done out of a known total.
 pub struct Progress {

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use leakhunt_hunt::{compare, Change, ReportComparison};
-use leakhunt_report::{format_bytes, Style};
+use leakhunt_printer::{format_bytes, Style};
 
 use crate::cli::CompareArgs;
 use crate::commands::hunt::read_report;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use leakhunt_hunt::{compare, hunt, HuntConfig, TargetSpec};
 use leakhunt_load::Scenario;
-use leakhunt_report::Style;
+use leakhunt_printer::Style;
 
 use crate::cli::DemoArgs;
 use crate::commands::{compare as compare_cmd, hunt as hunt_cmd};

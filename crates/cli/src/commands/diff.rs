@@ -3,7 +3,7 @@
 use anyhow::{anyhow, Result};
 use leakhunt_diagnosis::{compare, ClassDiff, Comparison, SnapshotObjects};
 use leakhunt_engine::NodeIndex;
-use leakhunt_report::{format_bytes, format_bytes_delta, format_count, Align, Style, Table};
+use leakhunt_printer::{format_bytes, format_bytes_delta, format_count, Align, Style, Table};
 use serde::Serialize;
 
 use crate::cli::DiffArgs;

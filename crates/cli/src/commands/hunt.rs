@@ -7,7 +7,7 @@ use leakhunt_hunt::{
     compare, hunt as run_hunt, HuntConfig, HuntEvent, HuntReport, Observer, TargetSpec,
 };
 use leakhunt_load::Scenario;
-use leakhunt_report::{format_bytes, format_count, Style};
+use leakhunt_printer::{format_bytes, format_count, Style};
 
 use crate::cli::{AttachArgs, HuntArgs};
 use crate::commands::{compare as compare_cmd, leaks};

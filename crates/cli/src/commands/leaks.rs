@@ -4,7 +4,7 @@ use anyhow::Result;
 use leakhunt_diagnosis::leaks::{
     diagnose, LeakOptions, LeakReport, Progress as LeakProgress, Verdict,
 };
-use leakhunt_report::{format_bytes, Style};
+use leakhunt_printer::{format_bytes, Style};
 
 use crate::cli::LeaksArgs;
 use crate::output::{print_json, print_text};

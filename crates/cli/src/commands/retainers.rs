@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use leakhunt_engine::graph::HeapGraph;
 use leakhunt_engine::labels::{edge_label, node_label};
 use leakhunt_engine::{Analysis, Locations, NodeIndex, RetainerPath, SourceLocation};
-use leakhunt_report::{format_bytes, Style};
+use leakhunt_printer::{format_bytes, Style};
 use serde::Serialize;
 
 use crate::cli::RetainersArgs;

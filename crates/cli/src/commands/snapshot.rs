@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use leakhunt_inspector::Target;
-use leakhunt_report::format_bytes;
+use leakhunt_printer::format_bytes;
 
 use crate::cli::SnapshotArgs;
 use crate::progress::Progress;

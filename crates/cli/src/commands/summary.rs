@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use leakhunt_engine::{SortKey, Summary};
-use leakhunt_report::{format_bytes, format_count, Align, Style, Table};
+use leakhunt_printer::{format_bytes, format_count, Align, Style, Table};
 use serde::Serialize;
 
 use crate::cli::{SortArg, SummaryArgs};

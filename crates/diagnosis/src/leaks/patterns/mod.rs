@@ -13,7 +13,7 @@ mod unbounded_collection;
 
 use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
 use leakhunt_engine::{Analysis, Locations, NodeIndex, RetainerPath};
-use leakhunt_report::format_bytes;
+use leakhunt_printer::format_bytes;
 use serde::{Deserialize, Serialize};
 
 use super::path::render_path;
@@ -316,7 +316,7 @@ impl<'a> Context<'a> {
 /// Per-step averages read best as whole numbers; below one, with a decimal.
 fn format_count_f(v: f64) -> String {
     if v >= 1.0 {
-        leakhunt_report::format_count(v.round() as u64)
+        leakhunt_printer::format_count(v.round() as u64)
     } else {
         format!("{v:.1}")
     }

@@ -1,0 +1,216 @@
+//! The leak diagnosis over a ladder of snapshots.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{RetainerPath, SourceLocation};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Leak,
+    Clean,
+}
+
+/// Which way a suspect is held, in terms a Node.js engineer acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    EventListener,
+    Timer,
+    ClosureCapture,
+    UnboundedCollection,
+    RetainedRequest,
+    Other,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 6] = [
+        Pattern::EventListener,
+        Pattern::Timer,
+        Pattern::ClosureCapture,
+        Pattern::UnboundedCollection,
+        Pattern::RetainedRequest,
+        Pattern::Other,
+    ];
+
+    /// The identifier used in JSON, SARIF rule ids and the terminal: `event-listener`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Pattern::EventListener => "event-listener",
+            Pattern::Timer => "timer",
+            Pattern::ClosureCapture => "closure-capture",
+            Pattern::UnboundedCollection => "unbounded-collection",
+            Pattern::RetainedRequest => "retained-request",
+            Pattern::Other => "other",
+        }
+    }
+}
+
+/// What a suspect's `count_per_step` counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CountUnit {
+    /// Leaked objects (each counted once, at the top of what it holds).
+    #[default]
+    Objects,
+    /// A collection's entries.
+    Entries,
+    /// An array of plain numbers' storage slots (V8 keeps the numbers inside the array).
+    Slots,
+}
+
+/// How the program reaches the thing that grows (a collection, an emitter): by the name a
+/// person would write in code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    /// The module's file, for module variables and exports (display path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// The name in code: `userCache`, `channels.news`, `exports.memo`, `Connection.all`,
+    /// `process`.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnerKind {
+    /// A variable of a module's top-level scope (`module` names the file).
+    ModuleVariable,
+    /// A variable of some function's scope whose module is not known.
+    ClosureVariable,
+    /// A property of a CommonJS module's `exports` (`module` names the file).
+    ModuleExport,
+    /// A property of an object or a class (a static field): `QueryCache.entries`.
+    Property,
+    /// Node's one `process` object.
+    Process,
+}
+
+/// A variable captured by a closure, and the bytes behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// The facts an explanation and a fix are made of, per pattern. The printer words them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Explanation {
+    /// Listeners added to an emitter and never removed. The emitter is the suspect's `owner`.
+    EventListener {
+        /// `EventEmitter`, `AbortSignal`, `WebSocket`, `process` …
+        emitter_class: String,
+        /// The event name, when the path shows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<String>,
+    },
+    /// Timers started and never cleared.
+    Timer {
+        /// Node files timers by their duration; the list's duration when the path shows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u32>,
+        /// Whether the timer repeats (`setInterval`), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeats: Option<bool>,
+    },
+    /// Kept closures whose scope holds most of what they retain (the suspect's `captured`).
+    ClosureCapture {
+        /// The function's name; `None` for an anonymous function.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+    },
+    /// A collection that only gains entries. It is the suspect's `owner`.
+    UnboundedCollection {
+        /// `Map`, `Set`, `Array`, `Object` (a dictionary) …
+        collection_class: String,
+        /// The class of the entries' values, when the suspect counts them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value_class: Option<String>,
+        /// Entries (or slots) in the last snapshot, when the collection itself is measured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entries_now: Option<u64>,
+    },
+    /// Request, response or socket objects kept after their requests ended.
+    RetainedRequest {
+        /// The class of what keeps them when it has no name (`Array`, `Map`).
+        holder_class: String,
+    },
+    /// A string that only grows by `+=`. The variable is the suspect's `owner`.
+    GrowingString,
+    /// None of the patterns: the first holder on the path.
+    Other {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder_class: Option<String>,
+    },
+}
+
+/// One snapshot of the ladder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub file: String,
+    pub nodes: u64,
+    pub total_size: u64,
+    pub reachable_size: u64,
+}
+
+/// Something that grows at every step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suspect {
+    pub pattern: Pattern,
+    /// Class of the objects that accumulate (the top of each leaked structure).
+    pub class: String,
+    /// Objects (or entries, or slots) added per step, on average.
+    pub count_per_step: f64,
+    #[serde(default)]
+    pub count_unit: CountUnit,
+    /// Retained bytes added per step, on average.
+    pub bytes_per_step: f64,
+    /// Bytes these objects retain in the last snapshot.
+    pub retained_bytes: u64,
+    /// The measure in each snapshot, first to last.
+    pub count_by_snapshot: Vec<u64>,
+    pub bytes_by_snapshot: Vec<u64>,
+    /// The code to change: for a listener its own position, for a collection the line that
+    /// grows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+    /// What holds the growth, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// For closures: the captured variables holding the most bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub captured: Vec<Captured>,
+    pub explanation: Explanation,
+    /// One representative object's shortest path from the GC roots.
+    pub path: RetainerPath,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeakReport {
+    #[serde(default = "crate::schema_version")]
+    pub schema_version: u32,
+    pub verdict: Verdict,
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Steps between snapshots (snapshots − 1).
+    pub steps: usize,
+    /// Largest growth per step first.
+    pub suspects: Vec<Suspect>,
+}
+
+impl LeakReport {
+    pub fn new(snapshots: Vec<SnapshotInfo>, suspects: Vec<Suspect>) -> LeakReport {
+        LeakReport {
+            schema_version: crate::SCHEMA_VERSION,
+            verdict: if suspects.is_empty() {
+                Verdict::Clean
+            } else {
+                Verdict::Leak
+            },
+            steps: snapshots.len().saturating_sub(1),
+            snapshots,
+            suspects,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Retainer paths as a person reads them, the same in every format: the object, then one
+//! reference a line (`.listeners in EventEmitter @63687`), then `(GC roots)`; runs of
+//! identical hops (Node keeps timers and EventTarget listeners in linked lists, hundreds of
+//! hops long) fold into one line.
+
+use leakhunt_findings::{EdgeKind, HeapObject, PathStep, RetainerPath, SourceLocation};
+
+/// Longest string preview shown for string objects and property names.
+const PREVIEW: usize = 40;
+
+/// The object's class plus what distinguishes it: `(closure) handleMessage`, `(string)
+/// "GET /users/7"`, `Planted`.
+pub fn object_label(o: &HeapObject) -> String {
+    match (o.class.as_str(), o.name.as_deref()) {
+        ("(closure)", Some(n)) if !n.is_empty() => format!("(closure) {n}"),
+        ("(closure)", _) => "(closure) (anonymous)".to_string(),
+        (c, Some(n)) if is_string_class(c) => format!("{c} {}", quote_preview(n)),
+        (c, Some(n)) if !n.is_empty() && n != c => format!("{c} {n}"),
+        (c, _) => c.to_string(),
+    }
+}
+
+fn is_string_class(class: &str) -> bool {
+    matches!(
+        class,
+        "(string)" | "(concatenated string)" | "(sliced string)"
+    )
+}
+
+/// The reference as it would be written in code where possible: `.name`, `[3]`, `name
+/// (closure variable)`; internal slots are marked, as JavaScript cannot see them.
+pub fn edge_label(step: &PathStep) -> String {
+    let name = step.edge.as_str();
+    match step.edge_type {
+        EdgeKind::Element => format!("[{name}]"),
+        EdgeKind::Hidden => format!("[{name}] (hidden)"),
+        EdgeKind::Property if is_identifier(name) => format!(".{name}"),
+        EdgeKind::Property => format!("[{}]", quote_preview(name)),
+        EdgeKind::Context => format!("{name} (closure variable)"),
+        EdgeKind::Internal => format!("{name} (internal)"),
+        EdgeKind::Weak => format!("{name} (weak)"),
+        EdgeKind::Shortcut | EdgeKind::Unknown => name.to_string(),
+    }
+}
+
+/// `file:line:column`.
+pub fn position(l: &SourceLocation) -> String {
+    format!("{}:{}:{}", l.file, l.line, l.column)
+}
+
+/// One line of a displayed path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathLine<'a> {
+    /// The object the path leads to.
+    Object(&'a HeapObject),
+    /// One reference.
+    Step(&'a PathStep),
+    /// `count` identical hops (same edge kind and holder class), the last of them `last`.
+    Folded { count: usize, last: &'a PathStep },
+    /// The end of every path.
+    Roots,
+}
+
+/// The path's lines, with runs of more than two identical hops folded.
+pub fn lines(path: &RetainerPath) -> Vec<PathLine<'_>> {
+    let mut out = vec![PathLine::Object(&path.object)];
+    let steps = &path.steps;
+    let mut i = 0;
+    while i < steps.len() {
+        let kind = hop_kind(&steps[i]);
+        let mut run = 1;
+        while i + run < steps.len() && hop_kind(&steps[i + run]) == kind {
+            run += 1;
+        }
+        if run > 2 {
+            out.push(PathLine::Folded {
+                count: run,
+                last: &steps[i + run - 1],
+            });
+        } else {
+            out.extend(steps[i..i + run].iter().map(PathLine::Step));
+        }
+        i += run;
+    }
+    out.push(PathLine::Roots);
+    out
+}
+
+/// The text of one line, without color: `.listeners in EventEmitter @63687  (node:events:219:22)`.
+pub fn line_text(line: &PathLine) -> String {
+    match line {
+        PathLine::Object(o) => format!("{} @{}", object_label(o), o.id),
+        PathLine::Step(s) => {
+            let at = s
+                .location
+                .as_ref()
+                .map(|l| format!("  ({})", position(l)))
+                .unwrap_or_default();
+            format!(
+                "{} in {} @{}{at}",
+                edge_label(s),
+                object_label(&s.holder()),
+                s.holder_id
+            )
+        }
+        PathLine::Folded { count, last } => {
+            format!(
+                "… {count} × {} in {} …",
+                hop_kind(last).0,
+                last.holder_class
+            )
+        }
+        PathLine::Roots => "(GC roots)".to_string(),
+    }
+}
+
+/// The hop without its element index, so `[3]` and `[4]` compare equal.
+fn hop_kind(s: &PathStep) -> (String, &str) {
+    let label = match s.edge_type {
+        EdgeKind::Element => "[…]".to_string(),
+        _ => edge_label(s),
+    };
+    (label, s.holder_class.as_str())
+}
+
+/// `"text…"`, cut to a preview, with quotes and control characters escaped.
+fn quote_preview(s: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in s.chars().enumerate() {
+        if i == PREVIEW {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}

@@ -1,0 +1,218 @@
+//! The words: explanations and fixes made from a suspect's facts, the same in every format
+//! (terminal, Markdown, HTML, SARIF messages, GitHub annotations). Markdown-style backticks
+//! mark code names; renderers that do not want them strip or convert them.
+
+use leakhunt_findings::{CountUnit, Explanation, Owner, OwnerKind, Suspect};
+
+use crate::bytes::{format_bytes, format_count};
+
+/// How the owner reads in full: `module src/cache.js > userCache`, `closure variable
+/// sessions`, `QueryCache.entries`, `process`.
+pub fn owner(o: &Owner) -> String {
+    match (o.kind, &o.module) {
+        (OwnerKind::ModuleVariable | OwnerKind::ModuleExport, Some(m)) => {
+            format!("module {m} > {}", o.path)
+        }
+        (OwnerKind::ModuleVariable | OwnerKind::ClosureVariable, _) => {
+            format!("closure variable {}", o.path)
+        }
+        _ => o.path.clone(),
+    }
+}
+
+/// The owner's short name as code: `` `userCache` ``, `` `process` ``.
+pub fn owner_short(o: &Owner) -> String {
+    format!("`{}`", o.path)
+}
+
+/// Per-step averages read best as whole numbers; below one, with a decimal.
+pub fn count_per_step(v: f64) -> String {
+    if v >= 1.0 {
+        format_count(v.round() as u64)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// `objects`, `entries`, `slots`.
+pub fn unit(u: CountUnit) -> &'static str {
+    match u {
+        CountUnit::Objects => "objects",
+        CountUnit::Entries => "entries",
+        CountUnit::Slots => "slots",
+    }
+}
+
+fn per_step_bytes(s: &Suspect) -> String {
+    format_bytes(s.bytes_per_step.round().max(0.0) as u64)
+}
+
+/// Why the suspect leaks, in a few sentences.
+pub fn explanation(s: &Suspect) -> String {
+    let n = count_per_step(s.count_per_step);
+    let bytes = per_step_bytes(s);
+    let class = &s.class;
+    match &s.explanation {
+        Explanation::EventListener {
+            emitter_class,
+            event,
+        } => {
+            let event = event
+                .as_deref()
+                .map(|e| format!("'{e}'"))
+                .unwrap_or_else(|| "an event".into());
+            let emitter = match &s.owner {
+                Some(o) if o.kind == OwnerKind::Process => "`process`".to_string(),
+                Some(o) => format!("the {emitter_class} {}", owner_short(o)),
+                None => format!("a {emitter_class}"),
+            };
+            format!(
+                "Every step adds {n} listeners for {event} to {emitter} and none is removed, so the \
+                 listener list keeps each {class} and everything it captures ({bytes} per step). A \
+                 listener lives as long as its emitter unless it is removed."
+            )
+        }
+        Explanation::Timer { duration_ms, .. } => {
+            let every = duration_ms
+                .map(|ms| format!(" (every {ms} ms)"))
+                .unwrap_or_default();
+            format!(
+                "Every step starts {n} timers{every} that are never cleared, so Node's timer list keeps \
+                 each callback and everything it captures ({bytes} per step). An interval stays alive \
+                 until clearInterval is called, even when nothing else refers to it."
+            )
+        }
+        Explanation::ClosureCapture { function } => {
+            let function = function
+                .as_deref()
+                .filter(|f| !f.is_empty())
+                .map(|f| format!("`{f}`"))
+                .unwrap_or_else(|| "an anonymous function".into());
+            format!(
+                "Every step keeps {n} closures of {function} alive, and each one's scope holds {} \
+                 ({bytes} per step) though the function itself is tiny. V8 keeps every variable of a \
+                 scope that any inner function uses, so one kept callback retains them all.",
+                captured_names(s)
+            )
+        }
+        Explanation::UnboundedCollection {
+            collection_class,
+            value_class,
+            entries_now,
+        } => {
+            let shown = match &s.owner {
+                Some(o) => format!("The {collection_class} {}", owner_short(o)),
+                None => format!("A {collection_class}"),
+            };
+            let what = unit(s.count_unit);
+            let note = match (value_class, entries_now, s.count_unit) {
+                (Some(v), _, _) => format!(" (its {v} values)"),
+                (None, Some(now), CountUnit::Slots) => format!(
+                    " ({now} now: it holds numbers, which V8 stores inside the array, so its \
+                     capacity is what the snapshot shows)"
+                ),
+                (None, Some(now), _) => format!(" ({now} entries now)"),
+                (None, None, _) => String::new(),
+            };
+            format!(
+                "{shown} gains {n} {what} per step and never loses any{note}, adding {bytes} per step. \
+                 Keyed per request or user, it grows with traffic until the process runs out of memory."
+            )
+        }
+        Explanation::RetainedRequest { holder_class } => {
+            let held_by = s
+                .owner
+                .as_ref()
+                .map(owner)
+                .unwrap_or_else(|| holder_class.clone());
+            format!(
+                "{n} {class} objects per step are kept by {held_by} after their requests ended. Each \
+                 keeps its socket, headers, parser and buffers alive ({bytes} per step)."
+            )
+        }
+        Explanation::GrowingString => {
+            let (short, name) = match &s.owner {
+                Some(o) => (owner_short(o), o.path.clone()),
+                None => ("a string".to_string(), "s".to_string()),
+            };
+            format!(
+                "The string {short} gets longer at every step ({bytes} per step) and is never cut: each \
+                 `{name} += …` makes a new string that keeps the old one as its first part, so \
+                 everything ever appended stays in memory."
+            )
+        }
+        Explanation::Other { holder_class } => {
+            let holder = holder_class.as_deref().unwrap_or("the GC roots");
+            format!(
+                "{n} {class} objects per step ({bytes} per step) stay alive, held by {holder} through \
+                 the path shown. None of the common leak patterns matches, so follow the path up to \
+                 the first object your code owns."
+            )
+        }
+    }
+}
+
+/// What to change.
+pub fn fix(s: &Suspect) -> String {
+    match &s.explanation {
+        Explanation::EventListener { .. } => {
+            "Remove the listener when the work it belongs to ends: keep the handler in a variable and \
+             call off/removeListener (removeEventListener for an EventTarget) with it, or register it \
+             with once() or an AbortSignal so it goes away by itself."
+                .into()
+        }
+        Explanation::Timer { .. } => {
+            "Keep the handle that setInterval/setTimeout returns and clear it (clearInterval/\
+             clearTimeout) when its owner — session, connection, request — ends; unref() only lets \
+             the process exit, it frees nothing."
+                .into()
+        }
+        Explanation::ClosureCapture { .. } => {
+            let first = s.captured.first().map(|c| c.name.as_str()).unwrap_or("obj");
+            format!(
+                "Capture only what the callback needs: copy the fields it uses into local variables \
+                 before creating it (for example `const id = {first}.id`), or set {} to null once \
+                 done; and drop the callbacks after they have run.",
+                captured_names(s)
+            )
+        }
+        Explanation::UnboundedCollection { .. } => {
+            "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an \
+             entry when its user or request ends, or key it by the object itself in a WeakMap so \
+             entries go with their keys."
+                .into()
+        }
+        Explanation::RetainedRequest { holder_class } => {
+            let held_by = s.owner.as_ref().map(owner).unwrap_or_else(|| holder_class.clone());
+            format!(
+                "Do not store {} objects: copy the fields you need (method, url, headers, timings) \
+                 into a plain object when the request arrives and keep that instead, and bound or \
+                 clear {held_by}.",
+                s.class
+            )
+        }
+        Explanation::GrowingString => {
+            let short = s.owner.as_ref().map(owner_short).unwrap_or_else(|| "it".into());
+            format!(
+                "Do not accumulate in a string: write each piece out as it comes (a stream, a file, a \
+                 logger), or keep only the last lines in a bounded array, and reset {short} once it \
+                 has been sent."
+            )
+        }
+        Explanation::Other { .. } => {
+            "Find where your code stores the first holder on the path and release the reference when \
+             the work it belongs to is done."
+                .into()
+        }
+    }
+}
+
+/// `` `session`, `buffer` `` — the captured variables, biggest first.
+fn captured_names(s: &Suspect) -> String {
+    let names: Vec<String> = s.captured.iter().map(|c| format!("`{}`", c.name)).collect();
+    if names.is_empty() {
+        "its variables".into()
+    } else {
+        names.join(", ")
+    }
+}
