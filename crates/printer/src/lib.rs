@@ -2,15 +2,18 @@
 //! The analyses hand over plain data; everything a person reads (sizes, sentences, paths,
 //! colors) is made here, once, and shared by every format.
 //!
+//! - [`terminal`], [`json`]: one renderer per format, each for every report;
 //! - [`prose`]: explanations and fixes from a suspect's facts;
 //! - [`path`]: retainer paths as lines, long chains folded;
 //! - [`bytes`], [`table`], [`style`]: sizes, aligned columns, color (`NO_COLOR`, terminals).
 
 pub mod bytes;
+pub mod json;
 pub mod path;
 pub mod prose;
 pub mod style;
 pub mod table;
+pub mod terminal;
 
 pub use bytes::{format_bytes, format_bytes_delta, format_count, parse_bytes};
 pub use style::Style;
