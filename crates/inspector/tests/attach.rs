@@ -14,6 +14,7 @@ use leakhunt_inspector::{InspectorError, Session, Target};
 struct Plain(Child);
 impl Drop for Plain {
     fn drop(&mut self) {
+        // SAFETY: kill only signals; the group is our child's own.
         unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
         let _ = self.0.wait();
     }
@@ -94,6 +95,7 @@ fn attach_pid_refuses_non_node_and_dead_processes() {
         guard.0.try_wait().unwrap().is_none(),
         "sleep must still be alive"
     );
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     guard.0.wait().unwrap();
     let err = Target::attach_pid(pid).unwrap_err();
@@ -191,6 +193,7 @@ fn attach_pid_sends_no_sigusr1_to_a_program_that_is_not_node() {
     assert!(err.to_string().contains("only node"), "{err}");
     assert_eq!(err.to_string().lines().count(), 1, "{err}");
     // A SIGUSR1 sent before would be handled by the time this later SIGUSR2 is.
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(guard.0.id() as i32, libc::SIGUSR2) };
     assert!(wait_for_file(&later), "the shell handles its signals");
     assert!(!got.exists(), "SIGUSR1 was sent to the shell");

@@ -359,6 +359,7 @@ const GONE: Duration = Duration::from_secs(30);
 #[test]
 fn ctrl_c_kills_launched_groups_and_exits_130() {
     let (mut helper, pids) = start_helper("sigint");
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
@@ -373,6 +374,7 @@ fn a_second_ctrl_c_kills_everything_without_waiting_out_the_grace_period() {
     let term_file = dir.path().join("term");
     let (mut helper, pids) =
         start_helper_with("sigint-twice", &[("LEAKHUNT_TEST_TERM_FILE", &term_file)]);
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
     // The first Ctrl-C asks politely: the service ignores it (the grace period is a minute).
     let start = Instant::now();
@@ -380,6 +382,7 @@ fn a_second_ctrl_c_kills_everything_without_waiting_out_the_grace_period() {
         assert!(start.elapsed() < GONE, "the service never got SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
@@ -407,6 +410,7 @@ fn sigkilled_parent_takes_everything_along() {
     // Nothing in-process can run on SIGKILL: the guardian sees our end of its socket close,
     // and stops the service, which ignores SIGTERM, and its helper in a session of its own.
     let (mut helper, pids) = start_helper("sigkill");
+    // SAFETY: kill only signals our own child.
     unsafe { libc::kill(helper.id() as i32, libc::SIGKILL) };
     wait_exit(&mut helper, GONE);
     for pid in pids {

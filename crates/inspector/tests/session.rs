@@ -223,6 +223,7 @@ fn target_dies_mid_snapshot() {
         .snapshot_to_file_with_progress(&path, None, &mut |p| {
             if p.chunks >= 1 && !killed {
                 killed = true;
+                // SAFETY: kill only signals the node process this test started.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }
         })
@@ -344,7 +345,9 @@ fn snapshot_throughput() {
 }
 
 fn cpu_time() -> Duration {
+    // SAFETY: rusage is plain data: all zeroes is a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let t = |tv: libc::timeval| Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
     t(ru.ru_utime) + t(ru.ru_stime)

@@ -119,6 +119,7 @@ fn run_limited(args: &[String], stdin_file: Option<&Path>, scratch: &Path) -> Ou
         peak_kb = peak_kb.max(resident_peak_kb(pid));
         if !hung && start.elapsed() > DEADLINE {
             hung = true;
+            // SAFETY: kill only signals; the pid is our unreaped child, so it cannot name another process.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         std::thread::sleep(Duration::from_millis(1));
