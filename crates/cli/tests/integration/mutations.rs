@@ -30,7 +30,6 @@ const ADDRESS_SPACE: u64 = 1 << 30;
 // --- The ladder the mutants come from -----------------------------------------------------
 
 struct Ladder {
-    _dir: tempfile::TempDir,
     files: [PathBuf; 3],
     texts: [Vec<u8>; 3],
     class: String,
@@ -38,16 +37,11 @@ struct Ladder {
 }
 
 fn ladder() -> Ladder {
-    let dir = tempfile::tempdir().unwrap();
+    // Read only: the mutants are written elsewhere.
     let script = repo_root().join("crates/diagnosis/tests/fixtures/map-cache-leak.js");
-    let status = Command::new(node())
-        .arg(&script)
-        .arg(dir.path())
-        .arg("3")
-        .status()
+    let files: [PathBuf; 3] = leakhunt_testkit::snapshots::ladder(&node(), &script, 3)
+        .try_into()
         .unwrap();
-    assert!(status.success());
-    let files = [1, 2, 3].map(|i| dir.path().join(format!("s{i}.heapsnapshot")));
     let texts = files.clone().map(|f| std::fs::read(f).unwrap());
     // An object every snapshot holds: one of the first snapshot's leaked profiles.
     let class = "UserProfile".to_string();
@@ -60,7 +54,6 @@ fn ladder() -> Ladder {
     ]);
     let id = out["targets"][0]["id"].as_u64().unwrap() as u32;
     Ladder {
-        _dir: dir,
         files,
         texts,
         class,
