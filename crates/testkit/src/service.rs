@@ -142,3 +142,43 @@ pub fn process_running(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::wait_until;
+
+    #[test]
+    fn dropping_the_guard_kills_the_whole_group() {
+        let mut service = Service::spawn(
+            Command::new("sh")
+                .args(["-c", "sleep 600 & echo child $!; wait"])
+                .stdout(Stdio::piped()),
+        );
+        let child: u32 = service.wait_for_line(Duration::from_secs(60), "the child's pid", |l| {
+            l.strip_prefix("child ")?.parse().ok()
+        });
+        let pid = service.pid();
+        assert!(process_running(child));
+        drop(service);
+        assert!(!process_running(pid));
+        wait_until(
+            Duration::from_secs(60),
+            "the group's other process to die",
+            || !process_running(child),
+        );
+    }
+
+    #[test]
+    fn a_line_is_awaited_and_earlier_ones_skipped() {
+        let mut service = Service::spawn(
+            Command::new("sh")
+                .args(["-c", "echo one; echo port 4242; sleep 600"])
+                .stdout(Stdio::piped()),
+        );
+        let port: u16 = service.wait_for_line(Duration::from_secs(60), "the port", |l| {
+            l.strip_prefix("port ")?.parse().ok()
+        });
+        assert_eq!(port, 4242);
+    }
+}
