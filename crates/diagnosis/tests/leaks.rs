@@ -7,6 +7,7 @@ use std::process::Command;
 
 use leakhunt_diagnosis::{diagnose, LeakOptions, LeakReport, Verdict};
 use leakhunt_findings::{CountUnit, Explanation, OwnerKind, Pattern};
+use leakhunt_testkit::runtime::{node, tsc};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,24 +15,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn node() -> PathBuf {
-    PathBuf::from(std::env::var_os("LEAKHUNT_NODE").unwrap_or_else(|| "node".into()))
-}
-
-/// Runs the fixture and diagnoses its ladder.
-fn ladder(name: &str, rounds: u32) -> (LeakReport, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(node())
-        .arg(fixture(name))
-        .arg(dir.path())
-        .arg(rounds.to_string())
-        .status()
-        .expect("run node");
-    assert!(status.success(), "{name} failed");
-    let files: Vec<PathBuf> = (1..=rounds)
-        .map(|i| dir.path().join(format!("s{i}.heapsnapshot")))
-        .collect();
+/// Diagnoses the fixture's ladder (written once per test run, shared with other tests).
+fn ladder(name: &str, rounds: u32) -> (LeakReport, PathBuf) {
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &fixture(name), rounds);
     let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    let dir = files[0].parent().unwrap().to_path_buf();
     (report, dir)
 }
 
@@ -101,7 +89,7 @@ fn a_timer_deep_in_a_long_timer_list_gets_a_folded_path() {
     use leakhunt_engine::{reader, Analysis, AnalysisOptions};
 
     let (_report, dir) = ladder("interval-leak.js", 3);
-    let g = reader::read_path(&dir.path().join("s3.heapsnapshot"), &Default::default()).unwrap();
+    let g = reader::read_path(&dir.join("s3.heapsnapshot"), &Default::default()).unwrap();
     let a = Analysis::new(
         g,
         &AnalysisOptions {
@@ -257,18 +245,6 @@ fn too_few_snapshots_is_an_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("at least 3"));
-}
-
-/// The TypeScript compiler installed by scripts/install-runtimes.sh.
-fn tsc() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.cache/runtimes/typescript/node_modules/.bin/tsc");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/install-runtimes.sh (scripts/test does)",
-        p.display()
-    );
-    p
 }
 
 #[test]

@@ -161,19 +161,12 @@ fn node_script_that_exits_at_once() {
             );
         }
         Ok(mut launched) => {
-            let start = Instant::now();
-            let err = loop {
-                match launched.check_running() {
-                    Err(e) => break e,
-                    Ok(()) => {
-                        assert!(
-                            start.elapsed() < Duration::from_secs(5),
-                            "exits.js did not exit"
-                        );
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
-            };
+            let mut err = None;
+            wait_until(GONE, "exits.js to exit", || {
+                err = launched.check_running().err();
+                err.is_some()
+            });
+            let err = err.unwrap();
             let msg = err.to_string();
             assert!(
                 msg.contains("exit status 7") && msg.contains("boom: config missing"),
@@ -340,17 +333,15 @@ fn start_helper_with(
 }
 
 fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            panic!("helper did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let mut status = None;
+    if !poll_until(timeout, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        panic!("helper did not exit within {timeout:?}");
     }
+    status.unwrap()
 }
 
 /// Generous: these tests wait for things that take milliseconds.
@@ -359,7 +350,7 @@ const GONE: Duration = Duration::from_secs(30);
 #[test]
 fn ctrl_c_kills_launched_groups_and_exits_130() {
     let (mut helper, pids) = start_helper("sigint");
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    signal(helper.id() as i32, libc::SIGINT);
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
     for pid in pids {
@@ -373,14 +364,10 @@ fn a_second_ctrl_c_kills_everything_without_waiting_out_the_grace_period() {
     let term_file = dir.path().join("term");
     let (mut helper, pids) =
         start_helper_with("sigint-twice", &[("LEAKHUNT_TEST_TERM_FILE", &term_file)]);
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    signal(helper.id() as i32, libc::SIGINT);
     // The first Ctrl-C asks politely: the service ignores it (the grace period is a minute).
-    let start = Instant::now();
-    while !term_file.exists() {
-        assert!(start.elapsed() < GONE, "the service never got SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    wait_until(GONE, "the service to get SIGTERM", || term_file.exists());
+    signal(helper.id() as i32, libc::SIGINT);
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
     for pid in pids {
@@ -407,7 +394,7 @@ fn sigkilled_parent_takes_everything_along() {
     // Nothing in-process can run on SIGKILL: the guardian sees our end of its socket close,
     // and stops the service, which ignores SIGTERM, and its helper in a session of its own.
     let (mut helper, pids) = start_helper("sigkill");
-    unsafe { libc::kill(helper.id() as i32, libc::SIGKILL) };
+    signal(helper.id() as i32, libc::SIGKILL);
     wait_exit(&mut helper, GONE);
     for pid in pids {
         assert!(wait_gone(pid, GONE), "{pid} survived its parent's SIGKILL");
@@ -444,7 +431,10 @@ fn helper_process() {
         std::mem::forget(launched);
         panic!("helper panics on purpose");
     }
-    std::thread::sleep(Duration::from_secs(120));
+    // Until the test that started this process ends it.
+    loop {
+        std::thread::park();
+    }
 }
 
 #[test]
