@@ -1,13 +1,13 @@
 //! Finding the suspects before they are explained: what grows at every step, as one
 //! candidate per place it accumulates. In stages:
 //!
-//! 1. [`leak_roots_by_key`]: the new objects' tops (leak roots), grouped by class and anchor;
-//! 2. [`growing_groups_by_anchor`]: the groups that grow at every step, gathered per anchor;
-//! 3. [`one_per_anchor`]: the groups under one anchor (a Map's keys and values) as one
+//! 1. `leak_roots_by_key`: the new objects' tops (leak roots), grouped by class and anchor;
+//! 2. `growing_groups_by_anchor`: the groups that grow at every step, gathered per anchor;
+//! 3. `one_per_anchor`: the groups under one anchor (a Map's keys and values) as one
 //!    candidate, named by its biggest part that sits directly under the anchor;
-//! 4. [`merged_into_holders`]: a candidate whose path runs through a bigger candidate's
+//! 4. `merged_into_holders`: a candidate whose path runs through a bigger candidate's
 //!    collection is part of that one's growth;
-//! 5. [`growing_collections`]: collections that gain entries at every step with no new
+//! 5. `growing_collections`: collections that gain entries at every step with no new
 //!    objects of their own (numbers, shared values), unless a candidate already holds them;
 //! 6. the largest growth first, as many as are shown.
 
@@ -16,8 +16,7 @@ use leakhunt_engine::{Analysis, NodeIndex};
 
 use super::anchors::AnchoredKeys;
 use super::facts::Facts;
-use super::growth::Series;
-use super::report::Growth;
+use super::growth::{Growth, Series};
 use super::{roots, LeakOptions};
 use crate::hash::{FastMap, FastSet};
 

@@ -21,7 +21,6 @@ pub mod entries;
 pub mod facts;
 pub mod growth;
 pub mod patterns;
-pub mod report;
 pub mod roots;
 pub mod source;
 

@@ -25,7 +25,7 @@ use leakhunt_engine::{NodeIndex, RetainerPath};
 pub use leakhunt_findings::Pattern;
 use leakhunt_findings::{Captured, Explanation, Owner, SourceLocation, Suspect};
 
-use super::report::Growth;
+use super::growth::Growth;
 use crate::locator::Locator;
 use suspect_facts::SuspectFacts;
 

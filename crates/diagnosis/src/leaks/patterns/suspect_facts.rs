@@ -15,7 +15,7 @@ use leakhunt_engine::{Analysis, NodeIndex};
 use leakhunt_findings::{Captured, CountUnit, Owner, OwnerKind, SourceLocation};
 
 use crate::leaks::facts::numbers_store;
-use crate::leaks::report::Growth;
+use crate::leaks::growth::Growth;
 use crate::leaks::source;
 use crate::locator::Locator;
 

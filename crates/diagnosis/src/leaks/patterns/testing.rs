@@ -3,8 +3,7 @@
 use leakhunt_engine::{Analysis, AnalysisOptions, EdgeType, GraphBuilder, NodeIndex, NodeType};
 
 use super::suspect_facts::SuspectFacts;
-use crate::leaks::growth::Series;
-use crate::leaks::report::Growth;
+use crate::leaks::growth::{Growth, Series};
 use crate::locator::Locator;
 
 pub struct Heap {
