@@ -3,11 +3,10 @@
 //! pattern, the class and the line marked `// LEAK:` in the fixture.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use leakhunt_diagnosis::{diagnose, LeakOptions, LeakReport, Verdict};
 use leakhunt_findings::{CountUnit, Explanation, OwnerKind, Pattern};
-use leakhunt_testkit::runtime::{node, tsc};
+use leakhunt_testkit::runtime::node;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -245,43 +244,4 @@ fn too_few_snapshots_is_an_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("at least 3"));
-}
-
-#[test]
-fn typescript_locations_come_from_the_source_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let ts = fixture("ts/listener-leak.ts");
-    let out = dir.path().join("dist");
-    let status = Command::new(tsc())
-        .args([
-            "--sourceMap",
-            "--target",
-            "es2020",
-            "--module",
-            "commonjs",
-            "--outDir",
-        ])
-        .arg(&out)
-        .arg(&ts)
-        .status()
-        .unwrap();
-    assert!(status.success(), "tsc failed");
-    let snaps = dir.path().join("snaps");
-    std::fs::create_dir(&snaps).unwrap();
-    let status = Command::new(node())
-        .arg(out.join("listener-leak.js"))
-        .arg(&snaps)
-        .arg("3")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let files: Vec<PathBuf> = (1..=3)
-        .map(|i| snaps.join(format!("s{i}.heapsnapshot")))
-        .collect();
-    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).unwrap();
-    let top = &report.suspects[0];
-    assert_eq!(top.pattern, Pattern::EventListener);
-    let loc = top.location.as_ref().unwrap();
-    assert!(loc.file.ends_with("ts/listener-leak.ts"), "{loc:?}");
-    assert_eq!(loc.line, leak_line("ts/listener-leak.ts"), "{loc:?}");
 }

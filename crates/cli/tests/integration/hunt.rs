@@ -464,3 +464,24 @@ fn rounds_count_the_load_rounds_after_the_warm_up() {
     assert_eq!(iterations, [200, 100, 100, 100], "the warm-up first");
     assert_eq!(r["iterations"], 300);
 }
+
+#[test]
+fn compare_refuses_a_report_of_another_layout_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // What hunt --json wrote before reports had a schema_version: sentences, not facts.
+    let old = dir.path().join("old.json");
+    std::fs::write(
+        &old,
+        r#"{"verdict":"leak","snapshots":[],"steps":2,"suspects":[{"pattern":"timer","explanation":"Every step…"}]}"#,
+    )
+    .unwrap();
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, r#"{"schema_version":99,"suspects":[]}"#).unwrap();
+    for (file, says) in [(&old, "older leakhunt"), (&newer, "layout 99")] {
+        let out = leakhunt(&["compare", path_str(file), path_str(file)]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(path_str(file)) && err.contains(says), "{err}");
+    }
+}
