@@ -15,7 +15,7 @@ use leakhunt_inspector::{InspectorError, LaunchOptions, Launched, Target};
 /// is still undefined.
 fn service_argv1(launched: &Launched) -> (u32, String) {
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("service listening");
     let mut s = launched.connect().unwrap();
     let pid = s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32;
