@@ -15,7 +15,7 @@ use leakhunt_inspector::{InspectorError, LaunchOptions, Launched, Target};
 /// is still undefined.
 fn service_argv1(launched: &Launched) -> (u32, String) {
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("service listening");
     let mut s = launched.connect().unwrap();
     let pid = s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32;
@@ -68,7 +68,7 @@ fn wrapper_skips_launcher_processes() {
     assert_ne!(pid, launched.pid());
     drop(launched);
     assert!(
-        wait_gone(pid, Duration::from_secs(1)),
+        wait_gone(pid, GONE),
         "the service (a grandchild) must die with the group"
     );
 }
@@ -104,7 +104,7 @@ fn npm_start_attaches_to_the_service_not_npm() {
         "attached to npm instead of the service?"
     );
     drop(launched);
-    assert!(wait_gone(pid, Duration::from_secs(1)));
+    assert!(wait_gone(pid, GONE));
 }
 
 #[test]
@@ -201,8 +201,8 @@ fn banner_timeout_kills_the_command() {
         banner_timeout: Duration::from_millis(400),
         ..quiet()
     };
-    let err =
-        Target::launch_with(&cmd(&["sh", "-c", "echo $$; exec sleep 30"]), &[], &opts).unwrap_err();
+    let err = Target::launch_with(&cmd(&["sh", "-c", "echo $$; exec sleep 600"]), &[], &opts)
+        .unwrap_err();
     let InspectorError::BannerTimeout { last_output, .. } = &err else {
         panic!("{err}");
     };
@@ -212,10 +212,7 @@ fn banner_timeout_kills_the_command() {
         "{err}"
     );
     let pid: u32 = last_output[0].parse().unwrap();
-    assert!(
-        wait_gone(pid, Duration::from_secs(5)),
-        "sleep must be killed"
-    );
+    assert!(wait_gone(pid, GONE), "sleep must be killed");
 }
 
 /// Starts spawner.js and returns it with the pid of the helper it started.
@@ -223,7 +220,7 @@ fn launch_spawner(extra_env: &[(String, String)], opts: &LaunchOptions) -> (Laun
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("spawner.js")]), extra_env, opts).unwrap();
     let line = launched
-        .wait_for_output(|l| l.starts_with("GRANDCHILD "), Duration::from_secs(5))
+        .wait_for_output(|l| l.starts_with("GRANDCHILD "), GONE)
         .expect("spawner prints its child's pid");
     let grandchild: u32 = line["GRANDCHILD ".len()..].trim().parse().unwrap();
     assert!(leakhunt_inspector::process_running(grandchild));

@@ -24,7 +24,7 @@ fn full_round(node: &str) {
     );
     assert_eq!(launched.endpoint().title.as_deref(), Some(server.as_str()));
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(5))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("server listening");
 
     let mut s = launched.connect().unwrap();
@@ -114,7 +114,7 @@ fn full_round(node: &str) {
     drop(s);
     let pid = launched.pid();
     launched.shutdown().unwrap();
-    assert!(wait_gone(pid, Duration::from_secs(1)));
+    assert!(wait_gone(pid, Duration::from_secs(60)));
 }
 
 #[test]
@@ -269,7 +269,7 @@ fn inspector_lines_are_swallowed_or_shown() {
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &opts).unwrap();
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING"), Duration::from_secs(5))
+        .wait_for_output(|l| l.starts_with("LISTENING"), Duration::from_secs(60))
         .unwrap();
     let s = launched.connect().unwrap();
     drop(s);

@@ -364,7 +364,7 @@ fn empty_ranges_and_bad_urls() {
 #[test]
 fn waits_for_a_service_to_accept() {
     let server = Server::start("trivial-server.js");
-    wait_until_accepting(("127.0.0.1", server.port), Duration::from_secs(5)).unwrap();
+    wait_until_accepting(("127.0.0.1", server.port), Duration::from_secs(60)).unwrap();
     let closed = ClosedPort::new();
     let err =
         wait_until_accepting(("127.0.0.1", closed.port()), Duration::from_millis(200)).unwrap_err();

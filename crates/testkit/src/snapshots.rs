@@ -5,7 +5,7 @@
 //!
 //! The cache lives in the target folder (`testkit-cache/<run>/`), one folder per run:
 //! nextest's run id, or this process for `cargo test`. Folders of earlier runs are removed
-//! when a day old. Cached files are read-only; a test that changes a snapshot changes its
+//! when a run starts (all but the newest, if it is recent: it may still be running). Cached files are read-only; a test that changes a snapshot changes its
 //! own copy ([`snapshot_copy`], [`ladder_copy`]).
 
 use std::collections::hash_map::DefaultHasher;
@@ -118,7 +118,7 @@ fn run_folder() -> PathBuf {
     let dir = cache.join(run);
     if !dir.exists() {
         std::fs::create_dir_all(&dir).unwrap();
-        remove_old_runs(&cache);
+        remove_old_runs(&cache, &dir);
     }
     dir
 }
@@ -133,15 +133,25 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-fn remove_old_runs(cache: &Path) {
-    const OLD: Duration = Duration::from_secs(24 * 3600);
-    for entry in std::fs::read_dir(cache).into_iter().flatten().flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().unwrap_or_default() > OLD);
-        if old {
-            let path = entry.path();
+/// Each run's folder holds a few hundred MB: when a run starts, the folders of earlier runs
+/// go, but for the newest one (it may still be running beside this one) if it is less than
+/// an hour old.
+fn remove_old_runs(cache: &Path, current: &Path) {
+    const RECENT: Duration = Duration::from_secs(3600);
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(cache)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path() != current)
+        .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
+        .collect();
+    others.sort();
+    let keep = others
+        .last()
+        .filter(|(t, _)| t.elapsed().unwrap_or_default() < RECENT)
+        .map(|(_, p)| p.clone());
+    for (_, path) in others {
+        if Some(&path) != keep.as_ref() {
             // Read-only files in a writable folder can be removed.
             let _ = std::fs::remove_dir_all(&path);
         }

@@ -46,7 +46,7 @@ pub fn launch_server() -> Launched {
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("server listening");
     launched
 }
