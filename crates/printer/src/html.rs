@@ -315,6 +315,25 @@ fn suspect(n: usize, s: &Suspect, labels: &[String], f: &Findings, cwd: &Path) -
         svg::SMALL,
     ));
     h.push_str("\n</div>\n</div>\n");
+    if let Some(e) = s.location.as_ref().and_then(|l| sources::excerpt(cwd, l)) {
+        let file = s.location.as_ref().map_or("", |l| l.file.as_str());
+        let _ = write!(
+            h,
+            "<h4 class=\"mono\">{}</h4>\n<pre class=\"source\" aria-label=\"{}\">",
+            escape(file),
+            escape(&format!("{file} around line {}", e.marked))
+        );
+        for (i, line) in e.lines.iter().enumerate() {
+            let number = e.first + i as u32;
+            let marked = if number == e.marked { " marked" } else { "" };
+            let _ = write!(
+                h,
+                "<span class=\"l{marked}\"><span class=\"n\">{number}</span>{}</span>",
+                escape(line)
+            );
+        }
+        h.push_str("</pre>\n");
+    }
     if !s.captured.is_empty() {
         h.push_str(
             "<h4>Captured variables</h4>\n<table class=\"captured\">\n<tr><th>Variable</th>\
@@ -329,27 +348,6 @@ fn suspect(n: usize, s: &Suspect, labels: &[String], f: &Findings, cwd: &Path) -
             );
         }
         h.push_str("</table>\n");
-    }
-    if let Some(e) = s.location.as_ref().and_then(|l| sources::excerpt(cwd, l)) {
-        let _ = write!(
-            h,
-            "<pre class=\"source\" aria-label=\"{}\">",
-            escape(&format!(
-                "{} around line {}",
-                s.location.as_ref().map_or("", |l| l.file.as_str()),
-                e.marked
-            ))
-        );
-        for (i, line) in e.lines.iter().enumerate() {
-            let number = e.first + i as u32;
-            let marked = if number == e.marked { " marked" } else { "" };
-            let _ = write!(
-                h,
-                "<span class=\"l{marked}\"><span class=\"n\">{number}</span>{}</span>",
-                escape(line)
-            );
-        }
-        h.push_str("</pre>\n");
     }
     h.push_str("<h4>Why it is alive</h4>\n<ol class=\"path\">\n");
     for line in path::lines(&s.path) {

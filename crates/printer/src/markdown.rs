@@ -65,7 +65,7 @@ pub(crate) fn prose_md(text: &str) -> String {
 pub fn render(f: &Findings) -> String {
     let leaks = f.leaks();
     let (word, rest) = setup::headline(leaks);
-    let mut m = format!("## leakhunt: {} {}\n\n", escape(word), escape(&rest));
+    let mut m = format!("## leakhunt — {} {}\n\n", escape(word), escape(&rest));
     match *f {
         Findings::Compared {
             before,
