@@ -127,11 +127,17 @@ pub fn render(f: &Findings, cwd: &Path) -> String {
                 ))
             );
             h.push_str("<div class=\"sides\">\n");
+            // One scale for both heap charts, so the fix shows as a flatter line.
+            let scale = [
+                before.heap_after_gc_bytes.as_slice(),
+                after.heap_after_gc_bytes.as_slice(),
+            ]
+            .concat();
             for (title, r) in [("Before", before), ("After", after)] {
                 let _ = write!(
                     h,
                     "<section class=\"side\">\n<h2>{title}</h2>\n{}</section>\n",
-                    hunt_overview(r)
+                    hunt_overview(r, &scale)
                 );
             }
             h.push_str("</div>\n");
@@ -139,7 +145,7 @@ pub fn render(f: &Findings, cwd: &Path) -> String {
         }
         Findings::Hunt(r) => {
             h.push_str(&verdict_line(leaks));
-            h.push_str(&hunt_overview(r));
+            h.push_str(&hunt_overview(r, &r.heap_after_gc_bytes));
         }
         Findings::Leaks(r) => {
             h.push_str(&verdict_line(leaks));
@@ -173,8 +179,9 @@ fn verdict_line(r: &LeakReport) -> String {
     )
 }
 
-/// What ran, the load, and the heap after GC as a chart and a table.
-fn hunt_overview(r: &HuntReport) -> String {
+/// What ran, the load, and the heap after GC as a chart (on a scale that fits `scale`) and
+/// a table.
+fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -192,7 +199,7 @@ fn hunt_overview(r: &HuntReport) -> String {
         );
     }
     let heap = setup::hunt_heap(r);
-    h.push_str(&heap_section("Heap after GC", &heap));
+    h.push_str(&heap_section("Heap after GC", &heap, scale));
     h
 }
 
@@ -202,15 +209,15 @@ fn ladder_overview(r: &LeakReport) -> String {
         .iter()
         .map(|s| (setup::file_name(&s.file).to_string(), s.reachable_size))
         .collect();
-    heap_section("Reachable heap", &heap)
+    heap_section("Reachable heap", &heap, &[])
 }
 
-fn heap_section(title: &str, heap: &[(String, u64)]) -> String {
+fn heap_section(title: &str, heap: &[(String, u64)], scale: &[u64]) -> String {
     let (labels, values): (Vec<String>, Vec<u64>) = heap.iter().cloned().unzip();
     let mut h = format!(
         "<h3>{}</h3>\n{}\n<table class=\"heap\">\n<tr>",
         escape(title),
-        svg::bytes_chart(title, &labels, &values, svg::WIDE)
+        svg::bytes_chart_scaled(title, &labels, &values, svg::WIDE, scale)
     );
     for l in &labels {
         let _ = write!(h, "<th class=\"num\">{}</th>", escape(l));

@@ -40,6 +40,18 @@ const RIGHT: f64 = 16.0;
 /// A line through `values` (bytes), one point per label; `title` names the chart for screen
 /// readers and tooltips. With fewer than two values, an empty chart saying so.
 pub fn bytes_chart(title: &str, labels: &[String], values: &[u64], size: Size) -> String {
+    bytes_chart_scaled(title, labels, values, size, values)
+}
+
+/// As [`bytes_chart`], on a vertical scale that also fits `scale`: charts shown side by side
+/// (before and after a fix) share one scale, so a flat line looks flat next to a rising one.
+pub fn bytes_chart_scaled(
+    title: &str,
+    labels: &[String],
+    values: &[u64],
+    size: Size,
+    scale: &[u64],
+) -> String {
     let described: Vec<String> = labels
         .iter()
         .zip(values)
@@ -61,7 +73,7 @@ pub fn bytes_chart(title: &str, labels: &[String], values: &[u64], size: Size) -
         );
         return s;
     }
-    let (lo, hi) = range(values);
+    let (lo, hi) = range(&[values, scale].concat());
     let plot_w = size.width - size.left - RIGHT;
     let plot_h = size.height - TOP - size.bottom;
     let x = |i: usize| size.left + plot_w * i as f64 / (values.len() - 1) as f64;
@@ -156,6 +168,32 @@ mod tests {
             .collect();
         assert!(ys[0] > ys[1] && ys[1] > ys[2], "{ys:?}");
         assert_eq!(svg.matches("<circle").count(), 3);
+    }
+
+    #[test]
+    fn a_shared_scale_keeps_a_small_change_small() {
+        let labels: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let ys = |svg: &str| -> Vec<f64> {
+            let points = svg
+                .split(r#"<polyline class="line" points=""#)
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap();
+            points
+                .split(' ')
+                .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+                .collect()
+        };
+        let alone = ys(&bytes_chart("After", &labels, &[1000, 1010], WIDE));
+        let shared = ys(&bytes_chart_scaled(
+            "After",
+            &labels,
+            &[1000, 1010],
+            WIDE,
+            &[1000, 9000],
+        ));
+        assert!(alone[0] - alone[1] > 100.0, "{alone:?}");
+        assert!(shared[0] - shared[1] < 5.0, "{shared:?}");
     }
 
     #[test]

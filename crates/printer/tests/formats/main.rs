@@ -6,3 +6,5 @@ mod browser;
 mod fixtures;
 mod golden;
 mod sarif_schema;
+#[path = "../support/sarif_schema.rs"]
+mod schema;
