@@ -43,7 +43,7 @@ fn annotation(s: &Suspect, cwd: &Path, workspace: &Path) -> String {
     props.push(format!(
         "title={}",
         escape_property(&format!(
-            "leakhunt: {} ({})",
+            "leakhunt: {} — {}",
             rules::title(s.pattern),
             s.class
         ))
