@@ -540,6 +540,23 @@ async function main() {
 }
 
 // ---------------------------------------------------------------------------
+// `leaks --json` holds facts (schema_version 1): the owner and the path as data. The tables
+// below show them as text: `collection` ("module src/cache.js > userCache") and
+// `retainer_path` (one line per hop, object first).
+function withShownFields(j) {
+  const owner = o => !o ? null
+    : o.module && (o.kind === 'module-variable' || o.kind === 'module-export') ? `module ${o.module} > ${o.path}`
+    : o.kind === 'module-variable' || o.kind === 'closure-variable' ? `closure variable ${o.path}` : o.path;
+  const label = (cls, name) => name && name !== cls ? `${cls} ${name}` : cls;
+  for (const s of j.suspects || []) {
+    s.collection = owner(s.owner);
+    const p = s.path || {object: {}, steps: []};
+    s.retainer_path = [`${label(p.object.class, p.object.name)} @${p.object.id}`,
+      ...p.steps.map(st => `${st.edge} in ${label(st.holder_class, st.holder_name)} @${st.holder_id}`), '(GC roots)'];
+  }
+  return j;
+}
+
 // Section "summary": leakhunt summary vs DevTools' worker, memlab, JSON.parse
 // ---------------------------------------------------------------------------
 
@@ -715,7 +732,7 @@ async function runLeaks({args, benchDir, workDir, leakhunt, memlabJs, peerNodeOp
       {timeoutS: args.timeoutS, workDir, okExit: [0, 1]}, quiet);
     r.json = null;
     if ((r.exitCode === 0 || r.exitCode === 1) && !r.signal && !r.timedOut) {
-      try { r.json = JSON.parse(fs.readFileSync(r.files.stdout, 'utf8')); } catch (e) { r.parseError = e.message; }
+      try { r.json = withShownFields(JSON.parse(fs.readFileSync(r.files.stdout, 'utf8'))); } catch (e) { r.parseError = e.message; }
     }
     lhRuns.push(r);
     log(`  leakhunt leaks run ${i + 1}/${args.runs}: ${secs(r.wallS)}, ${mb(r.peakRssBytes)}, ` +

@@ -10,11 +10,9 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-/// Pretty JSON on stdout, newline-terminated.
+/// A report as JSON on stdout (the printer's JSON renderer).
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut text = serde_json::to_vec_pretty(value)?;
-    text.push(b'\n');
-    write_stdout(&text)
+    write_stdout(leakhunt_printer::json::render(value).as_bytes())
 }
 
 pub fn print_text(text: &str) -> Result<()> {

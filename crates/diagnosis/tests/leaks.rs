@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use leakhunt_diagnosis::leaks::patterns::Pattern;
 use leakhunt_diagnosis::{diagnose, LeakOptions, LeakReport, Verdict};
+use leakhunt_findings::{CountUnit, Explanation, OwnerKind, Pattern};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,33 +58,34 @@ fn assert_top(name: &str, pattern: Pattern, class: &str) -> LeakReport {
     assert_eq!(loc.line, leak_line(name), "{name}: {loc:?}");
     assert!(top.count_per_step >= 1.0 && top.bytes_per_step > 0.0);
     assert_eq!(top.count_by_snapshot.len(), 3);
-    assert!(
-        top.retainer_path.last().unwrap().contains("(GC roots)"),
-        "{:?}",
-        top.retainer_path
-    );
-    assert!(!top.explanation.is_empty() && !top.fix.is_empty());
+    assert_eq!(top.path.object.class, class, "{top:#?}");
+    assert!(!top.path.steps.is_empty(), "held by something: {top:#?}");
+    // The words come from these facts; every format shows them.
+    assert!(!leakhunt_printer::prose::explanation(top).is_empty());
     report
 }
 
 #[test]
 fn listener_added_per_user_and_never_removed() {
     let r = assert_top("listener-leak.js", Pattern::EventListener, "(closure)");
-    assert!(
-        r.suspects[0].explanation.contains("'notification'"),
-        "{}",
-        r.suspects[0].explanation
+    assert_eq!(
+        r.suspects[0].explanation,
+        Explanation::EventListener {
+            emitter_class: "EventEmitter".into(),
+            event: Some("notification".into())
+        }
     );
+    let text = leakhunt_printer::prose::explanation(&r.suspects[0]);
+    assert!(text.contains("'notification'"), "{text}");
 }
 
 #[test]
 fn event_target_listener_never_removed() {
     let r = assert_top("event-target-leak.js", Pattern::EventListener, "Listener");
-    assert!(
-        r.suspects[0].explanation.contains("'abort'"),
-        "{}",
-        r.suspects[0].explanation
-    );
+    let Explanation::EventListener { event, .. } = &r.suspects[0].explanation else {
+        panic!("{:#?}", r.suspects[0]);
+    };
+    assert_eq!(event.as_deref(), Some("abort"));
 }
 
 #[test]
@@ -96,9 +97,8 @@ fn interval_per_session_never_cleared() {
 fn a_timer_deep_in_a_long_timer_list_gets_a_folded_path() {
     // Node keeps the 450 intervals in one circular list: the middle ones are ~225 hops from
     // the list. Their path is folded, not cut.
-    use leakhunt_diagnosis::leaks::path::render_path;
-    use leakhunt_diagnosis::leaks::positions::Positions;
-    use leakhunt_engine::{reader, Analysis, AnalysisOptions, Locations};
+    use leakhunt_diagnosis::Locator;
+    use leakhunt_engine::{reader, Analysis, AnalysisOptions};
 
     let (_report, dir) = ladder("interval-leak.js", 3);
     let g = reader::read_path(&dir.path().join("s3.heapsnapshot"), &Default::default()).unwrap();
@@ -114,18 +114,15 @@ fn a_timer_deep_in_a_long_timer_list_gets_a_folded_path() {
         .filter(|&n| a.classes.class_of(&a.graph, n) == timeout)
         .max_by_key(|&n| a.distances.distance[n as usize])
         .unwrap();
-    let path = a.shortest_path(deepest).unwrap();
-    assert!(path.len() > 100, "{} hops", path.len());
-    let lines = render_path(
-        &a,
-        &Locations::new(&a.graph),
-        &Positions::new(Default::default(), None),
-        &path,
-    );
-    let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let path = Locator::new(&a, Default::default(), None).shortest_path(deepest);
+    assert!(path.steps.len() > 100, "{} hops", path.steps.len());
+    let text: Vec<String> = leakhunt_printer::path::lines(&path)
+        .iter()
+        .map(leakhunt_printer::path::line_text)
+        .collect();
     assert!(text.len() < 20, "{text:?}");
     assert!(text.iter().any(|l| l.contains(" × ._idle")), "{text:?}");
-    assert!(text.last().unwrap().contains("(GC roots)"), "{text:?}");
+    assert_eq!(text.last().unwrap(), "(GC roots)", "{text:?}");
 }
 
 #[test]
@@ -145,10 +142,16 @@ fn module_level_map_cache_without_eviction() {
         Pattern::UnboundedCollection,
         "UserProfile",
     );
-    let c = r.suspects[0].collection.as_deref().unwrap();
+    let owner = r.suspects[0].owner.as_ref().unwrap();
+    assert_eq!(owner.kind, OwnerKind::ModuleVariable, "{owner:?}");
     assert!(
-        c.starts_with("module ") && c.ends_with("map-cache-leak.js > userCache"),
-        "{c}"
+        owner
+            .module
+            .as_deref()
+            .unwrap()
+            .ends_with("map-cache-leak.js")
+            && owner.path == "userCache",
+        "{owner:?}"
     );
 }
 
@@ -161,11 +164,14 @@ fn map_used_directly_by_a_request_handler_is_not_a_listener_leak() {
         "Session",
     );
     let top = &r.suspects[0];
+    let owner = top.owner.as_ref().unwrap();
     assert!(
-        top.collection
+        owner
+            .module
             .as_deref()
             .unwrap()
-            .ends_with("handler-map-leak.js > sessions"),
+            .ends_with("handler-map-leak.js")
+            && owner.path == "sessions",
         "{top:#?}"
     );
     assert!(
@@ -181,7 +187,7 @@ fn array_of_plain_numbers_that_only_grows() {
         Pattern::UnboundedCollection,
         "Array",
     );
-    assert_eq!(r.suspects[0].count_unit, "slots");
+    assert_eq!(r.suspects[0].count_unit, CountUnit::Slots);
 }
 
 #[test]
@@ -211,11 +217,7 @@ fn plain_object_used_as_a_dictionary() {
         Pattern::UnboundedCollection,
         "Object",
     );
-    assert!(r.suspects[0]
-        .collection
-        .as_deref()
-        .unwrap()
-        .ends_with("> activeSessions"));
+    assert_eq!(r.suspects[0].owner.as_ref().unwrap().path, "activeSessions");
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{LeakReport, Pattern, SourceLocation, Verdict};
+use crate::{LeakReport, Owner, Pattern, SourceLocation, Verdict};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioInfo {
@@ -80,10 +80,35 @@ pub struct ComparedSuspect {
     pub change: Change,
     pub pattern: Pattern,
     pub class: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub location: Option<SourceLocation>,
+    /// What holds it, when it has a name.
+    #[serde(default)]
+    pub owner: Option<Owner>,
     /// `bytes_per_step` in the report it comes from (the later one unless gone).
     pub bytes_per_step: f64,
+}
+
+impl HuntReport {
+    /// Sets the growth gate: exceeded when the heap grew more than `max` bytes per iteration.
+    pub fn apply_growth_gate(&mut self, max: u64) -> GrowthGate {
+        let gate = GrowthGate {
+            max_bytes_per_iteration: max,
+            exceeded: self.growth_bytes_per_iteration > max as f64,
+        };
+        self.growth_gate = Some(gate);
+        gate
+    }
+
+    /// Growth per iteration from heap sizes after GC: (last − first) / iterations.
+    pub fn growth_per_iteration(heap_after_gc: &[u64], iterations: u64) -> f64 {
+        match (heap_after_gc.first(), heap_after_gc.last()) {
+            (Some(&first), Some(&last)) if iterations > 0 => {
+                (last as f64 - first as f64) / iterations as f64
+            }
+            _ => 0.0,
+        }
+    }
 }
 
 /// Two hunts, before and after a fix.
@@ -96,4 +121,19 @@ pub struct Comparison {
     pub verdict_before: Verdict,
     pub verdict_after: Verdict,
     pub suspects: Vec<ComparedSuspect>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_is_per_iteration_between_first_and_last() {
+        assert_eq!(
+            HuntReport::growth_per_iteration(&[1000, 3000, 5000], 2000),
+            2.0
+        );
+        assert_eq!(HuntReport::growth_per_iteration(&[5000, 4000], 1000), -1.0);
+        assert_eq!(HuntReport::growth_per_iteration(&[], 10), 0.0);
+    }
 }

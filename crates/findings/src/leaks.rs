@@ -173,11 +173,11 @@ pub struct Suspect {
     pub count_by_snapshot: Vec<u64>,
     pub bytes_by_snapshot: Vec<u64>,
     /// The code to change: for a listener its own position, for a collection the line that
-    /// grows it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// grows it. `null` when not known.
+    #[serde(default)]
     pub location: Option<SourceLocation>,
-    /// What holds the growth, by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What holds the growth (the collection, the emitter), by name; `null` when it has none.
+    #[serde(default)]
     pub owner: Option<Owner>,
     /// For closures: the captured variables holding the most bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -12,8 +12,9 @@ pub struct SourceLocation {
     pub file: String,
     pub line: u32,
     pub column: u32,
-    /// The function (for a closure) or the constructor (for an object), when it has a name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The function (for a closure) or the constructor (for an object), when it has a name
+    /// (`null` otherwise).
+    #[serde(default)]
     pub function: Option<String>,
 }
 

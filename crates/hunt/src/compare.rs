@@ -1,85 +1,51 @@
 //! Before and after a fix: two hunt reports side by side. A suspect is the same in both when
-//! it has the same pattern and class and is held at the same place (file, or collection).
+//! it has the same pattern and class and is held at the same place (its file, or what holds
+//! it).
 
-use serde::Serialize;
+use leakhunt_findings::{Change, ComparedSuspect, Comparison, HuntReport, SCHEMA_VERSION};
 
-use crate::report::HuntReport;
-
-/// A suspect as compared: enough to recognise it and to say what it was.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SuspectSummary {
-    pub pattern: String,
-    pub class: String,
-    pub place: String,
-    pub bytes_per_step: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Gone,
-    Remaining,
-    New,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportComparison {
-    pub growth_before: f64,
-    pub growth_after: f64,
-    pub verdict_before: String,
-    pub verdict_after: String,
-    pub suspects: Vec<(Change, SuspectSummary)>,
-}
-
-fn summaries(r: &HuntReport) -> Vec<SuspectSummary> {
+fn compared(r: &HuntReport, change: Change) -> Vec<ComparedSuspect> {
     r.leaks
         .suspects
         .iter()
-        .map(|s| SuspectSummary {
-            pattern: s.pattern.name().to_string(),
+        .map(|s| ComparedSuspect {
+            change,
+            pattern: s.pattern,
             class: s.class.clone(),
-            place: s
-                .location
-                .as_ref()
-                .map(|l| l.file.clone())
-                .or_else(|| s.collection.clone())
-                .unwrap_or_default(),
+            location: s.location.clone(),
+            owner: s.owner.clone(),
             bytes_per_step: s.bytes_per_step,
         })
         .collect()
 }
 
-fn same(a: &SuspectSummary, b: &SuspectSummary) -> bool {
-    a.pattern == b.pattern && a.class == b.class && a.place == b.place
+fn same(a: &ComparedSuspect, b: &ComparedSuspect) -> bool {
+    let file = |s: &ComparedSuspect| s.location.as_ref().map(|l| l.file.clone());
+    a.pattern == b.pattern
+        && a.class == b.class
+        && match (file(a), file(b)) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => a.owner == b.owner,
+            _ => false,
+        }
 }
 
-pub fn compare(before: &HuntReport, after: &HuntReport) -> ReportComparison {
-    let (b, a) = (summaries(before), summaries(after));
+pub fn compare(before: &HuntReport, after: &HuntReport) -> Comparison {
+    let (b, a) = (compared(before, Change::Gone), compared(after, Change::New));
     let mut suspects = Vec::new();
-    for s in &b {
-        let change = if a.iter().any(|x| same(x, s)) {
-            Change::Remaining
-        } else {
-            Change::Gone
-        };
-        suspects.push((change, s.clone()));
-    }
-    for s in &a {
-        if !b.iter().any(|x| same(x, s)) {
-            suspects.push((Change::New, s.clone()));
+    for mut s in b.iter().cloned() {
+        if a.iter().any(|x| same(x, &s)) {
+            s.change = Change::Remaining;
         }
+        suspects.push(s);
     }
-    let verdict = |r: &HuntReport| {
-        serde_json::to_value(r.leaks.verdict)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
-    ReportComparison {
+    suspects.extend(a.into_iter().filter(|s| !b.iter().any(|x| same(x, s))));
+    Comparison {
+        schema_version: SCHEMA_VERSION,
         growth_before: before.growth_bytes_per_iteration,
         growth_after: after.growth_bytes_per_iteration,
-        verdict_before: verdict(before),
-        verdict_after: verdict(after),
+        verdict_before: before.leaks.verdict,
+        verdict_after: after.leaks.verdict,
         suspects,
     }
 }

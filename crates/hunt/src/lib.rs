@@ -20,9 +20,10 @@ mod run;
 mod service;
 mod stream;
 
-pub use compare::{compare, Change, ReportComparison, SuspectSummary};
+pub use compare::compare;
 pub use config::{HuntConfig, TargetSpec};
 pub use events::{HuntEvent, Observer};
+pub use leakhunt_findings::{Change, ComparedSuspect, Comparison, RoundLoad};
 pub use out_dir::OutDirError;
-pub use report::{HuntReport, RoundLoad, ScenarioInfo};
+pub use report::{GrowthGate, HuntReport, ScenarioInfo};
 pub use run::{hunt, write_report, HuntError};

@@ -13,7 +13,7 @@ use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
 use crate::out_dir;
-use crate::report::{HuntReport, RoundLoad, ScenarioInfo};
+use crate::report::{round_load, HuntReport, ScenarioInfo};
 use crate::service::{self, Death, Service};
 use crate::stream::parse_in_background;
 
@@ -219,7 +219,7 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
             round: index,
             stats: &stats,
         });
-        load.push(RoundLoad::from(&stats));
+        load.push(round_load(&stats));
 
         let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
         let taken = snapshot(&mut service, &path, index, config.snapshots, observer);
@@ -278,6 +278,7 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
         heap_after_gc_bytes: heap_after_gc,
         growth_gate: None,
         load,
+        out_dir: Some(config.out_dir.display().to_string()),
     };
     write_report(&config.out_dir.join("report.json"), &report)?;
     Ok(report)

@@ -2,6 +2,7 @@
 //! The analyses hand over plain data; everything a person reads (sizes, sentences, paths,
 //! colors) is made here, once, and shared by every format.
 //!
+//! - [`terminal`], [`json`]: one renderer per format, each for every report;
 //! - [`prose`]: explanations and fixes from a suspect's facts; [`setup`]: what ran, the
 //!   verdict and the growth in words; [`rules`]: what each pattern means in general;
 //! - [`path`]: retainer paths as lines, long chains folded;
@@ -13,6 +14,7 @@ pub mod bytes;
 pub mod document;
 pub mod github;
 pub mod html;
+pub mod json;
 pub mod markdown;
 pub mod path;
 pub mod prose;
@@ -24,6 +26,7 @@ pub mod spans;
 pub mod style;
 pub mod svg;
 pub mod table;
+pub mod terminal;
 
 pub use bytes::{format_bytes, format_bytes_delta, format_count, parse_bytes};
 pub use document::Findings;

@@ -14,6 +14,8 @@ pub fn object_label(o: &HeapObject) -> String {
     match (o.class.as_str(), o.name.as_deref()) {
         ("(closure)", Some(n)) if !n.is_empty() => format!("(closure) {n}"),
         ("(closure)", _) => "(closure) (anonymous)".to_string(),
+        // The GC roots' sections: `(Global handles)`, `(Stack roots)`.
+        ("(synthetic)", Some(n)) if !n.is_empty() => n.to_string(),
         (c, Some(n)) if is_string_class(c) => format!("{c} {}", quote_preview(n)),
         (c, Some(n)) if !n.is_empty() && n != c => format!("{c} {n}"),
         (c, _) => c.to_string(),
@@ -114,10 +116,10 @@ pub fn line_text(line: &PathLine) -> String {
     }
 }
 
-/// The hop without its element index, so `[3]` and `[4]` compare equal.
+/// The hop without its index, so `[3]` and `[4]` compare equal.
 fn hop_kind(s: &PathStep) -> (String, &str) {
     let label = match s.edge_type {
-        EdgeKind::Element => "[…]".to_string(),
+        EdgeKind::Element | EdgeKind::Hidden => "[…]".to_string(),
         _ => edge_label(s),
     };
     (label, s.holder_class.as_str())

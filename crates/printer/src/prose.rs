@@ -104,7 +104,11 @@ pub fn explanation(s: &Suspect) -> String {
                 Some(o) => format!("The {collection_class} {}", owner_short(o)),
                 None => format!("A {collection_class}"),
             };
-            let what = unit(s.count_unit);
+            // Objects counted under a collection are its entries.
+            let what = match s.count_unit {
+                CountUnit::Slots => "slots",
+                CountUnit::Objects | CountUnit::Entries => "entries",
+            };
             let note = match (value_class, entries_now, s.count_unit) {
                 (Some(v), _, _) => format!(" (its {v} values)"),
                 (None, Some(now), CountUnit::Slots) => format!(

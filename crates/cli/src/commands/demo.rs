@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use leakhunt_hunt::{compare, hunt, HuntConfig, TargetSpec};
 use leakhunt_load::Scenario;
-use leakhunt_printer::Style;
+use leakhunt_printer::{terminal, Style};
 
 use crate::cli::DemoArgs;
-use crate::commands::{compare as compare_cmd, hunt as hunt_cmd};
+use crate::commands::hunt as hunt_cmd;
 use crate::output::print_text;
 use crate::progress::Progress;
 use crate::EXIT_CLEAN;
@@ -103,7 +103,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         );
         config.scenario_source = "scenario.toml".into();
         let progress = Progress::new(true);
-        let report = hunt(&config, &hunt_cmd::Display::new(&progress, style)).map_err(|e| {
+        let mut report = hunt(&config, &hunt_cmd::Display::new(&progress, style)).map_err(|e| {
             if matches!(&e, leakhunt_hunt::HuntError::Inspector(leakhunt_inspector::InspectorError::CommandNotFound { .. })) {
                 anyhow::anyhow!("the demo runs the example with `node`, which is not on PATH (install Node.js 18 or newer)")
             } else {
@@ -116,12 +116,14 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             style.bold(&format!("── {variant} service ──"))
         ))?;
         // Without --keep the folder is removed at the end: not worth naming.
-        let kept = args.keep.as_ref().map(|_| config.out_dir.as_path());
-        print_text(&hunt_cmd::render(&report, kept, style))?;
+        if args.keep.is_none() {
+            report.out_dir = None;
+        }
+        print_text(&terminal::hunt(&report, style))?;
         print_text("\n")?;
         reports.push(report);
     }
-    print_text(&compare_cmd::render(
+    print_text(&terminal::comparison(
         &compare(&reports[0], &reports[1]),
         style,
     ))?;

@@ -3,14 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use leakhunt_findings::{Verdict, SCHEMA_VERSION};
 use leakhunt_hunt::{
     compare, hunt as run_hunt, HuntConfig, HuntEvent, HuntReport, Observer, TargetSpec,
 };
 use leakhunt_load::Scenario;
-use leakhunt_printer::{format_bytes, format_count, Style};
+use leakhunt_printer::{format_bytes, format_count, terminal, Style};
 
 use crate::cli::{AttachArgs, HuntArgs};
-use crate::commands::{compare as compare_cmd, leaks};
+
 use crate::output::print_text;
 use crate::progress::Progress;
 use crate::{EXIT_CLEAN, EXIT_LEAK};
@@ -209,9 +210,9 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     if let Some(path) = &args.json {
         leakhunt_hunt::write_report(path, &report)?;
     }
-    let mut text = render(&report, Some(&config.out_dir), style);
+    let mut text = terminal::hunt(&report, style);
     if let Some(before) = &previous {
-        text.push_str(&compare_cmd::render(&compare(before, &report), style));
+        text.push_str(&terminal::comparison(&compare(before, &report), style));
     }
     print_text(&text)?;
     let too_much_growth = gate.is_some_and(|g| g.exceeded);
@@ -223,7 +224,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
         );
     }
     Ok(
-        if too_much_growth || report.leaks.verdict == leakhunt_diagnosis::Verdict::Leak {
+        if too_much_growth || report.leaks.verdict == Verdict::Leak {
             EXIT_LEAK
         } else {
             EXIT_CLEAN
@@ -231,102 +232,28 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     )
 }
 
-/// `a warm-up of 100 iterations, then 2 rounds of 1,000 iterations × 3 requests`, or
-/// `a warm-up and 2 rounds of …` when the warm-up is a full round. `--rounds` counts the
-/// rounds after the warm-up, as this does.
-fn describe_rounds(r: &HuntReport) -> String {
-    let per_round = r.scenario.iterations_per_round;
-    let rounds = if r.rounds > 0 {
-        r.rounds
-    } else {
-        r.heap_after_gc_bytes.len().saturating_sub(1)
-    };
-    let warmup = r.load.first().map_or(per_round, |l| l.iterations);
-    let plural = |n: u64, word: &str| {
-        format!(
-            "{} {word}{}",
-            format_count(n),
-            if n == 1 { "" } else { "s" }
-        )
-    };
-    let rounds_of = format!(
-        "{} of {} × {}",
-        plural(rounds as u64, "round"),
-        plural(per_round, "iteration"),
-        plural(r.scenario.steps.len() as u64, "request")
-    );
-    if warmup == per_round {
-        format!("a warm-up and {rounds_of}")
-    } else {
-        format!(
-            "a warm-up of {}, then {rounds_of}",
-            plural(warmup, "iteration")
-        )
-    }
-}
-
+/// A report `hunt --json` (or `report.json`) holds, of this layout: one from an older or
+/// newer leakhunt is refused with a line saying so rather than misread.
 pub fn read_report(path: &Path) -> Result<HuntReport> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
+    let not_a_report = || {
         format!(
             "{}: not a leakhunt hunt report (hunt --json)",
             path.display()
         )
-    })
-}
-
-/// The report for people: what ran, how the heap grew, then the diagnosis. `out_dir`: where
-/// the snapshots and report stay, when they do.
-pub fn render(r: &HuntReport, out_dir: Option<&Path>, style: Style) -> String {
-    let mut t = String::new();
-    let what = r.command.as_deref().unwrap_or("the attached service");
-    t.push_str(&format!(
-        "Hunted {} ({}) with {}: {}\n",
-        style.bold(what),
-        r.runtime,
-        r.scenario.source,
-        describe_rounds(r)
-    ));
-    let heaps: Vec<String> = r
-        .heap_after_gc_bytes
-        .iter()
-        .map(|&b| format_bytes(b))
-        .collect();
-    let growth = r.growth_bytes_per_iteration;
-    let per_iteration = if growth >= 0.0 {
-        format!("+{} per iteration", format_bytes(growth as u64))
-    } else {
-        format!("−{} per iteration", format_bytes((-growth) as u64))
     };
-    t.push_str(&format!(
-        "Heap after GC: {}  ({})\n",
-        heaps.join(" → "),
-        style.bold(&per_iteration)
-    ));
-    let requests: u64 = r.load.iter().map(|l| l.requests).sum();
-    let failed: u64 = r.load.iter().map(|l| l.failed).sum();
-    let seconds: f64 = r.load.iter().map(|l| l.seconds).sum();
-    t.push_str(&format!(
-        "Load: {} requests in {:.1} s ({}/s), {} failed\n",
-        format_count(requests),
-        seconds,
-        format_count((requests as f64 / seconds.max(1e-9)) as u64),
-        format_count(failed)
-    ));
-    for l in &r.load {
-        for (e, n) in &l.errors {
-            t.push_str(&format!("  {} × {e}\n", format_count(*n)));
-        }
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(not_a_report)?;
+    match value.get("schema_version").and_then(|v| v.as_u64()) {
+        None if value.get("suspects").is_some() => bail!(
+            "{}: a report from an older leakhunt (no schema_version); hunt again to compare",
+            path.display()
+        ),
+        Some(v) if v != u64::from(SCHEMA_VERSION) => bail!(
+            "{}: report layout {v}, this leakhunt reads layout {SCHEMA_VERSION}",
+            path.display()
+        ),
+        _ => {}
     }
-    if let Some(dir) = out_dir {
-        t.push_str(&format!("Snapshots and report.json in {}\n", dir.display()));
-    }
-    let body = leaks::render(&r.leaks, style);
-    // The ladder's first line repeats the heap sizes; keep the verdict and suspects.
-    t.push_str(
-        body.split_once('\n')
-            .map_or(body.as_str(), |(_, rest)| rest),
-    );
-    t
+    serde_json::from_value(value).with_context(not_a_report)
 }

@@ -1,10 +1,8 @@
 //! `leakhunt leaks`: leak diagnosis over a ladder of snapshots.
 
 use anyhow::Result;
-use leakhunt_diagnosis::leaks::{
-    diagnose, LeakOptions, LeakReport, Progress as LeakProgress, Verdict,
-};
-use leakhunt_printer::{format_bytes, Style};
+use leakhunt_diagnosis::leaks::{diagnose, LeakOptions, Progress as LeakProgress, Verdict};
+use leakhunt_printer::{terminal, Style};
 
 use crate::cli::LeaksArgs;
 use crate::output::{print_json, print_text};
@@ -31,75 +29,11 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
     if args.json {
         print_json(&report)?;
     } else {
-        print_text(&render(&report, Style::for_stdout()))?;
+        print_text(&terminal::leaks(&report, Style::for_stdout()))?;
     }
     Ok(if report.verdict == Verdict::Leak {
         EXIT_LEAK
     } else {
         EXIT_CLEAN
     })
-}
-
-pub fn render(r: &LeakReport, style: Style) -> String {
-    let mut t = String::new();
-    let sizes: Vec<String> = r
-        .snapshots
-        .iter()
-        .map(|s| format_bytes(s.reachable_size))
-        .collect();
-    t.push_str(&format!(
-        "Heap over {} snapshots: {}\n",
-        r.snapshots.len(),
-        sizes.join(" → ")
-    ));
-    if r.verdict == Verdict::Clean {
-        t.push_str(&format!(
-            "\n{} nothing grows at every step.\n",
-            style.green(&style.bold("No leak:"))
-        ));
-        return t;
-    }
-    t.push_str(&format!(
-        "\n{} {} suspect{} grow{} at every step.\n",
-        style.red(&style.bold("Leak:")),
-        r.suspects.len(),
-        if r.suspects.len() == 1 { "" } else { "s" },
-        if r.suspects.len() == 1 { "s" } else { "" }
-    ));
-    for (i, s) in r.suspects.iter().enumerate() {
-        t.push_str(&format!(
-            "\n{} {}  {}  +{:.0} {}, +{} per step (retains {} now)\n",
-            style.bold(&format!("#{}", i + 1)),
-            style.yellow(s.pattern.name()),
-            style.bold(&s.class),
-            s.count_per_step,
-            s.count_unit,
-            format_bytes(s.bytes_per_step as u64),
-            format_bytes(s.retained_bytes)
-        ));
-        if let Some(l) = &s.location {
-            let f = l
-                .function
-                .as_deref()
-                .map(|f| format!(" in {f}"))
-                .unwrap_or_default();
-            t.push_str(&format!(
-                "   at {}{f}\n",
-                style.cyan(&format!("{}:{}:{}", l.file, l.line, l.column))
-            ));
-        }
-        if let Some(c) = &s.collection {
-            t.push_str(&format!("   held by {c}\n"));
-        }
-        t.push_str("   path:\n");
-        for (j, line) in s.retainer_path.iter().enumerate() {
-            t.push_str(&format!(
-                "     {}{line}\n",
-                if j == 0 { "  " } else { "← " }
-            ));
-        }
-        t.push_str(&format!("   {}\n", s.explanation));
-        t.push_str(&format!("   {} {}\n", style.bold("Fix:"), s.fix));
-    }
-    t
 }

@@ -28,23 +28,26 @@ fn a_leak_exits_1_with_the_documented_json() {
     for field in ["count_per_step", "bytes_per_step", "retained_bytes"] {
         assert!(s[field].as_f64().unwrap() > 0.0, "{field}");
     }
-    let path: Vec<&str> = s["retainer_path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
-    assert!(
-        path[0].starts_with("UserProfile @") && path.last() == Some(&"(GC roots)"),
-        "{path:?}"
-    );
+    // One representative path: the object, then each holder up to the one the GC roots hold.
+    let path = &s["path"];
+    assert_eq!(path["object"]["class"], "UserProfile", "{path}");
+    assert!(path["object"]["id"].as_u64().is_some(), "{path}");
+    let steps = path["steps"].as_array().unwrap();
+    assert!(!steps.is_empty(), "{path}");
+    for step in steps {
+        for field in ["edge", "edge_type", "holder_id", "holder_class"] {
+            assert!(!step[field].is_null(), "{field} in {step}");
+        }
+    }
     let loc = &s["location"];
     assert!(loc["file"].as_str().unwrap().ends_with("map-cache-leak.js"));
     assert!(loc["line"].as_u64().unwrap() > 0 && loc["column"].as_u64().unwrap() > 0);
     assert!(loc.get("function").is_some());
-    assert!(
-        !s["explanation"].as_str().unwrap().is_empty() && !s["fix"].as_str().unwrap().is_empty()
-    );
+    assert_eq!(s["owner"]["kind"], "module-variable", "{s}");
+    assert_eq!(s["owner"]["path"], "userCache", "{s}");
+    assert_eq!(s["explanation"]["kind"], "unbounded-collection", "{s}");
+    assert_eq!(s["explanation"]["collection_class"], "Map", "{s}");
+    assert_eq!(r["schema_version"], 1);
 }
 
 #[test]

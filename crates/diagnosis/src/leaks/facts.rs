@@ -7,7 +7,7 @@ use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
-use serde::{Deserialize, Serialize};
+pub use leakhunt_findings::SnapshotInfo;
 
 use super::anchors::AnchoredKeys;
 use super::chain::ChainLinks;
@@ -60,15 +60,6 @@ impl Populations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
-
-/// Headline numbers of one snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SnapshotInfo {
-    pub file: String,
-    pub nodes: u64,
-    pub total_size: u64,
-    pub reachable_size: u64,
 }
 
 /// Everything measured in one snapshot.

@@ -9,17 +9,16 @@
 //! 3. Leak roots of one class under one anchor form a group; a group whose population and
 //!    bytes rise at every step is a suspect ([`growth`]). So is a collection whose entries
 //!    rise at every step (an array of numbers leaks without new objects).
-//! 4. Each suspect gets its representative path ([`path`]), its pattern and fix
-//!    ([`patterns`]) and the source location that holds it ([`source`]).
+//! 4. Each suspect gets its representative path, its pattern and the facts that explain it
+//!    ([`patterns`]), and the source location that holds it ([`source`]), as
+//!    [`leakhunt_findings`] data; places and paths through [`crate::locator::Locator`].
 
 pub mod anchors;
 mod chain;
 pub mod entries;
 pub mod facts;
 pub mod growth;
-pub mod path;
 pub mod patterns;
-pub mod positions;
 pub mod report;
 pub mod roots;
 pub mod source;
@@ -29,16 +28,16 @@ use std::path::{Path, PathBuf};
 use leakhunt_engine::graph::{HeapGraph, NodeType};
 use leakhunt_engine::reader::{read_path, ReadOptions};
 use leakhunt_engine::timing::stage;
-use leakhunt_engine::{Analysis, AnalysisOptions, Locations, NodeIndex, SnapshotError};
+use leakhunt_engine::{Analysis, AnalysisOptions, NodeIndex, SnapshotError};
+pub use leakhunt_findings::{LeakReport, Suspect, Verdict};
 
 use crate::hash::{FastMap, FastSet};
+use crate::locator::Locator;
 use crate::source_map::SourceMaps;
 use anchors::AnchoredKeys;
 use facts::Facts;
 use growth::Series;
-use positions::Positions;
 use report::Growth;
-pub use report::{LeakReport, Suspect, Verdict};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeakError {
@@ -206,10 +205,9 @@ pub fn diagnose_measured(
     let (last, keys) = full.expect("the last snapshot is measured with Measured::new");
     check_one_process(&earlier[0], &last_facts)?;
     let _t = stage("leaks: suspects");
-    let locations = Locations::new(&last.graph);
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
-    let maps = Positions::new(std::mem::take(maps), opts.paths_relative_to.clone());
+    let locator = Locator::new(&last, std::mem::take(maps), opts.paths_relative_to.clone());
     let mut candidates = grouped_suspects(&last, &keys, &all, opts);
     let held: FastSet<NodeIndex> = candidates
         .iter()
@@ -222,17 +220,7 @@ pub fn diagnose_measured(
     candidates.truncate(opts.max_suspects);
     let suspects = candidates
         .into_iter()
-        .map(|c| {
-            patterns::explain(
-                &last,
-                &locations,
-                &maps,
-                c.object,
-                Some(c.anchor),
-                c.collection,
-                c.growth,
-            )
-        })
+        .map(|c| patterns::explain(&locator, c.object, Some(c.anchor), c.collection, c.growth))
         .collect();
     Ok(LeakReport::new(
         all.iter().map(|f| f.info.clone()).collect(),
@@ -382,11 +370,12 @@ struct Candidate {
     anchor: NodeIndex,
     /// Set when the suspect is a collection growing by itself.
     collection: Option<NodeIndex>,
-    /// The object and the holders on its shortest path (what [`Suspect::holds`] tells).
+    /// The object and the holders on its shortest path (to tell which collections a suspect
+    /// already explains).
     path_nodes: Vec<NodeIndex>,
 }
 
-/// `n` and the holders on its shortest path, as [`Suspect::path_nodes`] lists them.
+/// `n` and the holders on its shortest path.
 fn path_nodes(last: &Analysis, n: NodeIndex) -> Vec<NodeIndex> {
     let mut nodes: Vec<NodeIndex> = last
         .shortest_path(n)

@@ -209,6 +209,7 @@ pub fn comparison() -> Comparison {
         pattern: s.pattern,
         class: s.class.clone(),
         location: s.location.clone(),
+        owner: s.owner.clone(),
         bytes_per_step: s.bytes_per_step,
     };
     Comparison {

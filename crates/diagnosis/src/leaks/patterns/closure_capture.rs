@@ -8,7 +8,7 @@
 use leakhunt_engine::graph::{EdgeType, NodeType};
 
 use super::{Context, Finding, Pattern};
-use crate::leaks::report::Captured;
+use leakhunt_findings::{Captured, Explanation};
 
 /// The captured variables own at least this share of what the closure retains.
 const CAPTURED_SHARE: f64 = 0.5;
@@ -43,33 +43,13 @@ pub fn check(ctx: &Context) -> Option<Finding> {
         return None;
     }
     captured.truncate(3);
-    let names: Vec<String> = captured.iter().map(|c| format!("`{}`", c.name)).collect();
-    let function = g.node_name(closure);
-    let function = if function.is_empty() {
-        "an anonymous function".to_string()
-    } else {
-        format!("`{function}`")
-    };
+    let function = Some(g.node_name(closure).to_string()).filter(|f| !f.is_empty());
     Some(Finding {
         pattern: Pattern::ClosureCapture,
         location: ctx.user_location(closure),
-        collection: ctx.owner_path(0),
-        explanation: format!(
-            "Every step keeps {} closures of {function} alive, and each one's scope holds {} ({} per step) \
-             though the function itself is tiny. V8 keeps every variable of a scope that any inner function \
-             uses, so one kept callback retains them all.",
-            ctx.count_per_step(),
-            names.join(", "),
-            ctx.bytes_per_step()
-        ),
-        fix: format!(
-            "Capture only what the callback needs: copy the fields it uses into local variables before \
-             creating it (for example `const id = {}.id`), or set {} to null once done; and drop the \
-             callbacks after they have run.",
-            captured[0].name,
-            names.join(", ")
-        ),
+        owner: ctx.owner(0),
         captured,
+        explanation: Explanation::ClosureCapture { function },
     })
 }
 
@@ -90,8 +70,8 @@ mod tests {
         h.edge(cb, EdgeType::Internal, "context", scope);
         h.edge(scope, EdgeType::Context, "report", report);
         let heap = h.build();
-        let ctx = heap.context(cb, list);
-        check(&ctx)
+        let locator = heap.locator();
+        check(&heap.context(&locator, cb, list))
     }
 
     #[test]

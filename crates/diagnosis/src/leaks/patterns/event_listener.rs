@@ -8,14 +8,15 @@
 
 use leakhunt_engine::graph::{EdgeType, NodeType};
 
+use leakhunt_findings::{Explanation, Owner, OwnerKind};
+
 use super::{Context, Finding, Pattern};
 
 /// Event emitter and event name, when the path passes through a listener list.
 struct ListenerList {
-    /// For prose: "the EventEmitter `notificationBus`".
-    emitter: String,
-    /// Where it is held: "module src/bus.js > notificationBus".
-    owner: String,
+    emitter_class: String,
+    /// Where the emitter is held.
+    owner: Option<Owner>,
     event: Option<String>,
 }
 
@@ -45,14 +46,18 @@ fn find_list(ctx: &Context) -> Option<ListenerList> {
             map_key_beside(ctx, &holders[..=i])
         };
         let class = ctx.class_of(emitter);
-        let (emitter, owner) = match ctx.owner_names(i + 1) {
+        let owner = if class == "process" {
             // The one `process` object, whatever internal variable the path found it in.
-            _ if class == "process" => ("`process`".to_string(), "process".to_string()),
-            Some((short, full)) => (format!("the {class} {short}"), full),
-            None => (format!("a {class}"), class.to_string()),
+            Some(Owner {
+                kind: OwnerKind::Process,
+                module: None,
+                path: "process".into(),
+            })
+        } else {
+            ctx.owner(i + 1)
         };
         return Some(ListenerList {
-            emitter,
+            emitter_class: class.to_string(),
             owner,
             event,
         });
@@ -87,30 +92,15 @@ pub fn check(ctx: &Context) -> Option<Finding> {
     let listener = ctx
         .closure_below(ctx.object)
         .or_else(|| ctx.closure_above());
-    let location = listener.and_then(|l| ctx.user_location(l));
-    let event = list
-        .event
-        .as_deref()
-        .map(|e| format!("'{e}'"))
-        .unwrap_or_else(|| "an event".into());
-    let class = ctx.class_of(ctx.object);
     Some(Finding {
         pattern: Pattern::EventListener,
-        location,
-        collection: Some(list.owner.clone()),
+        location: listener.and_then(|l| ctx.user_location(l)),
+        owner: list.owner,
         captured: Vec::new(),
-        explanation: format!(
-            "Every step adds {} listeners for {event} to {} and none is removed, so the listener list keeps \
-             each {class} and everything it captures ({} per step). A listener lives as long as its \
-             emitter unless it is removed.",
-            ctx.count_per_step(),
-            list.emitter,
-            ctx.bytes_per_step()
-        ),
-        fix: "Remove the listener when the work it belongs to ends: keep the handler in a variable and call \
-              off/removeListener (removeEventListener for an EventTarget) with it, or register it with \
-              once() or an AbortSignal so it goes away by itself."
-            .to_string(),
+        explanation: Explanation::EventListener {
+            emitter_class: list.emitter_class,
+            event: list.event,
+        },
     })
 }
 
@@ -132,13 +122,16 @@ mod tests {
         h.edge(events, EdgeType::Property, "message", list);
         h.edge(list, EdgeType::Element, "0", listener);
         let heap = h.build();
-        let f = check(&heap.context(listener, list)).expect("an event listener");
+        let f = check(&heap.context(&heap.locator(), listener, list)).expect("an event listener");
         assert_eq!(f.pattern, Pattern::EventListener);
-        assert!(
-            f.explanation.contains("'message'") && f.explanation.contains("`bus`"),
-            "{}",
-            f.explanation
+        assert_eq!(
+            f.explanation,
+            Explanation::EventListener {
+                emitter_class: "EventEmitter".into(),
+                event: Some("message".into())
+            }
         );
+        assert_eq!(f.owner.unwrap().path, "bus");
     }
 
     #[test]
@@ -152,9 +145,8 @@ mod tests {
         h.edge(events, EdgeType::Property, "SIGTERM", list);
         h.edge(list, EdgeType::Element, "0", listener);
         let heap = h.build();
-        let f = check(&heap.context(listener, list)).expect("an event listener");
-        assert_eq!(f.collection.as_deref(), Some("process"));
-        assert!(f.explanation.contains("to `process`"), "{}", f.explanation);
+        let f = check(&heap.context(&heap.locator(), listener, list)).expect("an event listener");
+        assert_eq!(f.owner.unwrap().kind, OwnerKind::Process);
     }
 
     #[test]
@@ -164,7 +156,7 @@ mod tests {
         let callback = h.node(NodeType::Closure, "done", 32);
         h.edge(list, EdgeType::Element, "0", callback);
         let heap = h.build();
-        assert!(check(&heap.context(callback, list)).is_none());
+        assert!(check(&heap.context(&heap.locator(), callback, list)).is_none());
     }
 
     #[test]
@@ -186,9 +178,9 @@ mod tests {
         h.edge(rooms, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", room);
         let heap = h.build();
-        assert!(check(&heap.context(room, rooms)).is_none());
+        assert!(check(&heap.context(&heap.locator(), room, rooms)).is_none());
         assert!(
-            check(&heap.context(rooms, rooms)).is_none(),
+            check(&heap.context(&heap.locator(), rooms, rooms)).is_none(),
             "nor for the Map growing by itself"
         );
     }
@@ -215,6 +207,6 @@ mod tests {
         h.edge(a3, EdgeType::Property, "kept", kept);
         h.edge(kept, EdgeType::Element, "0", item);
         let heap = h.build();
-        assert!(check(&heap.context(item, kept)).is_none());
+        assert!(check(&heap.context(&heap.locator(), item, kept)).is_none());
     }
 }

@@ -12,45 +12,21 @@ mod timer;
 mod unbounded_collection;
 
 use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
-use leakhunt_engine::{Analysis, Locations, NodeIndex, RetainerPath};
-use leakhunt_printer::format_bytes;
-use serde::{Deserialize, Serialize};
+use leakhunt_engine::{Analysis, NodeIndex, RetainerPath};
+pub use leakhunt_findings::Pattern;
+use leakhunt_findings::{
+    Captured, CountUnit, Explanation, Owner, OwnerKind, SourceLocation, Suspect,
+};
 
-use super::path::render_path;
-use super::positions::Positions;
-use super::report::{Captured, CodeLocation, Growth, Suspect};
+use super::report::Growth;
 use super::source;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Pattern {
-    EventListener,
-    Timer,
-    ClosureCapture,
-    UnboundedCollection,
-    RetainedRequest,
-    Other,
-}
-
-impl Pattern {
-    pub fn name(self) -> &'static str {
-        match self {
-            Pattern::EventListener => "event-listener",
-            Pattern::Timer => "timer",
-            Pattern::ClosureCapture => "closure-capture",
-            Pattern::UnboundedCollection => "unbounded-collection",
-            Pattern::RetainedRequest => "retained-request",
-            Pattern::Other => "other",
-        }
-    }
-}
+use crate::locator::Locator;
 
 /// What a rule sees: the analysed last snapshot, the suspect's representative object (the
 /// top of one leaked structure) and its shortest path.
 pub struct Context<'a> {
     pub a: &'a Analysis,
-    pub locations: &'a Locations,
-    pub positions: &'a Positions,
+    pub locator: &'a Locator<'a>,
     pub object: NodeIndex,
     /// Holders from the object up to the root's child: `(edge, holder)`.
     pub holders: Vec<(u32, NodeIndex)>,
@@ -60,14 +36,14 @@ pub struct Context<'a> {
     pub growth: &'a Growth,
 }
 
-/// What a matching rule found.
+/// What a matching rule found: facts, not words (the printer words them).
 pub struct Finding {
     pub pattern: Pattern,
-    pub location: Option<CodeLocation>,
-    pub collection: Option<String>,
+    /// In the script that runs; mapped for display by the caller.
+    pub location: Option<SourceLocation>,
+    pub owner: Option<Owner>,
     pub captured: Vec<Captured>,
-    pub explanation: String,
-    pub fix: String,
+    pub explanation: Explanation,
 }
 
 impl<'a> Context<'a> {
@@ -105,8 +81,7 @@ impl<'a> Context<'a> {
         holders.extend_from_slice(&self.holders);
         Context {
             a: self.a,
-            locations: self.locations,
-            positions: self.positions,
+            locator: self.locator,
             object: self.object,
             holders,
             anchor_index: 0,
@@ -115,9 +90,7 @@ impl<'a> Context<'a> {
     }
 
     pub fn class_of(&self, n: NodeIndex) -> &'a str {
-        self.a
-            .classes
-            .name(self.a.classes.class_of(&self.a.graph, n))
+        self.locator.class_of(n)
     }
 
     /// Property or internal edge name, if the edge has one.
@@ -125,30 +98,10 @@ impl<'a> Context<'a> {
         self.graph().edge_name(e)
     }
 
-    pub fn count_per_step(&self) -> String {
-        format_count_f(self.growth.count_per_step)
-    }
-
-    pub fn bytes_per_step(&self) -> String {
-        format_bytes(self.growth.bytes_per_step.round() as u64)
-    }
-
-    pub fn retained_now(&self) -> u64 {
-        *self.growth.series.bytes.last().unwrap_or(&0)
-    }
-
-    /// Where a node's code is, when it is the program's own (not Node's internals).
-    pub fn user_location(&self, n: NodeIndex) -> Option<CodeLocation> {
-        let l = self.locations.of_node(self.graph(), n)?;
-        if l.file.is_empty() || l.file.starts_with("node:") || l.file.starts_with("internal/") {
-            return None;
-        }
-        Some(CodeLocation {
-            file: l.file,
-            line: l.line,
-            column: l.column,
-            function: l.function,
-        })
+    /// Where a node's code is, when it is the program's own (not Node's internals), in the
+    /// script that runs.
+    pub fn user_location(&self, n: NodeIndex) -> Option<SourceLocation> {
+        self.locator.script_location(n).filter(|l| !l.is_runtime())
     }
 
     /// The first of the program's closures at or just below `n` (a listener record's
@@ -185,50 +138,45 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Names a holder by how it is held: `module src/cache.js > userCache`, `QueryCache.entries`,
-    /// `global.sessions`. `index` is the holder's position in `holders`.
-    pub fn owner_path(&self, index: usize) -> Option<String> {
-        self.owner_names(index).map(|(_, full)| full)
-    }
-
-    /// The holder's short name (`userCache`, `QueryCache.entries`) and full owner path.
-    pub fn owner_names(&self, index: usize) -> Option<(String, String)> {
+    /// Names a holder by how it is held: a module's variable (`userCache` in
+    /// `src/cache.js`), a property of an object in a variable (`channels.news`), a module's
+    /// export, a class's static field (`QueryCache.entries`). `index` is the holder's
+    /// position in `holders`.
+    pub fn owner(&self, index: usize) -> Option<Owner> {
         let g = self.graph();
         let &(edge, owner) = self.holders.get(index + 1)?;
         let name = g.edge_name(edge)?;
+        let variable = |scope: NodeIndex, path: String| match self.context_file(scope) {
+            Some(file) => Owner {
+                kind: OwnerKind::ModuleVariable,
+                module: Some(self.locator.display_file(&file)),
+                path,
+            },
+            None => Owner {
+                kind: OwnerKind::ClosureVariable,
+                module: None,
+                path,
+            },
+        };
         match g.edge_type(edge) {
-            EdgeType::Context => Some(match self.context_file(owner) {
-                Some(file) => (
-                    format!("`{name}`"),
-                    format!("module {} > {name}", self.positions.display_file(&file)),
-                ),
-                None => (format!("`{name}`"), format!("closure variable {name}")),
-            }),
+            EdgeType::Context => Some(variable(owner, name.to_string())),
             EdgeType::Property | EdgeType::Internal => {
                 let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
                 // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
                 if let Some(file) = self.exports_of_module(index + 1) {
-                    let file = self.positions.display_file(&file);
-                    return Some((
-                        format!("`exports.{prop}`"),
-                        format!("module {file} > exports.{prop}"),
-                    ));
+                    return Some(Owner {
+                        kind: OwnerKind::ModuleExport,
+                        module: Some(self.locator.display_file(&file)),
+                        path: format!("exports.{prop}"),
+                    });
                 }
-                let g = self.graph();
                 // An object in a variable reads best through that variable:
                 // `module src/rooms.js > channels.news`, `module lib/db.js > Connection.all`.
                 if let Some(&(up_edge, scope)) = self.holders.get(index + 2) {
                     if let (EdgeType::Context, Some(var)) =
                         (g.edge_type(up_edge), g.edge_name(up_edge))
                     {
-                        let path = format!("{var}.{prop}");
-                        let full = match self.context_file(scope) {
-                            Some(file) => {
-                                format!("module {} > {path}", self.positions.display_file(&file))
-                            }
-                            None => format!("closure variable {path}"),
-                        };
-                        return Some((format!("`{path}`"), full));
+                        return Some(variable(scope, format!("{var}.{prop}")));
                     }
                 }
                 // A class's static field hangs off its constructor: `Connection.all`.
@@ -236,8 +184,11 @@ impl<'a> Context<'a> {
                     name if g.node_type(owner) == NodeType::Closure && !name.is_empty() => name,
                     _ => self.class_of(owner),
                 };
-                let full = format!("{holder}.{prop}");
-                Some((format!("`{full}`"), full))
+                Some(Owner {
+                    kind: OwnerKind::Property,
+                    module: None,
+                    path: format!("{holder}.{prop}"),
+                })
             }
             _ => None,
         }
@@ -259,10 +210,10 @@ impl<'a> Context<'a> {
     }
 
     /// The file of a function using this scope (a `system / Context`): the module it is in.
-    /// Finding it takes a scan of every closure, so answers are kept (in `positions`, which
+    /// Finding it takes a scan of every closure, so answers are kept (in the locator, which
     /// lives for the whole diagnosis) for the next suspect held in the same scope.
     pub fn context_file(&self, context: NodeIndex) -> Option<String> {
-        self.positions.scope_file(context, || {
+        self.locator.scope_file(context, || {
             let g = self.graph();
             (0..g.node_count() as NodeIndex)
                 .filter(|&v| g.node_type(v) == NodeType::Closure)
@@ -285,7 +236,7 @@ impl<'a> Context<'a> {
 
     /// Where the program grows the collection held as `name`: the `name.set(`/`push(`/… call
     /// in the module that holds it, else the closure above on the path.
-    pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<CodeLocation> {
+    pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<SourceLocation> {
         let name = self.holding_name(index)?;
         let &(_, owner) = self.holders.get(index + 1)?;
         let file = if self.graph().node_type(owner) == NodeType::Object
@@ -304,7 +255,7 @@ impl<'a> Context<'a> {
         }?;
         let text = source::read_script(&file)?;
         let at = source::find_growth_call(&text, name, methods)?;
-        Some(CodeLocation {
+        Some(SourceLocation {
             file,
             line: at.line,
             column: at.column,
@@ -313,27 +264,17 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Per-step averages read best as whole numbers; below one, with a decimal.
-fn format_count_f(v: f64) -> String {
-    if v >= 1.0 {
-        leakhunt_printer::format_count(v.round() as u64)
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// Builds the suspect for a representative object: path, pattern, location, wording.
+/// Builds the suspect for a representative object: path, pattern, location, facts.
 /// `anchor` is the object the growth accumulates under; `collection` is set when the
 /// suspect is a collection growing by itself (then `object` is that collection).
 pub fn explain(
-    a: &Analysis,
-    locations: &Locations,
-    positions: &Positions,
+    locator: &Locator,
     object: NodeIndex,
     anchor: Option<NodeIndex>,
     collection: Option<NodeIndex>,
     growth: Growth,
 ) -> Suspect {
+    let a = locator.analysis();
     let path = a.shortest_path(object).unwrap_or(RetainerPath {
         target: object,
         steps: Vec::new(),
@@ -349,8 +290,7 @@ pub fn explain(
         .unwrap_or(holders.len());
     let ctx = Context {
         a,
-        locations,
-        positions,
+        locator,
         object,
         holders,
         anchor_index,
@@ -369,33 +309,28 @@ pub fn explain(
             .or_else(|| unbounded_collection::check(&ctx))
             .unwrap_or_else(|| other(&ctx)),
     };
-    let lines = render_path(a, locations, positions, &path);
-    // Rules work on the JavaScript that runs (and read it); people read the original source.
-    let location = finding.location.map(|l| positions.display(l));
-    let mut path_nodes: Vec<NodeIndex> = ctx.holders.iter().map(|&(_, h)| h).collect();
-    path_nodes.push(object);
     Suspect {
         pattern: finding.pattern,
         class: ctx.class_of(object).to_string(),
         count_per_step: growth.count_per_step,
         count_unit: match collection {
-            None => "objects",
-            Some(c) if crate::leaks::facts::numbers_store(&a.graph, c).is_some() => "slots",
-            Some(_) => "entries",
-        }
-        .into(),
+            None => CountUnit::Objects,
+            Some(c) if crate::leaks::facts::numbers_store(&a.graph, c).is_some() => {
+                CountUnit::Slots
+            }
+            Some(_) => CountUnit::Entries,
+        },
         bytes_per_step: growth.bytes_per_step,
-        retained_bytes: ctx.retained_now(),
+        retained_bytes: *growth.series.bytes.last().unwrap_or(&0),
         count_by_snapshot: growth.series.counts.clone(),
         bytes_by_snapshot: growth.series.bytes.clone(),
-        retainer_path: lines.into_iter().map(|l| l.text).collect(),
-        location,
-        collection: finding.collection,
+        // Rules work on the JavaScript that runs (and read it); people read the original
+        // source.
+        location: finding.location.map(|l| locator.display(l)),
+        owner: finding.owner,
         captured: finding.captured,
         explanation: finding.explanation,
-        fix: finding.fix,
-        example_id: a.graph.node_id(object),
-        path_nodes,
+        path: locator.path(&path),
     }
 }
 
@@ -406,12 +341,10 @@ fn other(ctx: &Context) -> Finding {
             return f;
         }
     }
-    let class = ctx.class_of(ctx.object);
-    let holder = ctx
+    let holder_class = ctx
         .holders
         .first()
-        .map(|&(_, h)| ctx.class_of(h))
-        .unwrap_or("the GC roots");
+        .map(|&(_, h)| ctx.class_of(h).to_string());
     let location = ctx
         .closure_above()
         .and_then(|c| ctx.user_location(c))
@@ -419,17 +352,9 @@ fn other(ctx: &Context) -> Finding {
     Finding {
         pattern: Pattern::Other,
         location,
-        collection: None,
+        owner: None,
         captured: Vec::new(),
-        explanation: format!(
-            "{} {class} objects per step ({} per step) stay alive, held by {holder} through the path shown. \
-             None of the common leak patterns matches, so follow the path up to the first object your code owns.",
-            ctx.count_per_step(),
-            ctx.bytes_per_step()
-        ),
-        fix: "Find where your code stores the first holder on the path and release the reference when \
-              the work it belongs to is done."
-            .into(),
+        explanation: Explanation::Other { holder_class },
     }
 }
 
@@ -438,44 +363,32 @@ fn other(ctx: &Context) -> Finding {
 /// by appending keeps every piece ever appended.
 fn growing_string(ctx: &Context) -> Option<Finding> {
     let ctx = &ctx.object_as_holder();
-    let (short, full) = ctx.owner_names(0)?;
-    let name = ctx.holding_name(0)?;
+    let owner = ctx.owner(0)?;
+    ctx.holding_name(0)?;
     let location = ctx
         .growth_site(0, &["concat"])
         .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
     Some(Finding {
         pattern: Pattern::Other,
         location,
-        collection: Some(full),
+        owner: Some(owner),
         captured: Vec::new(),
-        explanation: format!(
-            "The string {short} gets longer at every step ({} per step) and is never cut: each `{name} += …` \
-             makes a new string that keeps the old one as its first part, so everything ever appended \
-             stays in memory.",
-            ctx.bytes_per_step()
-        ),
-        fix: format!(
-            "Do not accumulate in a string: write each piece out as it comes (a stream, a file, a logger), \
-             or keep only the last lines in a bounded array, and reset {short} once it has been sent."
-        ),
+        explanation: Explanation::GrowingString,
     })
 }
 
 /// Small heaps built in code, and the context a rule sees for one of their objects.
 #[cfg(test)]
 pub(crate) mod testing {
-    use leakhunt_engine::{
-        Analysis, AnalysisOptions, EdgeType, GraphBuilder, Locations, NodeIndex, NodeType,
-    };
+    use leakhunt_engine::{Analysis, AnalysisOptions, EdgeType, GraphBuilder, NodeIndex, NodeType};
 
     use super::Context;
     use crate::leaks::growth::Series;
     use crate::leaks::report::Growth;
+    use crate::locator::Locator;
 
     pub struct Heap {
         pub a: Analysis,
-        pub locations: Locations,
-        pub positions: crate::leaks::positions::Positions,
         pub growth: Growth,
     }
 
@@ -520,16 +433,12 @@ pub(crate) mod testing {
                     on_phase: None,
                 },
             );
-            let locations = Locations::new(&a.graph);
             let series = Series {
                 counts: vec![1, 2, 3],
                 bytes: vec![100, 200, 300],
             };
-            let positions = crate::leaks::positions::Positions::new(Default::default(), None);
             Heap {
-                positions,
                 a,
-                locations,
                 growth: Growth {
                     count_per_step: 1.0,
                     bytes_per_step: 100.0,
@@ -540,8 +449,18 @@ pub(crate) mod testing {
     }
 
     impl Heap {
+        /// What rules locate with: no source maps, paths as they are.
+        pub fn locator(&self) -> Locator<'_> {
+            Locator::new(&self.a, Default::default(), None)
+        }
+
         /// The context for `object`, anchored at `anchor`.
-        pub fn context(&self, object: NodeIndex, anchor: NodeIndex) -> Context<'_> {
+        pub fn context<'a>(
+            &'a self,
+            locator: &'a Locator<'a>,
+            object: NodeIndex,
+            anchor: NodeIndex,
+        ) -> Context<'a> {
             let path = self.a.shortest_path(object).expect("reachable");
             let holders: Vec<(u32, NodeIndex)> = path
                 .steps
@@ -555,8 +474,7 @@ pub(crate) mod testing {
                 .unwrap_or(holders.len());
             Context {
                 a: &self.a,
-                locations: &self.locations,
-                positions: &self.positions,
+                locator,
                 object,
                 holders,
                 anchor_index,
@@ -587,13 +505,9 @@ mod tests {
         h.edge(log, EdgeType::Internal, "first", old);
         h.edge(log, EdgeType::Internal, "second", piece);
         let heap = h.build();
-        let f = other(&heap.context(log, log));
-        assert_eq!(f.collection.as_deref(), Some("closure variable auditLog"));
-        assert!(
-            f.explanation.contains("`auditLog` gets longer"),
-            "{}",
-            f.explanation
-        );
+        let f = other(&heap.context(&heap.locator(), log, log));
+        assert_eq!(f.owner.unwrap().path, "auditLog");
+        assert_eq!(f.explanation, Explanation::GrowingString);
     }
 
     #[test]
@@ -601,12 +515,13 @@ mod tests {
         let mut h = Builder::new();
         let thing = h.var("thing", NodeType::Object, "Widget", 32);
         let heap = h.build();
-        let f = other(&heap.context(thing, thing));
+        let f = other(&heap.context(&heap.locator(), thing, thing));
         assert_eq!(f.pattern, Pattern::Other);
-        assert!(
-            f.explanation.contains("None of the common leak patterns"),
-            "{}",
-            f.explanation
+        assert_eq!(
+            f.explanation,
+            Explanation::Other {
+                holder_class: Some("system / Context".into())
+            }
         );
     }
 }

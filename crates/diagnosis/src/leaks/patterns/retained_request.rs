@@ -5,6 +5,8 @@
 //! number rises at every step, the program keeps them — and with them headers, parsers and
 //! buffers, several kilobytes each.
 
+use leakhunt_findings::Explanation;
+
 use super::{Context, Finding, Pattern};
 
 const REQUEST_CLASSES: [&str; 8] = [
@@ -28,28 +30,17 @@ pub fn check(ctx: &Context) -> Option<Finding> {
         .holders
         .iter()
         .position(|&(_, h)| !REQUEST_CLASSES.contains(&ctx.class_of(h)))?;
-    let collection = ctx.owner_path(index);
     let location = ctx
         .growth_site(index, &["push", "set", "add", "unshift"])
         .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
-    let held_by = collection
-        .clone()
-        .unwrap_or_else(|| ctx.class_of(ctx.holders[index].1).to_string());
     Some(Finding {
         pattern: Pattern::RetainedRequest,
         location,
-        collection,
+        owner: ctx.owner(index),
         captured: Vec::new(),
-        explanation: format!(
-            "{} {class} objects per step are kept by {held_by} after their requests ended. Each keeps its \
-             socket, headers, parser and buffers alive ({} per step).",
-            ctx.count_per_step(),
-            ctx.bytes_per_step()
-        ),
-        fix: format!(
-            "Do not store {class} objects: copy the fields you need (method, url, headers, timings) into a \
-             plain object when the request arrives and keep that instead, and bound or clear {held_by}."
-        ),
+        explanation: Explanation::RetainedRequest {
+            holder_class: ctx.class_of(ctx.holders[index].1).to_string(),
+        },
     })
 }
 
@@ -66,14 +57,14 @@ mod tests {
         let req = h.node(NodeType::Object, class, 400);
         h.edge(list, EdgeType::Element, "0", req);
         let heap = h.build();
-        let ctx = heap.context(req, list);
-        check(&ctx)
+        let locator = heap.locator();
+        check(&heap.context(&locator, req, list))
     }
 
     #[test]
     fn fires_for_kept_incoming_messages() {
         let f = kept("IncomingMessage").expect("a retained request");
-        assert!(f.collection.unwrap().ends_with("recent"));
+        assert_eq!(f.owner.unwrap().path, "recent");
     }
 
     #[test]

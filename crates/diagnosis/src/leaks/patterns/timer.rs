@@ -7,6 +7,8 @@
 
 use leakhunt_engine::graph::EdgeType;
 
+use leakhunt_findings::Explanation;
+
 use super::{Context, Finding, Pattern};
 
 const TIMER_CLASSES: [&str; 4] = ["Timeout", "Immediate", "TimersList", "ImmediateList"];
@@ -23,36 +25,22 @@ pub fn check(ctx: &Context) -> Option<Finding> {
     let callback = ctx
         .closure_below(ctx.object)
         .or_else(|| ctx.closure_above());
-    let location = callback.and_then(|c| ctx.user_location(c));
     // The timer lists are keyed by duration: `timerListMap[60000]`.
     let g = &ctx.a.graph;
-    let duration = ctx.holders.windows(2).find_map(|w| {
+    let duration_ms = ctx.holders.windows(2).find_map(|w| {
         let list = w[0].1;
-        if ctx.class_of(list) == "TimersList" && g.edge_type(w[1].0) == EdgeType::Element {
-            Some(g.edge_name_or_index(w[1].0))
-        } else {
-            None
-        }
+        (ctx.class_of(list) == "TimersList" && g.edge_type(w[1].0) == EdgeType::Element)
+            .then(|| g.edge_name_or_index(w[1].0))
     });
-    let every = duration
-        .map(|ms| format!(" (every {ms} ms)"))
-        .unwrap_or_default();
     Some(Finding {
         pattern: Pattern::Timer,
-        location,
-        collection: None,
+        location: callback.and_then(|c| ctx.user_location(c)),
+        owner: None,
         captured: Vec::new(),
-        explanation: format!(
-            "Every step starts {} timers{every} that are never cleared, so Node's timer list keeps each \
-             callback and everything it captures ({} per step). An interval stays alive until clearInterval \
-             is called, even when nothing else refers to it.",
-            ctx.count_per_step(),
-            ctx.bytes_per_step()
-        ),
-        fix: "Keep the handle that setInterval/setTimeout returns and clear it (clearInterval/clearTimeout) \
-              when its owner — session, connection, request — ends; unref() only lets the process exit, it \
-              frees nothing."
-            .into(),
+        explanation: Explanation::Timer {
+            duration_ms,
+            repeats: None,
+        },
     })
 }
 
@@ -74,11 +62,13 @@ mod tests {
         h.edge(list, EdgeType::Property, "_idleNext", t);
         h.edge(t, EdgeType::Property, "_onTimeout", cb);
         let heap = h.build();
-        let f = check(&heap.context(t, list)).expect("a timer");
-        assert!(
-            f.explanation.contains("every 60000 ms"),
-            "{}",
-            f.explanation
+        let f = check(&heap.context(&heap.locator(), t, list)).expect("a timer");
+        assert_eq!(
+            f.explanation,
+            Explanation::Timer {
+                duration_ms: Some(60000),
+                repeats: None
+            }
         );
     }
 
@@ -98,7 +88,7 @@ mod tests {
         h.edge(scope, EdgeType::Context, "cache", cache);
         h.edge(cache, EdgeType::Element, "0", entry);
         let heap = h.build();
-        assert!(check(&heap.context(entry, cache)).is_none());
+        assert!(check(&heap.context(&heap.locator(), entry, cache)).is_none());
     }
 
     #[test]
@@ -108,6 +98,6 @@ mod tests {
         let s = h.node(NodeType::Object, "Session", 80);
         h.edge(map, EdgeType::Internal, "table", s);
         let heap = h.build();
-        assert!(check(&heap.context(s, map)).is_none());
+        assert!(check(&heap.context(&heap.locator(), s, map)).is_none());
     }
 }

@@ -6,7 +6,7 @@
 
 use leakhunt_engine::fold::is_storage;
 
-use crate::leaks::facts::numbers_store;
+use leakhunt_findings::Explanation;
 
 use super::{Context, Finding, Pattern};
 
@@ -39,43 +39,35 @@ fn collection_index(ctx: &Context) -> Option<usize> {
     is_collection.then_some(i)
 }
 
-/// `entries` names what the count counts ("entries"); `note` follows "never loses any".
-fn finding(ctx: &Context, index: usize, entries: &str, note: String) -> Finding {
-    let class = ctx.class_of(ctx.holders[index].1);
-    let (shown, name) = match ctx.owner_names(index) {
-        Some((short, full)) => (format!("The {class} {short}"), Some(full)),
-        None => (format!("A {class}"), None),
-    };
+/// The collection at `index` on the path; `value_class` and `entries_now` as
+/// [`Explanation::UnboundedCollection`] says.
+fn finding(
+    ctx: &Context,
+    index: usize,
+    value_class: Option<String>,
+    entries_now: Option<u64>,
+) -> Finding {
     let location = ctx
         .growth_site(index, &GROW_METHODS)
         .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
     Finding {
         pattern: Pattern::UnboundedCollection,
         location,
-        collection: name,
+        owner: ctx.owner(index),
         captured: Vec::new(),
-        explanation: format!(
-            "{shown} gains {} {entries} per step and never loses any{note}, adding {} per step. Keyed per \
-             request or user, it grows with traffic until the process runs out of memory.",
-            ctx.count_per_step(),
-            ctx.bytes_per_step()
-        ),
-        fix: "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an entry \
-             when its user or request ends, or key it by the object itself in a WeakMap so entries go with \
-             their keys.".to_string(),
+        explanation: Explanation::UnboundedCollection {
+            collection_class: ctx.class_of(ctx.holders[index].1).to_string(),
+            value_class,
+            entries_now,
+        },
     }
 }
 
 /// Objects growing under a collection.
 pub fn check(ctx: &Context) -> Option<Finding> {
     let index = collection_index(ctx)?;
-    let class = ctx.class_of(ctx.object);
-    Some(finding(
-        ctx,
-        index,
-        "entries",
-        format!(" (its {class} values)"),
-    ))
+    let class = ctx.class_of(ctx.object).to_string();
+    Some(finding(ctx, index, Some(class), None))
 }
 
 /// A collection that grows with no new objects under it (numbers, shared values).
@@ -83,19 +75,13 @@ pub fn for_collection(ctx: &Context) -> Finding {
     // The suspect's object is the collection itself: describe it from its own holder.
     let inner = ctx.object_as_holder();
     let now = inner.growth.series.counts.last().copied().unwrap_or(0);
-    if numbers_store(&ctx.a.graph, ctx.object).is_some() {
-        let note = format!(
-            " ({now} now: it holds numbers, which V8 stores inside the array, so its capacity is \
-             what the snapshot shows)"
-        );
-        return finding(&inner, 0, "slots", note);
-    }
-    finding(&inner, 0, "entries", format!(" ({now} entries now)"))
+    finding(&inner, 0, None, Some(now))
 }
 
 #[cfg(test)]
 mod tests {
     use leakhunt_engine::{EdgeType, NodeType};
+    use leakhunt_findings::OwnerKind;
 
     use super::*;
     use crate::leaks::patterns::testing::Builder;
@@ -109,8 +95,12 @@ mod tests {
         h.edge(map, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", v);
         let heap = h.build();
-        let f = check(&heap.context(v, map)).expect("an unbounded collection");
-        assert_eq!(f.collection.as_deref(), Some("closure variable userCache"));
+        let f = check(&heap.context(&heap.locator(), v, map)).expect("an unbounded collection");
+        let owner = f.owner.unwrap();
+        assert_eq!(
+            (owner.kind, owner.path.as_str()),
+            (OwnerKind::ClosureVariable, "userCache")
+        );
     }
 
     #[test]
@@ -124,10 +114,11 @@ mod tests {
         h.edge(all, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", c);
         let heap = h.build();
-        let f = check(&heap.context(c, all)).expect("an unbounded collection");
+        let f = check(&heap.context(&heap.locator(), c, all)).expect("an unbounded collection");
+        let owner = f.owner.unwrap();
         assert_eq!(
-            f.collection.as_deref(),
-            Some("closure variable Connection.all")
+            (owner.kind, owner.path.as_str()),
+            (OwnerKind::ClosureVariable, "Connection.all")
         );
     }
 
@@ -144,8 +135,12 @@ mod tests {
         h.edge(all, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", c);
         let heap = h.build();
-        let f = check(&heap.context(c, all)).expect("an unbounded collection");
-        assert_eq!(f.collection.as_deref(), Some("Connection.all"));
+        let f = check(&heap.context(&heap.locator(), c, all)).expect("an unbounded collection");
+        let owner = f.owner.unwrap();
+        assert_eq!(
+            (owner.kind, owner.path.as_str()),
+            (OwnerKind::Property, "Connection.all")
+        );
     }
 
     #[test]
@@ -155,6 +150,6 @@ mod tests {
         let config = h.node(NodeType::Object, "Config", 200);
         h.edge(app, EdgeType::Property, "config", config);
         let heap = h.build();
-        assert!(check(&heap.context(config, app)).is_none());
+        assert!(check(&heap.context(&heap.locator(), config, app)).is_none());
     }
 }

@@ -1,0 +1,74 @@
+//! `leaks`: the ladder's heap sizes, the verdict and each suspect with its place, path,
+//! explanation and fix.
+
+use leakhunt_findings::{LeakReport, Suspect, Verdict};
+
+use super::path_block;
+use crate::path::position;
+use crate::{format_bytes, prose, Style};
+
+pub fn leaks(r: &LeakReport, style: Style) -> String {
+    let sizes: Vec<String> = r
+        .snapshots
+        .iter()
+        .map(|s| format_bytes(s.reachable_size))
+        .collect();
+    let mut t = format!(
+        "Heap over {} snapshots: {}\n",
+        r.snapshots.len(),
+        sizes.join(" → ")
+    );
+    t.push_str(&verdict_and_suspects(r, style));
+    t
+}
+
+/// The verdict, then the suspects (what `hunt` shows below its own heap sizes).
+pub(super) fn verdict_and_suspects(r: &LeakReport, style: Style) -> String {
+    if r.verdict == Verdict::Clean {
+        return format!(
+            "\n{} nothing grows at every step.\n",
+            style.green(&style.bold("No leak:"))
+        );
+    }
+    let one = r.suspects.len() == 1;
+    let mut t = format!(
+        "\n{} {} suspect{} grow{} at every step.\n",
+        style.red(&style.bold("Leak:")),
+        r.suspects.len(),
+        if one { "" } else { "s" },
+        if one { "s" } else { "" }
+    );
+    for (i, s) in r.suspects.iter().enumerate() {
+        t.push_str(&suspect(i + 1, s, style));
+    }
+    t
+}
+
+fn suspect(number: usize, s: &Suspect, style: Style) -> String {
+    let mut t = format!(
+        "\n{} {}  {}  +{:.0} {}, +{} per step (retains {} now)\n",
+        style.bold(&format!("#{number}")),
+        style.yellow(s.pattern.id()),
+        style.bold(&s.class),
+        s.count_per_step,
+        prose::unit(s.count_unit),
+        format_bytes(s.bytes_per_step.max(0.0) as u64),
+        format_bytes(s.retained_bytes)
+    );
+    if let Some(l) = &s.location {
+        let function = l
+            .function
+            .as_deref()
+            .map(|f| format!(" in {f}"))
+            .unwrap_or_default();
+        t.push_str(&format!("   at {}{function}\n", style.cyan(&position(l))));
+    }
+    if let Some(o) = &s.owner {
+        t.push_str(&format!("   held by {}\n", prose::owner(o)));
+    }
+    t.push_str("   path:\n");
+    t.push_str(&path_block(&s.path, "     "));
+    t.push_str(&format!("   {}\n", prose::explanation(s)));
+    t.push_str(&format!("   {} {}\n", style.bold("Fix:"), prose::fix(s)));
+    t
+}
