@@ -6,6 +6,7 @@ mod commands;
 mod load;
 mod output;
 mod progress;
+mod reports;
 
 use std::process::ExitCode;
 
