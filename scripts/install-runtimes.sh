@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests run besides the machine's Node 20, from the npm registry, into
 # .cache/runtimes/ (idempotent; a second run is instant): Node 24, Bun, the TypeScript
-# compiler, and Chrome DevTools' heap snapshot worker code (npm heap-snapshot-toolkit) as a
-# reference implementation.
+# compiler, Chrome DevTools' heap snapshot worker code (npm heap-snapshot-toolkit) as a
+# reference implementation, and the official SARIF 2.1.0 JSON schema (inside npm
+# @microsoft/jest-sarif). Also Debian's chromium, for the test that opens the HTML report,
+# when it is missing and this runs as root with apt-get (elsewhere that test skips and says
+# why).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/.cache/runtimes"
@@ -26,4 +29,16 @@ install bun "bun@$BUN_VERSION" .bin/bun
 install typescript "typescript@5" .bin/tsc
 # Chrome DevTools' own heap snapshot code, the reference the comparison tests check against.
 install devtools "heap-snapshot-toolkit@1" heap-snapshot-toolkit/package.json
+# The SARIF 2.1.0 JSON schema the SARIF reports are validated against (lib/schemas/).
+install sarif-schema "@microsoft/jest-sarif@1.0.0-beta.0" @microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium (Debian) for the HTML report test" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >&2 \
+      || echo "warning: could not install chromium: the HTML report test will skip" >&2
+  else
+    echo "note: no /usr/bin/chromium, and not root with apt-get to install it: the HTML report test will skip" >&2
+  fi
+fi
 echo "node24: $("$dest/node24/node_modules/.bin/node" --version)  bun: $("$dest/bun/node_modules/.bin/bun" --version)  tsc: $("$dest/typescript/node_modules/.bin/tsc" --version)" >&2

@@ -67,6 +67,23 @@ pub struct ManArgs {
     pub command: Option<String>,
 }
 
+/// Report files, written beside the terminal output and `--json`, in any combination. On
+/// GitHub Actions (`GITHUB_ACTIONS=true`) the suspects also become annotations and the
+/// Markdown goes to the step summary.
+#[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Report files")]
+pub struct ReportFiles {
+    /// Write a self-contained HTML report (charts, paths, source lines) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write a Markdown report (a PR comment, a step summary) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write a SARIF 2.1.0 log (for code scanning) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+}
+
 /// How to reach a Node process that is already running.
 #[derive(Args, Debug, Default)]
 pub struct AttachArgs {
@@ -138,6 +155,8 @@ pub struct HuntArgs {
     pub ready_timeout: u64,
     #[command(flatten)]
     pub attach: AttachArgs,
+    #[command(flatten)]
+    pub reports: ReportFiles,
     /// The command that starts the service, after `--` (it gets a free port in $PORT)
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -161,6 +180,8 @@ pub struct CompareArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub reports: ReportFiles,
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +215,8 @@ pub struct LeaksArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub reports: ReportFiles,
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {

@@ -7,6 +7,7 @@ mod examples;
 mod load;
 mod output;
 mod progress;
+mod reports;
 
 use std::process::ExitCode;
 

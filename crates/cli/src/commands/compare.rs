@@ -3,11 +3,12 @@
 use anyhow::Result;
 use leakhunt_findings::Verdict;
 use leakhunt_hunt::compare;
-use leakhunt_printer::{terminal, Style};
+use leakhunt_printer::{terminal, Findings, Style};
 
 use crate::cli::CompareArgs;
 use crate::commands::hunt::read_report;
 use crate::output::{print_json, print_text};
+use crate::reports::{self, Annotations};
 use crate::{EXIT_CLEAN, EXIT_LEAK};
 
 pub fn run(args: &CompareArgs) -> Result<u8> {
@@ -19,6 +20,17 @@ pub fn run(args: &CompareArgs) -> Result<u8> {
     } else {
         print_text(&terminal::comparison(&c, Style::for_stdout()))?;
     }
+    let findings = Findings::Compared {
+        before: &before,
+        after: &after,
+        comparison: &c,
+    };
+    let annotations = if args.json {
+        Annotations::Stderr
+    } else {
+        Annotations::Stdout
+    };
+    reports::write(&args.reports, &findings, annotations)?;
     Ok(if c.verdict_after == Verdict::Leak {
         EXIT_LEAK
     } else {

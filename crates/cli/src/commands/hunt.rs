@@ -8,12 +8,13 @@ use leakhunt_hunt::{
     compare, hunt as run_hunt, HuntConfig, HuntEvent, HuntReport, Observer, TargetSpec,
 };
 use leakhunt_load::Scenario;
-use leakhunt_printer::{format_bytes, format_count, terminal, Style};
+use leakhunt_printer::{format_bytes, format_count, terminal, Findings, Style};
 
 use crate::cli::{AttachArgs, HuntArgs};
 
 use crate::output::print_text;
 use crate::progress::Progress;
+use crate::reports::{self, Annotations};
 use crate::{EXIT_CLEAN, EXIT_LEAK};
 
 /// Progress on the terminal, from the hunt's events.
@@ -232,10 +233,20 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
         leakhunt_hunt::write_report(path, &report)?;
     }
     let mut text = terminal::hunt(&report, style);
-    if let Some(before) = &previous {
-        text.push_str(&terminal::comparison(&compare(before, &report), style));
+    let comparison = previous.as_ref().map(|before| compare(before, &report));
+    if let Some(c) = &comparison {
+        text.push_str(&terminal::comparison(c, style));
     }
     print_text(&text)?;
+    let findings = match (&previous, &comparison) {
+        (Some(before), Some(comparison)) => Findings::Compared {
+            before,
+            after: &report,
+            comparison,
+        },
+        _ => Findings::Hunt(&report),
+    };
+    reports::write(&args.reports, &findings, Annotations::Stdout)?;
     let too_much_growth = gate.is_some_and(|g| g.exceeded);
     if let Some(gate) = gate.filter(|g| g.exceeded) {
         eprintln!(

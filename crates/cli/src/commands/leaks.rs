@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 use leakhunt_diagnosis::leaks::{diagnose, LeakOptions, Progress as LeakProgress, Verdict};
-use leakhunt_printer::{terminal, Style};
+use leakhunt_printer::{terminal, Findings, Style};
 
 use crate::cli::LeaksArgs;
 use crate::output::{print_json, print_text};
 use crate::progress::Progress;
+use crate::reports::{self, Annotations};
 use crate::{EXIT_CLEAN, EXIT_LEAK};
 
 pub fn run(args: &LeaksArgs) -> Result<u8> {
@@ -31,6 +32,12 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
     } else {
         print_text(&terminal::leaks(&report, Style::for_stdout()))?;
     }
+    let annotations = if args.json {
+        Annotations::Stderr
+    } else {
+        Annotations::Stdout
+    };
+    reports::write(&args.reports, &Findings::Leaks(&report), annotations)?;
     Ok(if report.verdict == Verdict::Leak {
         EXIT_LEAK
     } else {

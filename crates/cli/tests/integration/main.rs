@@ -15,6 +15,7 @@ mod leaks;
 mod mutations;
 mod output_files;
 mod pipes;
+mod report_files;
 mod retainers;
 mod runtimes;
 mod snapshot;

@@ -24,20 +24,12 @@ pub fn leaks(r: &LeakReport, style: Style) -> String {
 
 /// The verdict, then the suspects (what `hunt` shows below its own heap sizes).
 pub(super) fn verdict_and_suspects(r: &LeakReport, style: Style) -> String {
-    if r.verdict == Verdict::Clean {
-        return format!(
-            "\n{} nothing grows at every step.\n",
-            style.green(&style.bold("No leak:"))
-        );
-    }
-    let one = r.suspects.len() == 1;
-    let mut t = format!(
-        "\n{} {} suspect{} grow{} at every step.\n",
-        style.red(&style.bold("Leak:")),
-        r.suspects.len(),
-        if one { "" } else { "s" },
-        if one { "s" } else { "" }
-    );
+    let (word, rest) = crate::setup::headline(r);
+    let word = match r.verdict {
+        Verdict::Clean => style.green(&style.bold(word)),
+        Verdict::Leak => style.red(&style.bold(word)),
+    };
+    let mut t = format!("\n{word} {rest}\n");
     for (i, s) in r.suspects.iter().enumerate() {
         t.push_str(&suspect(i + 1, s, style));
     }

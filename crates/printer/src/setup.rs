@@ -1,0 +1,199 @@
+//! A hunt's setup and what the heap did, in words, for the top of every report: what ran,
+//! with which load, the heap at each snapshot and the growth per iteration. Code names are in
+//! backticks, as in `prose`.
+
+use leakhunt_findings::{Change, HuntReport, LeakReport, Suspect, Verdict};
+
+use crate::bytes::{format_bytes, format_count};
+use crate::document::Findings;
+use crate::prose;
+
+/// `Leak: 2 suspects grow at every step.` or `No leak: nothing grows at every step.`: the
+/// verdict word (`Leak:`) and the rest, for formats that set the word apart.
+pub fn headline(r: &LeakReport) -> (&'static str, String) {
+    match r.verdict {
+        Verdict::Clean => ("No leak:", "nothing grows at every step.".into()),
+        Verdict::Leak => {
+            let n = r.suspects.len();
+            (
+                "Leak:",
+                format!(
+                    "{} grow{} at every step.",
+                    plural(n as u64, "suspect"),
+                    if n == 1 { "s" } else { "" }
+                ),
+            )
+        }
+    }
+}
+
+/// `+1,000 objects, +660 kB per step (retains 2.0 MB now)`.
+pub fn growth(s: &Suspect) -> String {
+    format!(
+        "+{} {}, +{} per step (retains {} now)",
+        prose::count_per_step(s.count_per_step),
+        prose::unit(s.count_unit),
+        format_bytes(s.bytes_per_step.round().max(0.0) as u64),
+        format_bytes(s.retained_bytes)
+    )
+}
+
+/// What became of a suspect after the fix: `gone`, `still there`, `new`.
+pub fn change(c: Change) -> &'static str {
+    match c {
+        Change::Gone => "gone",
+        Change::Remaining => "still there",
+        Change::New => "new",
+    }
+}
+
+/// `leak`, `clean`.
+pub fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Leak => "leak",
+        Verdict::Clean => "clean",
+    }
+}
+
+/// `` Hunted `node leaky/server.js` (node v20.20.2) with scenario.toml: a warm-up and 2 rounds
+/// of 1,000 iterations × 3 requests ``.
+pub fn what_ran(r: &HuntReport) -> String {
+    let what = r
+        .command
+        .as_deref()
+        .map(|c| format!("`{c}`"))
+        .unwrap_or_else(|| "the attached service".into());
+    format!(
+        "Hunted {what} ({}) with {}: {}",
+        r.runtime,
+        r.scenario.source,
+        rounds(r)
+    )
+}
+
+/// `a warm-up of 100 iterations, then 2 rounds of 1,000 iterations × 3 requests`, or `a
+/// warm-up and 2 rounds of …` when the warm-up is a full round. `--rounds` counts the rounds
+/// after the warm-up, as this does.
+pub fn rounds(r: &HuntReport) -> String {
+    let per_round = r.scenario.iterations_per_round;
+    let rounds = if r.rounds > 0 {
+        r.rounds
+    } else {
+        r.heap_after_gc_bytes.len().saturating_sub(1)
+    };
+    let warmup = r.load.first().map_or(per_round, |l| l.iterations);
+    let rounds_of = format!(
+        "{} of {} × {}",
+        plural(rounds as u64, "round"),
+        plural(per_round, "iteration"),
+        plural(r.scenario.steps.len() as u64, "request")
+    );
+    if warmup == per_round {
+        format!("a warm-up and {rounds_of}")
+    } else {
+        format!(
+            "a warm-up of {}, then {rounds_of}",
+            plural(warmup, "iteration")
+        )
+    }
+}
+
+/// `1 round`, `1,000 iterations`.
+pub fn plural(n: u64, word: &str) -> String {
+    format!(
+        "{} {word}{}",
+        format_count(n),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// `+880 B per iteration`, `−1.2 kB per iteration`.
+pub fn per_iteration(bytes: f64) -> String {
+    let sign = if bytes < 0.0 { '−' } else { '+' };
+    format!(
+        "{sign}{} per iteration",
+        format_bytes(bytes.abs().round() as u64)
+    )
+}
+
+/// `9,000 requests in 1.6 s (5,600/s), 0 failed`.
+pub fn load(r: &HuntReport) -> String {
+    let requests: u64 = r.load.iter().map(|l| l.requests).sum();
+    let failed: u64 = r.load.iter().map(|l| l.failed).sum();
+    let seconds: f64 = r.load.iter().map(|l| l.seconds).sum();
+    format!(
+        "{} requests in {seconds:.1} s ({}/s), {} failed",
+        format_count(requests),
+        format_count((requests as f64 / seconds.max(1e-9)) as u64),
+        format_count(failed)
+    )
+}
+
+/// What the heap chart and table measure: a hunt forces garbage collection and reads the heap
+/// in use; a ladder of snapshot files has their reachable size.
+pub fn heap_measure(f: &Findings) -> &'static str {
+    match f.hunt() {
+        Some(_) => "Heap after GC",
+        None => "Reachable heap",
+    }
+}
+
+/// The heap at each snapshot, with a label for each: `warm-up`, `round 1` … for a hunt, the
+/// file names for a ladder.
+pub fn heap_by_snapshot(f: &Findings) -> Vec<(String, u64)> {
+    match f.hunt() {
+        Some(h) => hunt_heap(h),
+        None => leaks_heap(f.leaks()),
+    }
+}
+
+/// A hunt's heap after GC, `warm-up` first.
+pub fn hunt_heap(h: &HuntReport) -> Vec<(String, u64)> {
+    h.heap_after_gc_bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| (snapshot_label(i, true), b))
+        .collect()
+}
+
+fn leaks_heap(r: &LeakReport) -> Vec<(String, u64)> {
+    r.snapshots
+        .iter()
+        .map(|s| (file_name(&s.file).to_string(), s.reachable_size))
+        .collect()
+}
+
+/// The label of snapshot `i`: `warm-up`, `round 1` … after a hunt's rounds, `#1` … otherwise.
+pub fn snapshot_label(i: usize, hunt: bool) -> String {
+    match (hunt, i) {
+        (true, 0) => "warm-up".into(),
+        (true, i) => format!("round {i}"),
+        (false, i) => format!("#{}", i + 1),
+    }
+}
+
+/// The snapshots' labels of `f`, first to last.
+pub fn snapshot_labels(f: &Findings) -> Vec<String> {
+    let hunt = f.hunt().is_some();
+    (0..f.leaks().snapshots.len().max(1))
+        .map(|i| snapshot_label(i, hunt))
+        .collect()
+}
+
+/// The last part of a path or URL.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_reads_with_its_sign() {
+        assert_eq!(per_iteration(880.2), "+880 B per iteration");
+        assert_eq!(per_iteration(-1234.0), "−1.2 kB per iteration");
+        assert_eq!(plural(1, "round"), "1 round");
+        assert_eq!(plural(1000, "iteration"), "1,000 iterations");
+    }
+}

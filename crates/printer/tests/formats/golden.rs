@@ -1,0 +1,76 @@
+//! Golden files of every renderer on the three fixtures. A change in the output shows as a
+//! diff to review (`cargo insta review`, or `INSTA_UPDATE=always` and read `git diff`).
+
+use std::path::Path;
+
+use leakhunt_printer::{github, html, markdown, sarif, Findings};
+
+use crate::fixtures::*;
+
+/// Where the SARIF's `%SRCROOT%` points in the golden files: a fixed folder, so the files do
+/// not depend on the checkout's place.
+const SARIF_CWD: &str = "/work/app";
+
+/// Every format of one report, the SARIF without the version that changes with releases.
+fn all_formats(name: &str, f: &Findings) {
+    insta::assert_snapshot!(format!("{name}.md"), markdown::render(f));
+    insta::assert_snapshot!(format!("{name}.html"), html::render(f, &app_dir()));
+    let sarif =
+        sarif::render(f, Path::new(SARIF_CWD)).replace(env!("CARGO_PKG_VERSION"), "[version]");
+    insta::assert_snapshot!(format!("{name}.sarif"), sarif);
+    insta::assert_snapshot!(
+        format!("{name}.github"),
+        github::annotations(f, &app_dir(), None)
+    );
+}
+
+#[test]
+fn a_hunt_with_a_leak() {
+    all_formats("leaky_hunt", &Findings::Hunt(&leaky_hunt()));
+}
+
+#[test]
+fn a_clean_ladder() {
+    all_formats("clean_ladder", &Findings::Leaks(&clean_ladder()));
+}
+
+#[test]
+fn a_comparison() {
+    let (before, after, comparison) = (leaky_hunt(), fixed_hunt(), comparison());
+    all_formats(
+        "comparison",
+        &Findings::Compared {
+            before: &before,
+            after: &after,
+            comparison: &comparison,
+        },
+    );
+}
+
+#[test]
+fn annotations_point_into_the_repository() {
+    // leakhunt ran in a service's folder inside the repository GitHub checked out.
+    let hunt = leaky_hunt();
+    let text = github::annotations(
+        &Findings::Hunt(&hunt),
+        Path::new("/repo/service"),
+        Some(Path::new("/repo")),
+    );
+    assert!(
+        text.starts_with("::error file=service/src/server.js,line=11,col=7,title="),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[test]
+fn html_fetches_nothing_and_runs_nothing() {
+    let hunt = leaky_hunt();
+    let page = html::render(&Findings::Hunt(&hunt), &app_dir());
+    for needle in ["<script", "src=", "href=", "url(", "@import", "<link"] {
+        assert!(!page.contains(needle), "the page has {needle}");
+    }
+    // The class name with markup comes out escaped, never as a tag.
+    assert!(page.contains("Session&lt;&#39;a&gt;|*x*"));
+    assert!(!page.contains("Session<'a>"));
+}
