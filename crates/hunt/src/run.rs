@@ -56,8 +56,8 @@ pub enum HuntError {
     },
     #[error("attached to a running service: say where to send requests with --base-url or the scenario's base_url")]
     NoBaseUrl,
-    #[error("base URL {0}: only http://host:port URLs are supported")]
-    BadBaseUrl(String),
+    #[error("bad base URL {0}")]
+    BadBaseUrl(#[from] leakhunt_load::UrlError),
     #[error("a hunt needs at least 2 rounds after the warm-up (--rounds 2): growth must show at every step")]
     TooFewSnapshots,
     /// The load would send no request, so any verdict would be about nothing.

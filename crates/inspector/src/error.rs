@@ -60,8 +60,8 @@ pub enum InspectorError {
     #[error("refusing to connect to {host} ({url}): only loopback inspectors (127.0.0.0/8, ::1, localhost) are allowed, because an inspector port gives full code execution in the target")]
     NotLoopback { url: String, host: String },
 
-    #[error("invalid inspector URL {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
+    #[error("invalid inspector URL {0}")]
+    BadUrl(#[from] leakhunt_http_wire::UrlError),
 
     #[error("refusing the inspector{whose} on {addr}: it listens on every network interface, so anyone who can reach this machine can run code in that process; leakhunt uses only inspectors on loopback (restart it with --inspect=127.0.0.1:{port})")]
     Exposed {

@@ -35,8 +35,8 @@ mod runner;
 mod scenario;
 mod stats;
 pub mod template;
-mod url;
 
+pub use leakhunt_http_wire::{BaseUrl, UrlError};
 pub use runner::{
     run, run_until, wait_until_accepting, wait_until_accepting_while, RunError, RunOptions, Stop,
     DEFAULT_TIMEOUT,
@@ -47,4 +47,3 @@ pub use scenario::{
 };
 pub use stats::{Latency, RunStats};
 pub use template::Template;
-pub use url::BaseUrl;

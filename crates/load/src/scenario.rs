@@ -18,7 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::template::Template;
-use crate::url::BaseUrl;
+use leakhunt_http_wire::BaseUrl;
 
 /// Iterations per round when the scenario does not say.
 pub const DEFAULT_ITERATIONS: u64 = 1000;
