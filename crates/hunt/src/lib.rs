@@ -23,6 +23,6 @@ mod stream;
 pub use compare::{compare, Change, ReportComparison, SuspectSummary};
 pub use config::{HuntConfig, TargetSpec};
 pub use events::{HuntEvent, Observer};
-pub use out_dir::OutDirError;
+pub use out_dir::{create_timestamped as create_out_dir, OutDirError};
 pub use report::{HuntReport, RoundLoad, ScenarioInfo};
 pub use run::{hunt, write_report, HuntError};

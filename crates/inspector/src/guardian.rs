@@ -95,14 +95,6 @@ pub(crate) fn arguments(grace: Duration, command: &[String]) -> Vec<OsString> {
 /// SIGTERM received: stop as if leakhunt had asked.
 static TERMINATE: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_terminate(_: libc::c_int) {
-    TERMINATE.store(true, Ordering::SeqCst);
-}
-
-/// Ctrl-C and a closing terminal reach leakhunt too, which decides what to do; the guardian
-/// only must not die of them. A handler (not SIG_IGN) so the service starts with the default.
-extern "C" fn on_ignored(_: libc::c_int) {}
-
 fn guard(args: Vec<OsString>) -> i32 {
     let (grace, command) = match args.as_slice() {
         [grace, dashes, program, rest @ ..] if dashes == "--" => {
@@ -159,18 +151,18 @@ fn stdin_is_socket() -> bool {
 }
 
 fn install_handlers() {
-    let set = |sig: libc::c_int, handler: extern "C" fn(libc::c_int)| {
-        // SAFETY: the handlers only store to an atomic (async-signal-safe).
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler as *const () as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut());
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // SAFETY: the actions only store to an atomic or do nothing (async-signal-safe).
+    unsafe {
+        let _ =
+            signal_hook::low_level::register(SIGTERM, || TERMINATE.store(true, Ordering::SeqCst));
+        // Ctrl-C and a closing terminal reach leakhunt too, which decides what to do; the
+        // guardian only must not die of them. A handler (not SIG_IGN), so the service starts
+        // with the default disposition.
+        for sig in [SIGINT, SIGHUP] {
+            let _ = signal_hook::low_level::register(sig, || {});
         }
-    };
-    set(libc::SIGTERM, on_terminate);
-    set(libc::SIGINT, on_ignored);
-    set(libc::SIGHUP, on_ignored);
+    }
 }
 
 /// Starts the service in a process group of its own, stdin closed, output into our stdout
