@@ -4,13 +4,16 @@
 //!
 //! - [`prose`]: explanations and fixes from a suspect's facts;
 //! - [`path`]: retainer paths as lines, long chains folded;
-//! - [`bytes`], [`table`], [`style`]: sizes, aligned columns, color (`NO_COLOR`, terminals).
+//! - [`bytes`], [`table`], [`style`]: sizes, aligned columns, color (`NO_COLOR`, terminals);
+//! - [`terminal_summary`], [`terminal_diff`]: `summary` and `diff` as terminal text.
 
 pub mod bytes;
 pub mod path;
 pub mod prose;
 pub mod style;
 pub mod table;
+pub mod terminal_diff;
+pub mod terminal_summary;
 
 pub use bytes::{format_bytes, format_bytes_delta, format_count, parse_bytes};
 pub use style::Style;
