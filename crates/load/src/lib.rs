@@ -42,7 +42,7 @@ pub use runner::{
     DEFAULT_TIMEOUT,
 };
 pub use scenario::{
-    parse_request_line, Body, Scenario, ScenarioError, Step, DEFAULT_CONCURRENCY,
+    parse_request_line, Body, Scenario, ScenarioError, Step, StepError, DEFAULT_CONCURRENCY,
     DEFAULT_ITERATIONS, MAX_CONCURRENCY, METHODS,
 };
 pub use stats::{Latency, RunStats};
