@@ -29,8 +29,17 @@ pub enum HuntError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Diagnosis(#[from] LeakError),
-    #[error("{0}")]
-    Io(String),
+    #[error("cannot find a free port for the service: {0}")]
+    FreePort(std::io::Error),
+    #[error("the snapshot parser crashed")]
+    ParserCrashed,
+    #[error("cannot write the report as JSON: {0}")]
+    ReportJson(#[from] serde_json::Error),
+    #[error("cannot write {}: {error}", path.display())]
+    WriteReport {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
     #[error("the service did not accept connections on {addr} within {seconds} s (it gets that port in $PORT; if it listens elsewhere, give its address with --base-url){}", last_output(.output))]
     NotReady {
         addr: String,
@@ -372,16 +381,19 @@ fn snapshot(
 }
 
 fn join(p: Pending) -> Result<Measured, HuntError> {
-    Ok(p.join()
-        .map_err(|_| HuntError::Io("the snapshot parser crashed".into()))??)
+    Ok(p.join().map_err(|_| HuntError::ParserCrashed)??)
 }
 
 /// Writes `report` as JSON to `path`: under a temporary name, never through a symlink, mode
 /// 0600, then renamed into place (`leakhunt_atomic_write`).
 pub fn write_report(path: &Path, report: &HuntReport) -> Result<(), HuntError> {
-    let text = serde_json::to_string_pretty(report).map_err(|e| HuntError::Io(e.to_string()))?;
-    leakhunt_atomic_write::write(path, (text + "\n").as_bytes())
-        .map_err(|e| HuntError::Io(format!("cannot write {}: {e}", path.display())))
+    let text = serde_json::to_string_pretty(report)?;
+    leakhunt_atomic_write::write(path, (text + "\n").as_bytes()).map_err(|error| {
+        HuntError::WriteReport {
+            path: path.to_path_buf(),
+            error,
+        }
+    })
 }
 
 #[cfg(test)]

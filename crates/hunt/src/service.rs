@@ -93,11 +93,8 @@ impl Service {
 
 /// A port that was free a moment ago (the service binds it soon after).
 fn free_port() -> Result<u16, HuntError> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| HuntError::Io(format!("cannot find a free port: {e}")))?;
-    Ok(l.local_addr()
-        .map_err(|e| HuntError::Io(e.to_string()))?
-        .port())
+    let l = TcpListener::bind("127.0.0.1:0").map_err(HuntError::FreePort)?;
+    Ok(l.local_addr().map_err(HuntError::FreePort)?.port())
 }
 
 /// How long a service may listen elsewhere, and not where we expect it, before we conclude
