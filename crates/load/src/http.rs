@@ -1,9 +1,10 @@
 //! A small blocking HTTP/1.1 client, made for driving one local service hard.
 //!
 //! Why not a library: the runner needs exactly one shape of traffic (sequential requests on
-//! a kept-alive connection per virtual user, bodies read and thrown away) and needs it fast
-//! on a machine where the service under test gets one of two cores. Doing it by hand keeps
-//! the hot path free of allocation and of an async runtime:
+//! a kept-alive connection per virtual user, bodies read and thrown away) and needs it cheap:
+//! the service under test runs on the same machine, so every cycle the client spends is one
+//! the service does not get. Doing it by hand keeps the hot path free of allocation and of an
+//! async runtime:
 //!
 //! - requests are rendered by [`PreparedRequest::write`] into a buffer the worker reuses,
 //!   and sent with one `write_all`;
