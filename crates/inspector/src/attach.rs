@@ -170,7 +170,22 @@ fn endpoint_at(addr: SocketAddr) -> Result<Endpoint> {
 /// /proc/PID/net/tcp), not by trusting port 9229, and closed again when the last endpoint or
 /// session holding it is dropped (or on Ctrl-C, see `cleanup.rs`). Inspectors on every
 /// interface are refused (see [`refuse_exposed`]).
+///
+/// Unix only: elsewhere there is no SIGUSR1 to send.
 pub fn attach_pid(pid: u32) -> Result<Endpoint> {
+    #[cfg(unix)]
+    return attach_pid_unix(pid);
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        Err(InspectorError::Unsupported {
+            what: "attaching by PID (--pid)",
+        })
+    }
+}
+
+#[cfg(unix)]
+fn attach_pid_unix(pid: u32) -> Result<Endpoint> {
     if pid == 0 || pid > i32::MAX as u32 {
         return Err(InspectorError::NoSuchProcess { pid });
     }
@@ -371,6 +386,13 @@ fn verify_pid(ep: &Endpoint, pid: u32) -> Result<()> {
 }
 
 /// Whether bit SIGUSR1 is set in `SigCgt` of /proc/PID/status.
+#[cfg(not(unix))]
+fn catches_sigusr1(_pid: u32) -> Option<bool> {
+    None
+}
+
+/// Whether bit SIGUSR1 is set in `SigCgt` of /proc/PID/status.
+#[cfg(unix)]
 fn catches_sigusr1(pid: u32) -> Option<bool> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("SigCgt:"))?;

@@ -164,8 +164,13 @@ fn stop_launches(tell: bool) {
             // service with it (parent-death signal).
             for &(g, fd, _) in &alive {
                 send(fd, guardian::KILL);
+                #[cfg(unix)]
                 // SAFETY: plain kill(2) on our own child process.
-                unsafe { libc::kill(g as i32, libc::SIGKILL) };
+                unsafe {
+                    libc::kill(g as i32, libc::SIGKILL)
+                };
+                #[cfg(not(unix))]
+                let _ = g;
             }
             break;
         }
@@ -176,6 +181,10 @@ fn stop_launches(tell: bool) {
     }
 }
 
+#[cfg(not(unix))]
+fn send(_fd: i32, _byte: u8) {}
+
+#[cfg(unix)]
 fn send(fd: i32, byte: u8) {
     if fd >= 0 {
         // SAFETY: write(2) of one byte from a local; a closed fd just fails.
@@ -235,6 +244,12 @@ pub fn install_cleanup_handlers() {
     });
 }
 
+/// Elsewhere than Unix nothing is launched (see `launch`) nor opened by PID, so there is
+/// nothing for a handler to stop: Ctrl-C keeps its default.
+#[cfg(not(unix))]
+fn install_signal_handlers() {}
+
+#[cfg(unix)]
 fn install_signal_handlers() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     for sig in [SIGINT, SIGTERM] {
@@ -265,6 +280,7 @@ fn install_signal_handlers() {
 }
 
 /// Runs inside the signal handler, before the watcher thread hears of the signal.
+#[cfg(unix)]
 fn count_signal(sig: libc::c_int) {
     let seen = SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
     if seen >= 1 {

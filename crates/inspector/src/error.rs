@@ -16,6 +16,10 @@ pub enum InspectorError {
     #[error("the command is empty")]
     EmptyCommand,
 
+    /// Launching a service and attaching by PID need Unix process groups and signals.
+    #[error("{what} is supported on Unix only so far; attach to an inspector with --inspect-url or --inspect-port")]
+    Unsupported { what: &'static str },
+
     #[error("command not found: {program}")]
     CommandNotFound { program: String },
 

@@ -2,7 +2,18 @@
 //! what it is (pid, group, processes, ports, output), and stopping it with everything it
 //! started.
 
-use super::*;
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+use super::spawn::Launched;
+use super::{describe_status, LaunchOptions};
+use crate::attach::{parse_ws_url, Endpoint, HTTP_TIMEOUT};
+use crate::cleanup;
+use crate::error::{InspectorError, Result};
+use crate::guardian;
+use crate::http;
+use crate::procs;
+use crate::session::Session;
 
 impl Launched {
     pub(super) fn wait_for_inspector(
@@ -312,28 +323,5 @@ impl std::fmt::Debug for Launched {
             .field("pid", &self.service_pid)
             .field("endpoint", &self.endpoint)
             .finish()
-    }
-}
-
-/// "exit status 3", "killed by signal 9 (SIGKILL)".
-pub fn describe_status(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exit status {code}");
-    }
-    match status.signal() {
-        Some(sig) => {
-            let name = match sig {
-                libc::SIGHUP => " (SIGHUP)",
-                libc::SIGINT => " (SIGINT)",
-                libc::SIGABRT => " (SIGABRT)",
-                libc::SIGKILL => " (SIGKILL)",
-                libc::SIGSEGV => " (SIGSEGV)",
-                libc::SIGTERM => " (SIGTERM)",
-                libc::SIGTRAP => " (SIGTRAP)",
-                _ => "",
-            };
-            format!("killed by signal {sig}{name}")
-        }
-        None => status.to_string(),
     }
 }
