@@ -1,4 +1,6 @@
 //! Attaching by port, by PID (SIGUSR1) and by URL, and the refusals.
+// The tests launch services and signal processes: Unix only, as launching is.
+#![cfg(unix)]
 
 mod common;
 
