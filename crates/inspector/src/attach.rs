@@ -169,7 +169,7 @@ fn endpoint_at(addr: SocketAddr) -> Result<Endpoint> {
 /// The inspector is then found among the process's own listening sockets (/proc/PID/fd +
 /// /proc/PID/net/tcp), not by trusting port 9229, and closed again when the last endpoint or
 /// session holding it is dropped (or on Ctrl-C, see `cleanup.rs`). Inspectors on every
-/// interface are refused (see [`refuse_exposed`]).
+/// interface are refused (see `refuse_exposed`).
 ///
 /// Unix only: elsewhere there is no SIGUSR1 to send.
 pub fn attach_pid(pid: u32) -> Result<Endpoint> {
