@@ -10,19 +10,7 @@ use serde::Serialize;
 
 use crate::objects::SnapshotObjects;
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ClassDiff {
-    pub class: String,
-    pub new_count: u64,
-    pub deleted_count: u64,
-    pub delta_count: i64,
-    pub alloc_size: u64,
-    pub freed_size: u64,
-    pub size_delta: i64,
-    pub retained_size_before: u64,
-    pub retained_size_after: u64,
-    pub retained_size_delta: i64,
-}
+pub use leakhunt_findings::ClassDiff;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {

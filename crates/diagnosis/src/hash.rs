@@ -1,5 +1,6 @@
-//! A small, fast, deterministic hash for path signatures (not for untrusted keys in maps: the
-//! maps it feeds are keyed by these hashes, computed from the snapshot itself).
+//! A small, fast, deterministic hash for the keys that identify objects and groups across
+//! snapshots (an object's class and name, a group's class and anchor); not for untrusted keys
+//! in maps: the maps it feeds are keyed by these hashes, computed from the snapshot itself.
 
 /// Mixes `value` into `state` (a multiply-rotate step in the style of FxHash, finished with
 /// a xor-shift so nearby inputs spread).

@@ -5,6 +5,18 @@
 //! `//# sourceMappingURL=` comment, either an inline `data:` URL (base64 JSON) or a file next
 //! to the script; the inspector can also name it (`Debugger.scriptParsed.sourceMapURL`).
 //! Only what is needed to look positions up is decoded: the `mappings` VLQ segments, by line.
+//!
+//! Two shapes beyond a plain map are followed, as bundlers write them:
+//! - index maps (`sections`: maps placed at line/column offsets of the generated file, from
+//!   concatenating already-mapped files);
+//! - chains: a bundle's map points into compiled files (`dist/a.js`) that have maps of their
+//!   own (to `src/a.ts`); the lookup goes on through each file's map until a file has none.
+//!
+//! Why a decoder of our own rather than the `sourcemap` crate: that crate brings some thirty
+//! crates (Unicode normalization tables, bit vectors, UUIDs) into the build for what is here
+//! one VLQ loop, one binary search per lookup and a section search; and the part that is
+//! leakhunt's own (finding maps next to scripts, `sources` relative to the map, chains through
+//! files on disk) would be needed on top of it anyway.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,11 +34,18 @@ const MAX_SOURCE_MAP: u64 = 4 * MAX_SOURCE;
 /// (all 0-based).
 type Segment = (u32, u32, u32, u32, Option<u32>);
 
-/// One decoded map: for each generated line, segments sorted by column.
+/// How many maps a chain may go through (a bundle of compiled files is two); it also ends
+/// a map that names its own script as a source.
+const MAX_CHAIN: usize = 4;
+
+/// One decoded map: for each generated line, segments sorted by column; or, for an index
+/// map, its sections.
 pub struct SourceMap {
     sources: Vec<String>,
     names: Vec<String>,
     lines: Vec<Vec<Segment>>,
+    /// An index map's sections: (0-based line, column) where each starts, in order.
+    sections: Vec<(u32, u32, SourceMap)>,
 }
 
 /// A position in an original source, 1-based.
@@ -74,6 +93,37 @@ impl SourceMap {
     /// Parses a map's JSON; `base` is the folder its relative `sources` are relative to.
     pub fn parse(json: &str, base: Option<&Path>) -> Option<SourceMap> {
         let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        match v["sections"].as_array() {
+            Some(sections) => SourceMap::parse_index(sections, base),
+            None => SourceMap::parse_value(&v, base),
+        }
+    }
+
+    /// An index map: each section's map (itself a plain map, as the format requires) at its
+    /// offset. Sections must come in order and not overlap; a map breaking that is not used.
+    fn parse_index(sections: &[serde_json::Value], base: Option<&Path>) -> Option<SourceMap> {
+        let mut parsed = Vec::with_capacity(sections.len());
+        for section in sections {
+            let offset = &section["offset"];
+            let line = u32::try_from(offset["line"].as_u64()?).ok()?;
+            let column = u32::try_from(offset["column"].as_u64()?).ok()?;
+            if parsed
+                .last()
+                .is_some_and(|&(l, c, _)| (line, column) < (l, c))
+            {
+                return None;
+            }
+            parsed.push((line, column, SourceMap::parse_value(&section["map"], base)?));
+        }
+        Some(SourceMap {
+            sources: Vec::new(),
+            names: Vec::new(),
+            lines: Vec::new(),
+            sections: parsed,
+        })
+    }
+
+    fn parse_value(v: &serde_json::Value, base: Option<&Path>) -> Option<SourceMap> {
         let root = v["sourceRoot"].as_str().unwrap_or("");
         let sources = v["sources"]
             .as_array()?
@@ -133,12 +183,24 @@ impl SourceMap {
             sources,
             names,
             lines,
+            sections: Vec::new(),
         })
     }
 
     /// The original position of a generated 1-based `line:column`: the mapping at or before
     /// the column on that line.
     pub fn lookup(&self, line: u32, column: u32) -> Option<OriginalPosition> {
+        if !self.sections.is_empty() {
+            // The last section starting at or before the position; positions in it are
+            // relative to its start (columns only on its first line).
+            let (line0, column0) = (line.checked_sub(1)?, column.saturating_sub(1));
+            let i = self
+                .sections
+                .partition_point(|&(l, c, _)| (l, c) <= (line0, column0));
+            let (l, c, map) = self.sections.get(i.checked_sub(1)?)?;
+            let column0 = if line0 == *l { column0 - c } else { column0 };
+            return map.lookup(line0 - l + 1, column0 + 1);
+        }
         let segs = self.lines.get(line.checked_sub(1)? as usize)?;
         let col = column.saturating_sub(1);
         let i = segs.partition_point(|s| s.0 <= col);
@@ -188,8 +250,24 @@ impl SourceMaps {
         }
     }
 
-    /// The original position for `file:line:column` of a script, if the script has a map.
+    /// The original position for `file:line:column` of a script, if the script has a map;
+    /// through a chain of maps (a bundle of compiled files) to the first file without one.
     pub fn original(&mut self, file: &str, line: u32, column: u32) -> Option<OriginalPosition> {
+        let mut found = self.lookup_one(file, line, column)?;
+        for _ in 1..MAX_CHAIN {
+            let Some(next) = self.lookup_one(&found.file, found.line, found.column) else {
+                break;
+            };
+            // A name is the identifier at the position; the earlier map may be the only
+            // one that has it.
+            let name = next.name.or(found.name);
+            found = OriginalPosition { name, ..next };
+        }
+        Some(found)
+    }
+
+    /// The position one map away, if `file` has a map.
+    fn lookup_one(&mut self, file: &str, line: u32, column: u32) -> Option<OriginalPosition> {
         let path = script_path(file).to_string();
         if !self.maps.contains_key(&path) {
             let map = self.load(&path);
@@ -289,5 +367,58 @@ mod tests {
         let p = maps.original(script.to_str().unwrap(), 2, 1).unwrap();
         assert!(p.file.ends_with("src/a.ts"), "{}", p.file);
         assert_eq!(p.line, 2);
+    }
+
+    #[test]
+    fn looks_up_index_maps() {
+        // Two sections: lines 1-2 from a.ts, then from line 3 column 4 on, b.ts (as bundlers
+        // that concatenate already-mapped files write them).
+        let json = r#"{"version":3,"sections":[
+            {"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.ts"],"names":[],"mappings":"AAAA;AACA"}},
+            {"offset":{"line":2,"column":4},"map":{"version":3,"sources":["b.ts"],"names":["f"],"mappings":"AAEEA;EACA"}}
+        ]}"#;
+        let m = SourceMap::parse(json, Some(Path::new("/srv"))).unwrap();
+        let p = m.lookup(2, 1).unwrap();
+        assert_eq!((p.file.as_str(), p.line), ("/srv/a.ts", 2));
+        // Line 3, column 5: the second section's first line, its column 1.
+        let p = m.lookup(3, 5).unwrap();
+        assert_eq!(
+            (p.file.as_str(), p.line, p.column, p.name.as_deref()),
+            ("/srv/b.ts", 3, 3, Some("f"))
+        );
+        // Line 4 is the second section's line 2 (columns are no longer shifted there).
+        let p = m.lookup(4, 3).unwrap();
+        assert_eq!((p.file.as_str(), p.line, p.column), ("/srv/b.ts", 4, 3));
+    }
+
+    #[test]
+    fn follows_a_chain_of_maps() {
+        // src/a.ts --tsc--> dist/a.js --bundler--> bundle.js: each step with its own map file.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "bundle.js",
+            "// header\nx();\n//# sourceMappingURL=bundle.js.map\n",
+        );
+        // bundle.js line 2 col 1 → dist/a.js line 3 col 1.
+        write(
+            "bundle.js.map",
+            r#"{"version":3,"sources":["dist/a.js"],"names":[],"mappings":";AAEA"}"#,
+        );
+        write(
+            "dist/a.js",
+            "\"use strict\";\n\nx();\n//# sourceMappingURL=a.js.map\n",
+        );
+        // dist/a.js line 3 col 1 → src/a.ts line 7 col 5.
+        write(
+            "dist/a.js.map",
+            r#"{"version":3,"sources":["../src/a.ts"],"names":["x"],"mappings":";;AAMIA"}"#,
+        );
+        let mut maps = SourceMaps::new();
+        let bundle = dir.path().join("bundle.js");
+        let p = maps.original(bundle.to_str().unwrap(), 2, 1).unwrap();
+        assert!(p.file.ends_with("src/a.ts"), "{}", p.file);
+        assert_eq!((p.line, p.column, p.name.as_deref()), (7, 5, Some("x")));
     }
 }

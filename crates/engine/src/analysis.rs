@@ -51,9 +51,8 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Runs every analysis. Independent steps run two at a time (the machines this is
-    /// measured on have two cores): ownership beside page objects, distances beside the
-    /// per-class retained sizes.
+    /// Runs every analysis. Independent steps run two at a time: ownership beside page
+    /// objects, distances beside the per-class retained sizes.
     pub fn new(graph: HeapGraph, opts: &AnalysisOptions) -> Analysis {
         Analysis::build(graph, opts, true)
     }

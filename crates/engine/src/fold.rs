@@ -28,7 +28,7 @@ pub fn is_storage(g: &HeapGraph, n: NodeIndex) -> bool {
     }
 }
 
-/// Per node: its single owner, [`NO_OWNER`] or [`MANY_OWNERS`] for storage nodes, and
+/// Per node: its single owner, `NO_OWNER` or `MANY_OWNERS` for storage nodes, and
 /// itself for every other node. Read-only, so it can run beside other analyses.
 pub fn storage_owners(g: &HeapGraph, has_user_roots: bool) -> Vec<u32> {
     if !has_user_roots {

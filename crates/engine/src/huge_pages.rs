@@ -15,6 +15,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// The system allocator, plus the huge-page hint on blocks of [`HugePages::MIN_BYTES`] and up.
 pub struct HugePages;
 
+#[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 << 20;
 
 impl HugePages {

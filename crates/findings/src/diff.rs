@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One class's change between the two snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassDiff {
     pub class: String,
     /// Objects only in the later snapshot.
@@ -25,7 +25,8 @@ pub struct ClassDiff {
 pub struct DiffReport {
     #[serde(default = "crate::schema_version")]
     pub schema_version: u32,
-    pub before: String,
+    /// The earlier snapshot (the comparison's base, as DevTools calls it).
+    pub base: String,
     pub after: String,
     /// Objects present in both.
     pub common_objects: u64,

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct Totals {
     pub nodes: u64,
     pub edges: u64,
-    /// Every object's own size.
+    /// Every object's own size plus V8's unattributed native bytes: DevTools' total.
     pub total_size: u64,
-    /// Own sizes of the objects reachable from the GC roots.
+    /// Own sizes of the objects reachable from the GC roots through references that retain.
     pub reachable_size: u64,
 }
 
@@ -30,7 +30,6 @@ pub struct SummaryReport {
     #[serde(default = "crate::schema_version")]
     pub schema_version: u32,
     pub file: String,
-    #[serde(flatten)]
     pub totals: Totals,
     /// Largest retained size first (or as sorted on request).
     pub classes: Vec<ClassRow>,

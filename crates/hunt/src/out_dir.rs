@@ -1,6 +1,7 @@
 //! The folder a hunt writes its snapshots and report to: created when missing, refused when
 //! it already holds an earlier hunt's results, which a hunt would otherwise overwrite
 //! without a word (a `--out` reused from the shell history, two CI jobs sharing a folder).
+//! Without `--out`, a new folder named after the time the hunt started.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,34 @@ pub fn prepare(dir: &Path) -> Result<bool, OutDirError> {
     }
 }
 
+/// Creates `<root>/<UTC time now>` (`20261125-043012`), with `-2`, `-3` … when a hunt started
+/// in the same second has it, so that two hunts never share a folder.
+pub fn create_timestamped(root: &Path) -> Result<PathBuf, OutDirError> {
+    let unusable = |dir: &Path, error| OutDirError::Unusable {
+        dir: dir.to_path_buf(),
+        error,
+    };
+    std::fs::create_dir_all(root).map_err(|e| unusable(root, e))?;
+    let name = folder_name(jiff::Timestamp::now());
+    for n in 1u32.. {
+        let dir = match n {
+            1 => root.join(&name),
+            n => root.join(format!("{name}-{n}")),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(unusable(&dir, e)),
+        }
+    }
+    unreachable!("u32 runs out after four billion hunts in one second")
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC: sorts by time, and means the same on every machine.
+fn folder_name(time: jiff::Timestamp) -> String {
+    time.strftime("%Y%m%d-%H%M%S").to_string()
+}
+
 /// Removes `dir` if it is empty (never anything in it).
 pub fn remove_if_empty(dir: &Path) {
     let _ = std::fs::remove_dir(dir);
@@ -72,6 +101,24 @@ mod tests {
         ] {
             assert!(!is_result(name), "{name}");
         }
+    }
+
+    #[test]
+    fn folder_names_are_utc_times() {
+        let at = |s| folder_name(jiff::Timestamp::from_second(s).unwrap());
+        assert_eq!(at(1_795_581_012), "20261125-043012");
+        assert_eq!(at(951_782_400), "20000229-000000");
+    }
+
+    #[test]
+    fn hunts_in_the_same_second_get_folders_of_their_own() {
+        let root = tempfile::tempdir().unwrap();
+        let dirs: Vec<PathBuf> = (0..3)
+            .map(|_| create_timestamped(root.path()).unwrap())
+            .collect();
+        assert!(dirs.iter().all(|d| d.is_dir()));
+        assert_ne!(dirs[0], dirs[1]);
+        assert_ne!(dirs[1], dirs[2]);
     }
 
     #[test]

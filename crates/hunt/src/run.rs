@@ -29,8 +29,17 @@ pub enum HuntError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Diagnosis(#[from] LeakError),
-    #[error("{0}")]
-    Io(String),
+    #[error("cannot find a free port for the service: {0}")]
+    FreePort(std::io::Error),
+    #[error("the snapshot parser crashed")]
+    ParserCrashed,
+    #[error("cannot write the report as JSON: {0}")]
+    ReportJson(#[from] serde_json::Error),
+    #[error("cannot write {}: {error}", path.display())]
+    WriteReport {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
     #[error("the service did not accept connections on {addr} within {seconds} s (it gets that port in $PORT; if it listens elsewhere, give its address with --base-url){}", last_output(.output))]
     NotReady {
         addr: String,
@@ -56,8 +65,8 @@ pub enum HuntError {
     },
     #[error("attached to a running service: say where to send requests with --base-url or the scenario's base_url")]
     NoBaseUrl,
-    #[error("base URL {0}: only http://host:port URLs are supported")]
-    BadBaseUrl(String),
+    #[error("bad base URL {0}")]
+    BadBaseUrl(#[from] leakhunt_load::UrlError),
     #[error("a hunt needs at least 2 rounds after the warm-up (--rounds 2): growth must show at every step")]
     TooFewSnapshots,
     /// The load would send no request, so any verdict would be about nothing.
@@ -373,16 +382,19 @@ fn snapshot(
 }
 
 fn join(p: Pending) -> Result<Measured, HuntError> {
-    Ok(p.join()
-        .map_err(|_| HuntError::Io("the snapshot parser crashed".into()))??)
+    Ok(p.join().map_err(|_| HuntError::ParserCrashed)??)
 }
 
 /// Writes `report` as JSON to `path`: under a temporary name, never through a symlink, mode
 /// 0600, then renamed into place (`leakhunt_atomic_write`).
 pub fn write_report(path: &Path, report: &HuntReport) -> Result<(), HuntError> {
-    let text = serde_json::to_string_pretty(report).map_err(|e| HuntError::Io(e.to_string()))?;
-    leakhunt_atomic_write::write(path, (text + "\n").as_bytes())
-        .map_err(|e| HuntError::Io(format!("cannot write {}: {e}", path.display())))
+    let text = serde_json::to_string_pretty(report)?;
+    leakhunt_atomic_write::write(path, (text + "\n").as_bytes()).map_err(|error| {
+        HuntError::WriteReport {
+            path: path.to_path_buf(),
+            error,
+        }
+    })
 }
 
 #[cfg(test)]

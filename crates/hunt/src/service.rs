@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use leakhunt_inspector::{describe_status, InspectorError, Launched, Session, Target};
-use leakhunt_load::wait_until_accepting_while;
+use leakhunt_load::{wait_until_accepting_while, BaseUrl};
 
 use crate::config::TargetSpec;
 use crate::events::{HuntEvent, Observer};
@@ -93,11 +93,8 @@ impl Service {
 
 /// A port that was free a moment ago (the service binds it soon after).
 fn free_port() -> Result<u16, HuntError> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| HuntError::Io(format!("cannot find a free port: {e}")))?;
-    Ok(l.local_addr()
-        .map_err(|e| HuntError::Io(e.to_string()))?
-        .port())
+    let l = TcpListener::bind("127.0.0.1:0").map_err(HuntError::FreePort)?;
+    Ok(l.local_addr().map_err(HuntError::FreePort)?.port())
 }
 
 /// How long a service may listen elsewhere, and not where we expect it, before we conclude
@@ -151,8 +148,10 @@ pub fn start(
         }
     };
     // The inspector answers before the program has even started: wait for its HTTP port.
-    let addr = host_port(&base_url)?;
-    let expected_port = addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+    let target = BaseUrl::parse(&base_url)?;
+    let target = target.host_port();
+    let addr = target.to_string();
+    let expected_port = Some(target.port());
     let l = launched.as_mut().unwrap();
     let mut exited = None;
     let mut elsewhere: Option<(Instant, Vec<u16>)> = None;
@@ -231,15 +230,15 @@ fn connect(
     })
 }
 
-/// `http://host:port/prefix` → `host:port` (port 80 when absent).
-fn host_port(base_url: &str) -> Result<String, HuntError> {
-    let rest = base_url
-        .strip_prefix("http://")
-        .ok_or_else(|| HuntError::BadBaseUrl(base_url.to_string()))?;
-    let host = rest.split('/').next().unwrap_or(rest);
-    Ok(if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_base_url_without_port_gets_port_80() {
+        let url = BaseUrl::parse("http://[::1]/api").unwrap();
+        assert_eq!(url.host_port().to_string(), "[::1]:80");
+        let url = BaseUrl::parse("HTTP://localhost:3000").unwrap();
+        assert_eq!(url.host_port().to_string(), "localhost:3000");
+    }
 }

@@ -10,6 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use leakhunt_http_wire::{ws_host_port, Host};
+
 use crate::error::{InspectorError, Result};
 use crate::http::{self, TargetInfo};
 use crate::procs;
@@ -77,54 +79,23 @@ impl Endpoint {
 /// Parses `ws://host:port/path`, refusing anything not on loopback. Returns the
 /// URL and the socket address to dial (always an IP, never a name to resolve).
 pub(crate) fn parse_ws_url(url: &str) -> Result<(String, SocketAddr)> {
-    let bad = |reason: &str| InspectorError::BadUrl {
+    let host_port = ws_host_port(url)?;
+    let ip = loopback_ip(host_port.host()).ok_or_else(|| InspectorError::NotLoopback {
         url: url.to_string(),
-        reason: reason.to_string(),
-    };
-    let rest = if let Some(r) = url.strip_prefix("ws://") {
-        r
-    } else if url.starts_with("wss://") {
-        return Err(bad(
-            "wss:// (TLS) is not supported: inspectors on loopback speak plain ws://",
-        ));
-    } else {
-        return Err(bad(
-            "expected ws://HOST:PORT/ID, e.g. the URL after `Debugger listening on`",
-        ));
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return Err(bad("user info in the URL is not supported"));
-    }
-    let (host, port) = split_host_port(authority).ok_or_else(|| bad("missing or invalid port"))?;
-    let ip = loopback_ip(host).ok_or_else(|| InspectorError::NotLoopback {
-        url: url.to_string(),
-        host: host.to_string(),
+        host: host_port.host().to_string(),
     })?;
-    Ok((url.to_string(), SocketAddr::new(ip, port)))
-}
-
-fn split_host_port(authority: &str) -> Option<(&str, u16)> {
-    let (host, port) = if let Some(r) = authority.strip_prefix('[') {
-        let end = r.find(']')?;
-        (&r[..end], r[end + 1..].strip_prefix(':')?)
-    } else {
-        authority.rsplit_once(':')?
-    };
-    let port: u16 = port.parse().ok()?;
-    if host.is_empty() || port == 0 {
-        return None;
-    }
-    Some((host, port))
+    Ok((url.to_string(), SocketAddr::new(ip, host_port.port())))
 }
 
 /// The IP to dial for `host` if it is loopback; `None` otherwise.
-pub(crate) fn loopback_ip(host: &str) -> Option<IpAddr> {
-    if host.eq_ignore_ascii_case("localhost") {
+fn loopback_ip(host: &Host<String>) -> Option<IpAddr> {
+    let ip = match host {
         // Node binds 127.0.0.1 by default; do not let the resolver pick ::1.
-        return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    let ip: IpAddr = host.parse().ok()?;
+        Host::Domain(name) if name == "localhost" => return Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        Host::Domain(_) => return None,
+        Host::Ipv4(ip) => IpAddr::V4(*ip),
+        Host::Ipv6(ip) => IpAddr::V6(*ip),
+    };
     let loopback = match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
         IpAddr::V6(v6) => {
@@ -198,8 +169,23 @@ fn endpoint_at(addr: SocketAddr) -> Result<Endpoint> {
 /// The inspector is then found among the process's own listening sockets (/proc/PID/fd +
 /// /proc/PID/net/tcp), not by trusting port 9229, and closed again when the last endpoint or
 /// session holding it is dropped (or on Ctrl-C, see `cleanup.rs`). Inspectors on every
-/// interface are refused (see [`refuse_exposed`]).
+/// interface are refused (see `refuse_exposed`).
+///
+/// Unix only: elsewhere there is no SIGUSR1 to send.
 pub fn attach_pid(pid: u32) -> Result<Endpoint> {
+    #[cfg(unix)]
+    return attach_pid_unix(pid);
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        Err(InspectorError::Unsupported {
+            what: "attaching by PID (--pid)",
+        })
+    }
+}
+
+#[cfg(unix)]
+fn attach_pid_unix(pid: u32) -> Result<Endpoint> {
     if pid == 0 || pid > i32::MAX as u32 {
         return Err(InspectorError::NoSuchProcess { pid });
     }
@@ -400,6 +386,13 @@ fn verify_pid(ep: &Endpoint, pid: u32) -> Result<()> {
 }
 
 /// Whether bit SIGUSR1 is set in `SigCgt` of /proc/PID/status.
+#[cfg(not(unix))]
+fn catches_sigusr1(_pid: u32) -> Option<bool> {
+    None
+}
+
+/// Whether bit SIGUSR1 is set in `SigCgt` of /proc/PID/status.
+#[cfg(unix)]
 fn catches_sigusr1(pid: u32) -> Option<bool> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("SigCgt:"))?;
@@ -505,19 +498,19 @@ mod tests {
         }
         assert!(matches!(
             parse_ws_url("wss://127.0.0.1:9229/x"),
-            Err(InspectorError::BadUrl { .. })
+            Err(InspectorError::BadUrl(_))
         ));
         assert!(matches!(
             parse_ws_url("http://127.0.0.1:9229/x"),
-            Err(InspectorError::BadUrl { .. })
+            Err(InspectorError::BadUrl(_))
         ));
         assert!(matches!(
             parse_ws_url("ws://127.0.0.1/x"),
-            Err(InspectorError::BadUrl { .. })
+            Err(InspectorError::BadUrl(_))
         ));
         assert!(matches!(
             parse_ws_url("ws://evil@127.0.0.1:1/x"),
-            Err(InspectorError::BadUrl { .. })
+            Err(InspectorError::BadUrl(_))
         ));
     }
 

@@ -8,11 +8,11 @@
 //!
 //! * on drop / [`Launched::shutdown`] (the guardian: SIGTERM, up to the grace period,
 //!   SIGKILL), and when the last endpoint or session of an opened inspector goes;
-//! * on SIGINT/SIGTERM to us, once [`install_cleanup_handlers`] ran: the signal handler only
-//!   writes a byte to a self-pipe (async-signal-safe); a watcher thread asks every guardian
-//!   to stop, waits until they are done (not a moment longer), closes the opened inspectors,
-//!   and exits with 128+signal (130 for Ctrl-C). A second Ctrl-C meanwhile tells every
-//!   guardian to SIGKILL everything, from the handler itself, and exits at once;
+//! * on SIGINT/SIGTERM to us, once [`install_cleanup_handlers`] ran: `signal-hook` hands the
+//!   signal to a watcher thread, which asks every guardian to stop, waits until they are done
+//!   (not a moment longer), closes the opened inspectors, and exits with 128+signal (130 for
+//!   Ctrl-C). A second Ctrl-C meanwhile tells every guardian to SIGKILL everything, from the
+//!   signal handler itself (one byte written to each guardian's socket), and exits at once;
 //! * on panic, by the same installed panic hook (after the previous hook printed the
 //!   message). It stops *every* registered launch, whichever thread panicked: a panic is a bug
 //!   in a CLI and ends the run. Do not install the hooks in a process that catches panics
@@ -55,7 +55,8 @@ static LAUNCHES: [Slot; SLOTS] = [const {
 static OPENED: Mutex<Vec<(u32, String, SocketAddr)>> = Mutex::new(Vec::new());
 
 static INSTALL: Once = Once::new();
-static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+/// The signal watcher runs (so a signal seen will end the process).
+static WATCHING: AtomicBool = AtomicBool::new(false);
 static SIGNALS_SEEN: AtomicU32 = AtomicU32::new(0);
 static CLEANING: AtomicBool = AtomicBool::new(false);
 
@@ -163,8 +164,13 @@ fn stop_launches(tell: bool) {
             // service with it (parent-death signal).
             for &(g, fd, _) in &alive {
                 send(fd, guardian::KILL);
+                #[cfg(unix)]
                 // SAFETY: plain kill(2) on our own child process.
-                unsafe { libc::kill(g as i32, libc::SIGKILL) };
+                unsafe {
+                    libc::kill(g as i32, libc::SIGKILL)
+                };
+                #[cfg(not(unix))]
+                let _ = g;
             }
             break;
         }
@@ -175,6 +181,10 @@ fn stop_launches(tell: bool) {
     }
 }
 
+#[cfg(not(unix))]
+fn send(_fd: i32, _byte: u8) {}
+
+#[cfg(unix)]
 fn send(fd: i32, byte: u8) {
     if fd >= 0 {
         // SAFETY: write(2) of one byte from a local; a closed fd just fails.
@@ -200,7 +210,7 @@ fn close_opened_inspectors() {
 /// Call it before exiting for any other reason: the cleanup itself makes the work fail (the
 /// service it stops goes away), and that error must not win the race with exit code 2.
 pub fn await_interrupt() {
-    if SIGNALS_SEEN.load(Ordering::SeqCst) == 0 || PIPE_WRITE.load(Ordering::SeqCst) < 0 {
+    if SIGNALS_SEEN.load(Ordering::SeqCst) == 0 || !WATCHING.load(Ordering::SeqCst) {
         return;
     }
     loop {
@@ -234,55 +244,44 @@ pub fn install_cleanup_handlers() {
     });
 }
 
+/// Elsewhere than Unix nothing is launched (see `launch`) nor opened by PID, so there is
+/// nothing for a handler to stop: Ctrl-C keeps its default.
+#[cfg(not(unix))]
+fn install_signal_handlers() {}
+
+#[cfg(unix)]
 fn install_signal_handlers() {
-    let mut fds = [0i32; 2];
-    // SAFETY: plain syscalls on fds we own; the write end is made non-blocking
-    // so the handler can never block, and both ends are close-on-exec so the
-    // launched service does not inherit them.
-    unsafe {
-        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM] {
+        // SAFETY: the action only touches atomics and calls write(2) and _exit, all
+        // async-signal-safe; it allocates nothing and takes no lock.
+        let registered =
+            unsafe { signal_hook::low_level::register(sig, move || count_signal(sig)) };
+        if registered.is_err() {
             return;
         }
-        let flags = libc::fcntl(fds[1], libc::F_GETFL);
-        libc::fcntl(fds[1], libc::F_SETFL, flags | libc::O_NONBLOCK);
     }
-    PIPE_WRITE.store(fds[1], Ordering::SeqCst);
-    let read_fd = fds[0];
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
     let spawned = std::thread::Builder::new()
         .name("leakhunt-signals".into())
-        .spawn(move || loop {
-            let mut sig = 0u8;
-            // SAFETY: reading one byte into a local.
-            let n = unsafe { libc::read(read_fd, (&mut sig as *mut u8).cast(), 1) };
-            if n == 1 {
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
                 CLEANING.store(true, Ordering::SeqCst);
                 stop_launches(true);
                 kill_all_registered();
-                std::process::exit(128 + i32::from(sig));
-            }
-            if n == 0
-                || (n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR))
-            {
-                return;
+                std::process::exit(128 + sig);
             }
         });
-    if spawned.is_err() {
-        return;
-    }
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: installing a handler that only touches atomics and calls
-        // async-signal-safe functions (write, _exit).
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as *const () as usize;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut());
-        }
+    if spawned.is_ok() {
+        WATCHING.store(true, Ordering::SeqCst);
     }
 }
 
-extern "C" fn on_signal(sig: libc::c_int) {
+/// Runs inside the signal handler, before the watcher thread hears of the signal.
+#[cfg(unix)]
+fn count_signal(sig: libc::c_int) {
     let seen = SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
     if seen >= 1 {
         // Second signal while the watcher is still stopping things: the user insists. Every
@@ -293,11 +292,6 @@ extern "C" fn on_signal(sig: libc::c_int) {
                 send(slot.control.load(Ordering::SeqCst), guardian::KILL);
             }
         }
-        // SAFETY: _exit is async-signal-safe.
-        unsafe { libc::_exit(128 + sig) };
+        signal_hook::low_level::exit(128 + sig);
     }
-    let fd = PIPE_WRITE.load(Ordering::SeqCst);
-    let byte = sig as u8;
-    // SAFETY: write is async-signal-safe; the fd is non-blocking.
-    unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
 }

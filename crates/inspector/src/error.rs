@@ -16,6 +16,10 @@ pub enum InspectorError {
     #[error("the command is empty")]
     EmptyCommand,
 
+    /// Launching a service and attaching by PID need Unix process groups and signals.
+    #[error("{what} is supported on Unix only so far; attach to an inspector with --inspect-url or --inspect-port")]
+    Unsupported { what: &'static str },
+
     #[error("command not found: {program}")]
     CommandNotFound { program: String },
 
@@ -60,8 +64,8 @@ pub enum InspectorError {
     #[error("refusing to connect to {host} ({url}): only loopback inspectors (127.0.0.0/8, ::1, localhost) are allowed, because an inspector port gives full code execution in the target")]
     NotLoopback { url: String, host: String },
 
-    #[error("invalid inspector URL {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
+    #[error("invalid inspector URL {0}")]
+    BadUrl(#[from] leakhunt_http_wire::UrlError),
 
     #[error("refusing the inspector{whose} on {addr}: it listens on every network interface, so anyone who can reach this machine can run code in that process; leakhunt uses only inspectors on loopback (restart it with --inspect=127.0.0.1:{port})")]
     Exposed {

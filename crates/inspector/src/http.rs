@@ -1,15 +1,18 @@
 //! A tiny HTTP/1.x GET, just enough for the inspector's `/json/list`.
 //!
-//! Node's inspector answers `GET /json/list` with `HTTP/1.0 200 OK`, a
-//! `Content-Length` and a small JSON body, then closes. Pulling in an HTTP
-//! client for that would cost more than these lines. Callers only pass
-//! loopback addresses (see `attach::check_loopback`).
+//! Node's inspector answers `GET /json/list` with a `Content-Length` and a small
+//! JSON body, and keeps the socket open. The response is read with the parser the
+//! load runner uses too (`leakhunt-http-wire`); an HTTP client crate would bring a
+//! connection pool and more for one request. Callers only pass loopback addresses
+//! (see `attach::parse_ws_url`).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use leakhunt_http_wire::{decode_chunked, parse_head, Framing, HeadError};
 
 use crate::error::{InspectorError, Result};
 
@@ -64,12 +67,37 @@ pub(crate) fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Vec
     // ignores `Connection: close` and keeps the socket open after answering.
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
+    let mut eof = false;
     loop {
-        if response_complete(&raw) {
-            break;
+        let bad = |e: HeadError| http_err(format!("not an HTTP response ({e})"));
+        if let Some(head) = parse_head(&raw, |_, _| {}).map_err(bad)? {
+            let body = &raw[head.len..];
+            let done = match head.framing(false) {
+                Framing::Empty => Some(Vec::new()),
+                Framing::Length(n) => usize::try_from(n)
+                    .ok()
+                    .and_then(|n| body.get(..n))
+                    .map(<[u8]>::to_vec),
+                Framing::Chunked => decode_chunked(body).map_err(bad)?.map(|(data, _)| data),
+                Framing::UntilClose => eof.then(|| body.to_vec()),
+            };
+            if !(200..300).contains(&head.status) {
+                return Err(http_err(format!("status {}", head.status)));
+            }
+            match (done, eof) {
+                (Some(body), _) => return Ok(body),
+                (None, true) => return Err(http_err("body cut short".into())),
+                (None, false) => {}
+            }
+        } else if eof {
+            return Err(http_err(if raw.is_empty() {
+                "no answer (not an HTTP server?)".into()
+            } else {
+                "no HTTP response (not an HTTP server?)".into()
+            }));
         }
         match stream.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => eof = true,
             Ok(n) => {
                 raw.extend_from_slice(&buf[..n]);
                 if raw.len() as u64 > MAX_RESPONSE {
@@ -92,46 +120,6 @@ pub(crate) fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Vec
             Err(e) => return Err(http_err(e.to_string())),
         }
     }
-    let head_end = find(&raw, b"\r\n\r\n")
-        .ok_or_else(|| http_err("no HTTP response (not an HTTP server?)".into()))?;
-    let head = String::from_utf8_lossy(&raw[..head_end]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let mut parts = status_line.split_whitespace();
-    let proto = parts.next().unwrap_or("");
-    let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
-    if !proto.starts_with("HTTP/") || code == 0 {
-        return Err(http_err(format!("not an HTTP response: {status_line:?}")));
-    }
-    if !(200..300).contains(&code) {
-        return Err(http_err(format!("status {status_line:?}")));
-    }
-    let mut content_length = None;
-    let mut chunked = false;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            let (k, v) = (k.trim(), v.trim());
-            if k.eq_ignore_ascii_case("content-length") {
-                content_length = v.parse::<usize>().ok();
-            } else if k.eq_ignore_ascii_case("transfer-encoding")
-                && v.to_ascii_lowercase().contains("chunked")
-            {
-                chunked = true;
-            }
-        }
-    }
-    let body = &raw[head_end + 4..];
-    if chunked {
-        return dechunk(body).ok_or_else(|| http_err("bad chunked body".into()));
-    }
-    match content_length {
-        Some(n) if body.len() < n => Err(http_err(format!(
-            "body cut short ({} of {n} bytes)",
-            body.len()
-        ))),
-        Some(n) => Ok(body[..n].to_vec()),
-        None => Ok(body.to_vec()),
-    }
 }
 
 /// `GET /json/list` and parse it. A port that answers something else (another
@@ -153,59 +141,34 @@ pub fn json_list(addr: SocketAddr, timeout: Duration) -> Result<Vec<TargetInfo>>
     })
 }
 
-/// Headers received and, if there is a Content-Length, the whole body too.
-/// Without one we read until EOF (chunked bodies included, which end with the
-/// connection in practice for the servers we talk to).
-fn response_complete(raw: &[u8]) -> bool {
-    let Some(head_end) = find(raw, b"\r\n\r\n") else {
-        return false;
-    };
-    let head = String::from_utf8_lossy(&raw[..head_end]);
-    for l in head.split("\r\n").skip(1) {
-        if let Some((k, v)) = l.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("content-length") {
-                return match v.trim().parse::<usize>() {
-                    Ok(n) => raw.len() - head_end - 4 >= n,
-                    Err(_) => false,
-                };
-            }
-            if k.trim().eq_ignore_ascii_case("transfer-encoding") {
-                return raw.ends_with(b"0\r\n\r\n");
-            }
-        }
-    }
-    false
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = find(body, b"\r\n")?;
-        let size_str = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_str.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
-    }
-}
-
 #[cfg(test)]
-mod tests {
+mod wire_tests {
     use super::*;
+    use std::net::TcpListener;
+
+    /// Serves `response` once and keeps the socket open afterwards, as Node's inspector does.
+    fn serve_once(response: &'static [u8]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            s.write_all(response).unwrap();
+            // Hold the connection until the client goes.
+            let _ = s.read(&mut buf);
+        });
+        addr
+    }
 
     #[test]
-    fn dechunks() {
-        assert_eq!(
-            dechunk(b"3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n").unwrap(),
-            b"abcde"
+    fn chunked_body_with_trailer_is_complete() {
+        let addr = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\nX-Trailer: 1\r\n\r\n",
         );
-        assert!(dechunk(b"5\r\nab").is_none());
+        assert_eq!(
+            get(addr, "/json/list", Duration::from_secs(2)).unwrap(),
+            b"[]"
+        );
     }
 }

@@ -28,8 +28,13 @@
 //! `snapshot` streams snapshots, `procs` reads the process table, `cleanup`
 //! makes sure nothing outlives us.
 //!
-//! Unix; the subreaper, the process table and the socket checks are Linux's
-//! (elsewhere the guardian still kills the service's process group).
+//! Launching (the guardian) and attaching by PID (SIGUSR1) need Unix; the subreaper, the
+//! process table and the socket checks are Linux's (elsewhere on Unix the guardian still
+//! kills the service's process group). On other systems the crate builds, attaches by URL or
+//! port, and says that launching and `--pid` are not supported there.
+
+// Elsewhere than Unix the launch and PID-attach helpers are compiled but not called.
+#![cfg_attr(not(unix), allow(dead_code))]
 
 mod attach;
 mod cleanup;

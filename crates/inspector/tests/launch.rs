@@ -1,4 +1,6 @@
 //! Launching through wrappers, launch failures, and never leaving processes behind.
+// The tests launch services and signal processes: Unix only, as launching is.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Launch a real node service, talk CDP to it, stream snapshots.
+// The tests launch services and signal processes: Unix only, as launching is.
+#![cfg(unix)]
 
 mod common;
 

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn main_inner() -> Result<(), String> {
+fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: throughput URL [--requests N] [--concurrency C]";
     let mut url = None;
     let mut requests: u64 = 100_000;
@@ -47,7 +47,7 @@ fn main_inner() -> Result<(), String> {
             }
             "--help" | "-h" => return Err(usage.into()),
             _ if url.is_none() && !arg.starts_with('-') => url = Some(arg),
-            _ => return Err(format!("unexpected argument '{arg}'\n{usage}")),
+            _ => return Err(format!("unexpected argument '{arg}'\n{usage}").into()),
         }
     }
     let url = url.ok_or(usage)?;
@@ -68,8 +68,8 @@ fn main_inner() -> Result<(), String> {
         timeout: Duration::from_secs(10),
     };
     // A short warm-up so the server's JIT and the connections are ready.
-    run(&scenario, &opts(0..(requests / 20).max(100)), &|_| {}).map_err(|e| e.to_string())?;
-    let stats = run(&scenario, &opts(0..requests), &|_| {}).map_err(|e| e.to_string())?;
+    run(&scenario, &opts(0..(requests / 20).max(100)), &|_| {})?;
+    let stats = run(&scenario, &opts(0..requests), &|_| {})?;
 
     println!("{}", stats.summary_line());
     println!(

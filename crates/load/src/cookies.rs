@@ -135,7 +135,7 @@ fn parse_cookie_date(text: &str) -> Option<i64> {
             if let (Some(Some(h)), Some(Some(m)), Some(Some(s))) =
                 (hms.next(), hms.next(), hms.next())
             {
-                time = Some(h * 3600 + m * 60 + s);
+                time = Some((h, m, s));
                 continue;
             }
         }
@@ -160,21 +160,19 @@ fn parse_cookie_date(text: &str) -> Option<i64> {
         }
     }
     let (day, month, year) = (day?, month?, year?);
-    if !(1..=31).contains(&day) || year < 1601 {
+    if year < 1601 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + time.unwrap_or(0))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    // jiff checks that the date and time exist (no 31 February, no 24:00:00).
+    let (h, m, s) = time.unwrap_or((0, 0, 0));
+    let small = |n: i64| i8::try_from(n).ok();
+    let date =
+        jiff::civil::Date::new(i16::try_from(year).ok()?, small(month)?, small(day)?).ok()?;
+    let time = jiff::civil::Time::new(small(h)?, small(m)?, small(s)?, 0).ok()?;
+    let utc = jiff::tz::Offset::UTC
+        .to_timestamp(date.to_datetime(time))
+        .ok()?;
+    Some(utc.as_second())
 }
 
 #[cfg(test)]
@@ -246,5 +244,12 @@ mod tests {
             Some(2_214_086_401)
         );
         assert_eq!(parse_cookie_date("garbage"), None);
+    }
+
+    #[test]
+    fn dates_that_do_not_exist_are_not_dates() {
+        // RFC 6265 §5.1.1: no such date, no date (the cookie then has no expiry).
+        assert_eq!(parse_cookie_date("Tue, 31 Feb 2026 00:00:00 GMT"), None);
+        assert_eq!(parse_cookie_date("Tue, 01 Jan 2026 24:00:00 GMT"), None);
     }
 }

@@ -1,14 +1,16 @@
 //! A small blocking HTTP/1.1 client, made for driving one local service hard.
 //!
 //! Why not a library: the runner needs exactly one shape of traffic (sequential requests on
-//! a kept-alive connection per virtual user, bodies read and thrown away) and needs it fast
-//! on a machine where the service under test gets one of two cores. Doing it by hand keeps
-//! the hot path free of allocation and of an async runtime:
+//! a kept-alive connection per virtual user, bodies read and thrown away) and needs it cheap:
+//! the service under test runs on the same machine, so every cycle the client spends is one
+//! the service does not get. Doing it by hand keeps the hot path free of allocation and of an
+//! async runtime:
 //!
 //! - requests are rendered by [`PreparedRequest::write`] into a buffer the worker reuses,
 //!   and sent with one `write_all`;
-//! - responses are parsed in place in one fixed read buffer per client; bodies are skipped
-//!   (`Content-Length`, chunked, or up to EOF) without being copied anywhere;
+//! - responses are parsed in place in one fixed read buffer per client (heads and chunk
+//!   sizes by `leakhunt-http-wire`, the parser the inspector client uses too); bodies are
+//!   skipped (`Content-Length`, chunked, or up to EOF) without being copied anywhere;
 //! - connections are kept alive and reused, `TCP_NODELAY` is set (a request is one write,
 //!   so Nagle would only add delay), and addresses are resolved once per run.
 //!
@@ -21,11 +23,15 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
+use leakhunt_http_wire::{
+    parse_chunk_size, parse_head, parse_trailers, Framing, HeadError, ResponseHead,
+};
+
 use crate::cookies::CookieJar;
 use crate::runner::Stop;
 use crate::scenario::{Body, Step};
 use crate::template::{push_decimal, Template};
-use crate::url::BaseUrl;
+use leakhunt_http_wire::BaseUrl;
 
 /// Read buffer size: also the largest response head accepted.
 const BUFFER_SIZE: usize = 64 * 1024;
@@ -46,7 +52,9 @@ pub(crate) enum Failure {
     /// The server reset the connection.
     Reset,
     /// The response is not valid HTTP/1.x.
-    BadResponse(&'static str),
+    BadResponse(HeadError),
+    /// A response head or chunk-size line does not fit in the read buffer.
+    TooLong,
     /// Any other I/O error.
     Io(io::Error),
 }
@@ -160,14 +168,6 @@ pub(crate) struct Client<'a> {
     pub(crate) connections: u64,
     /// Where to show each new connection so that a stop can cut it (see [`Stop`]).
     stop: Option<(&'a Stop, usize)>,
-}
-
-/// What the head of a response says about the rest of it.
-struct Head {
-    status: u16,
-    content_length: Option<u64>,
-    chunked: bool,
-    keep_alive: bool,
 }
 
 impl<'a> Client<'a> {
@@ -285,7 +285,7 @@ impl<'a> Client<'a> {
             })?;
             // 1xx are interim responses (e.g. 103 Early Hints): the real one follows.
             // 101 would switch protocols, which we never ask for: treat it as final.
-            if (100..200).contains(&head.status) && head.status != 101 {
+            if head.is_interim() {
                 interim = true;
                 continue;
             }
@@ -296,15 +296,11 @@ impl<'a> Client<'a> {
             received: true,
         };
         let mut keep_alive = head.keep_alive;
-        let has_body =
-            !(head_request || head.status == 204 || head.status == 304 || head.status < 200);
-        if has_body {
-            if head.chunked {
-                self.skip_chunked().map_err(received)?;
-            } else if let Some(length) = head.content_length {
-                self.skip(length).map_err(received)?;
-            } else {
-                // No framing: the body runs to the end of the connection.
+        match head.framing(head_request) {
+            Framing::Empty => {}
+            Framing::Chunked => self.skip_chunked().map_err(received)?,
+            Framing::Length(length) => self.skip(length).map_err(received)?,
+            Framing::UntilClose => {
                 self.skip_to_eof().map_err(received)?;
                 keep_alive = false;
             }
@@ -322,9 +318,7 @@ impl<'a> Client<'a> {
             self.end = 0;
         } else if self.end == self.buf.len() {
             if self.start == 0 {
-                return Err(Failure::BadResponse(
-                    "response head or chunk line longer than 64 KiB",
-                ));
+                return Err(Failure::TooLong);
             }
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -343,23 +337,29 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// Reads and parses the status line and headers, consuming them.
-    fn read_head(&mut self, jar: &mut CookieJar) -> Result<Head, Attempt> {
-        // Unread bytes already known not to start the blank line; kept relative to `start`
-        // because `fill` may move the unread bytes to the front of the buffer.
-        let mut checked = 0;
+    /// Reads and parses the status line and headers, consuming them. `Set-Cookie` headers
+    /// go to `jar`.
+    fn read_head(&mut self, jar: &mut CookieJar) -> Result<ResponseHead, Attempt> {
         loop {
             let unread = &self.buf[self.start..self.end];
-            if let Some(at) = find_blank_line(&unread[checked..]) {
-                let head_len = checked + at;
-                let head = parse_head(&unread[..head_len], jar).map_err(|why| Attempt {
-                    failure: Failure::BadResponse(why),
-                    received: true,
-                })?;
-                self.start += head_len + 4;
-                return Ok(head);
+            let parsed = parse_head(unread, |name, value| {
+                if name.eq_ignore_ascii_case("set-cookie") {
+                    jar.set_cookie(value);
+                }
+            });
+            match parsed {
+                Ok(Some(head)) => {
+                    self.start += head.len;
+                    return Ok(head);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(Attempt {
+                        failure: Failure::BadResponse(e),
+                        received: true,
+                    })
+                }
             }
-            checked = unread.len().saturating_sub(3);
             let received = !unread.is_empty();
             match self.fill() {
                 Ok(0) => {
@@ -402,46 +402,32 @@ impl<'a> Client<'a> {
     /// Consumes a chunked body: `size[;ext]\r\n data \r\n` … `0\r\n` trailers `\r\n`.
     fn skip_chunked(&mut self) -> Result<(), Failure> {
         loop {
-            let line = self.read_line()?;
-            let size = parse_chunk_size(&self.buf[line.clone()])
-                .ok_or(Failure::BadResponse("bad chunk size"))?;
+            let size = self.consume(parse_chunk_size)?;
             if size == 0 {
-                // Trailer fields, then an empty line.
-                loop {
-                    let line = self.read_line()?;
-                    if line.is_empty() {
-                        return Ok(());
-                    }
-                }
+                return self.consume(|bytes| Ok(parse_trailers(bytes)?.map(|len| (len, ()))));
             }
             self.skip(size)?;
-            let crlf = self.read_line()?;
-            if !crlf.is_empty() {
-                return Err(Failure::BadResponse("chunk longer than its size"));
-            }
+            self.consume(|bytes| match bytes {
+                [b'\r', b'\n', ..] => Ok(Some((2, ()))),
+                [] | [b'\r'] => Ok(None),
+                _ => Err(HeadError::ChunkOverrun),
+            })?;
         }
     }
 
-    /// Consumes one CRLF-terminated line, returning its range in `buf` (without the CRLF).
-    fn read_line(&mut self) -> Result<std::ops::Range<usize>, Failure> {
-        let mut searched = 0;
+    /// Runs `parse` on the unread bytes until it has what it needs (reading more while it
+    /// says `Ok(None)`), then consumes the bytes it took.
+    fn consume<T>(
+        &mut self,
+        parse: impl Fn(&[u8]) -> Result<Option<(usize, T)>, HeadError>,
+    ) -> Result<T, Failure> {
         loop {
-            let unread = &self.buf[self.start..self.end];
-            if let Some(at) = unread[searched..]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map(|p| p + searched)
+            if let Some((len, value)) =
+                parse(&self.buf[self.start..self.end]).map_err(Failure::BadResponse)?
             {
-                let line_end = if at > 0 && unread[at - 1] == b'\r' {
-                    at - 1
-                } else {
-                    at
-                };
-                let range = self.start..self.start + line_end;
-                self.start += at + 1;
-                return Ok(range);
+                self.start += len;
+                return Ok(value);
             }
-            searched = unread.len();
             if self.fill()? == 0 {
                 return Err(Failure::Closed);
             }
@@ -468,99 +454,6 @@ fn io_failure(e: io::Error) -> Failure {
         io::ErrorKind::UnexpectedEof => Failure::Closed,
         _ => Failure::Io(e),
     }
-}
-
-/// Offset of the `\r\n\r\n` that ends a response head.
-fn find_blank_line(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|w| w == b"\r\n\r\n")
-}
-
-/// Parses a response head (without its final blank line).
-fn parse_head(head: &[u8], jar: &mut CookieJar) -> Result<Head, &'static str> {
-    let mut lines = head
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let status_line = lines.next().unwrap_or_default();
-    // HTTP/1.1 200 OK
-    let (version, rest) = split_once(status_line, b' ').ok_or("bad status line")?;
-    let http10 = match version {
-        b"HTTP/1.1" => false,
-        b"HTTP/1.0" => true,
-        _ => return Err("not an HTTP/1.x response"),
-    };
-    let code = rest.get(..3).ok_or("bad status line")?;
-    if !code.iter().all(u8::is_ascii_digit) || rest.get(3).is_some_and(|b| *b != b' ') {
-        return Err("bad status code");
-    }
-    let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-
-    let mut head = Head {
-        status,
-        content_length: None,
-        chunked: false,
-        keep_alive: !http10,
-    };
-    for line in lines {
-        let (name, value) = split_once(line, b':').ok_or("bad header line")?;
-        let value = value.trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let length = parse_decimal(value).ok_or("bad Content-Length")?;
-            if head.content_length.is_some_and(|l| l != length) {
-                return Err("conflicting Content-Length headers");
-            }
-            head.content_length = Some(length);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            // Chunked is always the last coding when present; anything else we cannot frame.
-            let last = value
-                .rsplit(|b| *b == b',')
-                .next()
-                .unwrap_or_default()
-                .trim_ascii();
-            head.chunked = last.eq_ignore_ascii_case(b"chunked");
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|b| *b == b',') {
-                let token = token.trim_ascii();
-                if token.eq_ignore_ascii_case(b"close") {
-                    head.keep_alive = false;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
-                    head.keep_alive = true;
-                }
-            }
-        } else if name.eq_ignore_ascii_case(b"set-cookie") {
-            jar.set_cookie(value);
-        }
-    }
-    if head.chunked {
-        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length.
-        head.content_length = None;
-    }
-    Ok(head)
-}
-
-fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
-    let at = bytes.iter().position(|b| *b == separator)?;
-    Some((&bytes[..at], &bytes[at + 1..]))
-}
-
-fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(
-        digits
-            .iter()
-            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')),
-    )
-}
-
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let size = line.split(|b| *b == b';').next()?.trim_ascii();
-    if size.is_empty() || size.len() > 15 {
-        return None;
-    }
-    size.iter().try_fold(0u64, |n, b| {
-        Some(n * 16 + u64::from((*b as char).to_digit(16)?))
-    })
 }
 
 #[cfg(test)]
@@ -596,54 +489,5 @@ mod tests {
         let step = parse_request_line("PUT /x").unwrap();
         PreparedRequest::new(&step, &base).write(0, &CookieJar::new(), &mut out);
         assert!(String::from_utf8_lossy(&out).ends_with("Content-Length: 0\r\n\r\n"));
-    }
-
-    #[test]
-    fn parses_heads() {
-        let mut jar = CookieJar::new();
-        let h = parse_head(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nSet-Cookie: a=1; Path=/",
-            &mut jar,
-        )
-        .unwrap();
-        assert_eq!(
-            (h.status, h.content_length, h.chunked, h.keep_alive),
-            (200, Some(12), false, true)
-        );
-        assert_eq!(jar.get("a"), Some("1"));
-
-        let h = parse_head(b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 5\r\nconnection: close", &mut jar).unwrap();
-        assert_eq!(
-            (h.status, h.content_length, h.chunked, h.keep_alive),
-            (404, None, true, false)
-        );
-
-        let h = parse_head(b"HTTP/1.0 204", &mut jar).unwrap();
-        assert_eq!((h.status, h.keep_alive), (204, false));
-        let h = parse_head(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive", &mut jar).unwrap();
-        assert!(h.keep_alive);
-
-        for bad in [
-            &b"HTTP/2 200 OK"[..],
-            b"HTTP/1.1 20x OK",
-            b"HTTP/1.1 200 OK\r\nno colon",
-            b"garbage",
-            b"HTTP/1.1 200 OK\r\nContent-Length: -1",
-        ] {
-            assert!(
-                parse_head(bad, &mut jar).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
-
-    #[test]
-    fn chunk_sizes() {
-        assert_eq!(parse_chunk_size(b"1a"), Some(26));
-        assert_eq!(parse_chunk_size(b"FF;name=value"), Some(255));
-        assert_eq!(parse_chunk_size(b"0"), Some(0));
-        assert_eq!(parse_chunk_size(b""), None);
-        assert_eq!(parse_chunk_size(b"zz"), None);
     }
 }

@@ -35,16 +35,15 @@ mod runner;
 mod scenario;
 mod stats;
 pub mod template;
-mod url;
 
+pub use leakhunt_http_wire::{BaseUrl, UrlError};
 pub use runner::{
     run, run_until, wait_until_accepting, wait_until_accepting_while, RunError, RunOptions, Stop,
     DEFAULT_TIMEOUT,
 };
 pub use scenario::{
-    parse_request_line, Body, Scenario, ScenarioError, Step, DEFAULT_CONCURRENCY,
+    parse_request_line, Body, Scenario, ScenarioError, Step, StepError, DEFAULT_CONCURRENCY,
     DEFAULT_ITERATIONS, MAX_CONCURRENCY, METHODS,
 };
 pub use stats::{Latency, RunStats};
 pub use template::Template;
-pub use url::BaseUrl;

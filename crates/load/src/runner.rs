@@ -20,7 +20,7 @@ use crate::cookies::CookieJar;
 use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
 use crate::stats::{RunStats, Tally};
-use crate::url::BaseUrl;
+use leakhunt_http_wire::BaseUrl;
 
 /// Default connect and I/O timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +64,7 @@ impl RunOptions {
 pub enum RunError {
     /// The base URL is not `http://host[:port][/prefix]`.
     #[error("bad base URL {0}")]
-    BadBaseUrl(String),
+    BadBaseUrl(#[from] leakhunt_http_wire::UrlError),
     /// The base URL's host does not resolve. (`error` is in the message, so it is not also
     /// given as the `source()`: error reporters that print the chain would say it twice.)
     #[error("cannot resolve {url}: {error}")]
@@ -148,7 +148,7 @@ pub fn run_until(
     if !(1..=MAX_CONCURRENCY).contains(&opts.concurrency) {
         return Err(RunError::BadConcurrency(opts.concurrency));
     }
-    let base = BaseUrl::parse(&opts.base_url).map_err(RunError::BadBaseUrl)?;
+    let base = BaseUrl::parse(&opts.base_url)?;
     let addrs = base.resolve().map_err(|error| RunError::Resolve {
         url: base.to_string(),
         error,
@@ -288,6 +288,9 @@ fn describe(failure: &Failure, step: &str, base: &str) -> String {
         Failure::Closed => format!("connection closed before the response ended at {step}"),
         Failure::Reset => format!("connection reset at {step}"),
         Failure::BadResponse(why) => format!("bad response at {step}: {why}"),
+        Failure::TooLong => {
+            format!("bad response at {step}: response head or chunk line longer than 64 KiB")
+        }
         Failure::Io(e) => format!("{e} at {step}"),
     }
 }

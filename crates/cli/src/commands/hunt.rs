@@ -141,52 +141,9 @@ pub fn target(command: &[String], attach: &AttachArgs) -> Result<TargetSpec> {
     })
 }
 
-/// Creates `.leakhunt/<UTC timestamp>/` (with `-2`, `-3` … when a hunt started in the same
-/// second has it), so that two hunts never share a folder.
+/// Creates `.leakhunt/<UTC timestamp>/`, one folder per hunt.
 fn new_default_out_dir() -> Result<PathBuf> {
-    let base = default_out_dir();
-    if let Some(parent) = base.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    for n in 1.. {
-        let dir = if n == 1 {
-            base.clone()
-        } else {
-            PathBuf::from(format!("{}-{n}", base.display()))
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => bail!("cannot create {}: {e}", dir.display()),
-        }
-    }
-    unreachable!()
-}
-
-/// `.leakhunt/<UTC timestamp>`.
-fn default_out_dir() -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    PathBuf::from(".leakhunt").join(format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    ))
+    Ok(leakhunt_hunt::create_out_dir(".leakhunt".as_ref())?)
 }
 
 pub fn run(args: &HuntArgs) -> Result<u8> {

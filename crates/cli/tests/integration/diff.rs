@@ -38,6 +38,8 @@ fn comparison_matches_devtools_by_its_rules() {
         "0",
         "--json",
     ]);
+    assert_eq!(ours["schema_version"], 1);
+    assert_eq!(ours["base"], path_str(&base));
     let ours: HashMap<String, Row> = ours["classes"]
         .as_array()
         .unwrap()

@@ -5,6 +5,7 @@ fn counts_planted_objects_and_their_buffers() {
     let dir = tempfile::tempdir().unwrap();
     let snap = write_snapshot(&node(), "planted.js", dir.path(), "planted.heapsnapshot");
     let s = leakhunt_json(&["summary", path_str(&snap), "--json", "--top", "0"]);
+    assert_eq!(s["schema_version"], 1);
     let planted = class(&s, "Planted");
     assert_eq!(planted["count"], 1000);
     // Each Planted holds a 10 KB Buffer that nothing else references.

@@ -1,6 +1,6 @@
 //! Bytes in, blocks out: a reader thread fills fixed-size blocks (decompressing gzip on the
-//! way) and pre-scans their numbers while the parser works on the previous one, so on two
-//! cores reading, inflating and tokenizing overlap with storing.
+//! way) and pre-scans their numbers while the parser works on the previous one, so that
+//! reading, inflating and tokenizing overlap with storing.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

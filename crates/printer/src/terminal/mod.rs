@@ -3,14 +3,18 @@
 //! path lines from [`crate::path`], so every format says the same.
 
 mod compare;
+mod diff;
 mod hunt;
 mod leaks;
 mod retainers;
+mod summary;
 
 pub use compare::comparison;
+pub use diff::render as diff;
 pub use hunt::hunt;
 pub use leaks::leaks;
 pub use retainers::retainers;
+pub use summary::render as summary;
 
 use leakhunt_findings::RetainerPath;
 

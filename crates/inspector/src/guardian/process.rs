@@ -1,34 +1,5 @@
-//! The guardian: a small process between leakhunt and the service it starts, so that nothing
-//! the service starts outlives leakhunt, whatever happens to leakhunt (even SIGKILL).
-//!
-//! ```text
-//! leakhunt ──socket──▶ guardian (leakhunt re-executed, own process group, child subreaper)
-//!                         └─▶ service (own process group; PDEATHSIG=SIGKILL on the guardian)
-//!                               └─▶ its children, grandchildren, setsid'd daemons …
-//! ```
-//!
-//! * The guardian is the leakhunt binary itself, run again with [`GUARDIAN_ARG`]: a process
-//!   that may be running threads cannot fork and go on running Rust code in the child, so the
-//!   guardian is a fresh program. Its stdin is one end of a socket pair; leakhunt keeps the
-//!   other end (close-on-exec, so nothing else inherits it).
-//! * On Linux it is a *child subreaper* (`PR_SET_CHILD_SUBREAPER`): a process below it whose
-//!   parent dies is re-parented to the guardian instead of PID 1, even after `setsid` or a
-//!   double fork. So the guardian always knows the whole tree: everything below it.
-//! * It starts the service in a process group of its own, reports `PID n`, forwards nothing
-//!   (the service writes straight into leakhunt's output pipes), reaps every child that ends,
-//!   and reports `EXIT status` (the raw wait status) when the service ends.
-//! * Stop: on `T` from leakhunt, on end of file (leakhunt is gone: exited, crashed, SIGKILLed)
-//!   or on SIGTERM, it sends SIGTERM to the service's group and to every process below it,
-//!   waits up to the grace period, then SIGKILLs whatever is left, again and again until
-//!   nothing runs below it. On `K` it SIGKILLs at once (a second Ctrl-C). Then it exits with
-//!   the service's status (code, or 128 + signal).
-//!
-//! What it cannot catch: a process below it that makes itself a subreaper too (its orphans
-//! stop at it, though they still count as below the guardian and are killed), a process handed
-//! to a daemon outside the tree (`systemd-run`, `docker run`: the work happens elsewhere), and
-//! the guardian itself being SIGKILLed (then the service gets SIGKILL through its parent-death
-//! signal, but its children are re-parented to PID 1). Elsewhere than Linux there is no
-//! subreaper: the guardian still kills the service's process group when leakhunt goes away.
+//! The guardian process itself (Unix): start the service in a process group of its own,
+//! watch leakhunt's end of the socket, reap, and stop everything below it when asked.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -38,72 +9,12 @@ use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// The hidden first argument that turns a program calling [`run_guardian_if_requested`] into
-/// the guardian.
-pub const GUARDIAN_ARG: &str = "--leakhunt-guardian";
-
-/// Set by [`run_guardian_if_requested`]: this program can be re-executed as the guardian.
-static CAN_GUARD: AtomicBool = AtomicBool::new(false);
-
-/// Ask the guardian to stop the service: SIGTERM, the grace period, then SIGKILL.
-pub(crate) const STOP: u8 = b'T';
-/// Ask the guardian to SIGKILL everything now.
-pub(crate) const KILL: u8 = b'K';
-
-/// Makes this program able to launch services: call it first thing in `main`, before any
-/// thread starts. When the program was started as a guardian (by [`crate::Target::launch`]),
-/// it guards and exits here; otherwise it returns at once.
-///
-/// Programs that do not call it must name a guardian program in
-/// [`LaunchOptions::guardian`](crate::LaunchOptions::guardian).
-pub fn run_guardian_if_requested() {
-    let mut args = std::env::args_os();
-    let _program = args.next();
-    if args.next().as_deref() != Some(std::ffi::OsStr::new(GUARDIAN_ARG)) {
-        CAN_GUARD.store(true, Ordering::SeqCst);
-        return;
-    }
-    std::process::exit(guard(args.collect()));
-}
-
-/// The program to run as the guardian, if this one can be: itself. On Linux `/proc/self/exe`
-/// names the very binary that runs, even if it was replaced or deleted since it started.
-pub(crate) fn this_program() -> Option<std::path::PathBuf> {
-    if !CAN_GUARD.load(Ordering::SeqCst) {
-        return None;
-    }
-    if cfg!(target_os = "linux") {
-        return Some("/proc/self/exe".into());
-    }
-    std::env::current_exe().ok()
-}
-
-/// The arguments after [`GUARDIAN_ARG`]: `GRACE_MS -- PROGRAM ARGS…`.
-pub(crate) fn arguments(grace: Duration, command: &[String]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec![
-        GUARDIAN_ARG.into(),
-        grace.as_millis().to_string().into(),
-        "--".into(),
-    ];
-    args.extend(command.iter().map(OsString::from));
-    args
-}
-
-// ---------------------------------------------------------------------------------------------
-// The guardian process.
+use super::{GUARDIAN_ARG, KILL, STOP};
 
 /// SIGTERM received: stop as if leakhunt had asked.
 static TERMINATE: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_terminate(_: libc::c_int) {
-    TERMINATE.store(true, Ordering::SeqCst);
-}
-
-/// Ctrl-C and a closing terminal reach leakhunt too, which decides what to do; the guardian
-/// only must not die of them. A handler (not SIG_IGN) so the service starts with the default.
-extern "C" fn on_ignored(_: libc::c_int) {}
-
-fn guard(args: Vec<OsString>) -> i32 {
+pub(super) fn guard(args: Vec<OsString>) -> i32 {
     let (grace, command) = match args.as_slice() {
         [grace, dashes, program, rest @ ..] if dashes == "--" => {
             let Some(ms) = grace.to_str().and_then(|s| s.parse::<u64>().ok()) else {
@@ -159,18 +70,18 @@ fn stdin_is_socket() -> bool {
 }
 
 fn install_handlers() {
-    let set = |sig: libc::c_int, handler: extern "C" fn(libc::c_int)| {
-        // SAFETY: the handlers only store to an atomic (async-signal-safe).
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler as *const () as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut());
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // SAFETY: the actions only store to an atomic or do nothing (async-signal-safe).
+    unsafe {
+        let _ =
+            signal_hook::low_level::register(SIGTERM, || TERMINATE.store(true, Ordering::SeqCst));
+        // Ctrl-C and a closing terminal reach leakhunt too, which decides what to do; the
+        // guardian only must not die of them. A handler (not SIG_IGN), so the service starts
+        // with the default disposition.
+        for sig in [SIGINT, SIGHUP] {
+            let _ = signal_hook::low_level::register(sig, || {});
         }
-    };
-    set(libc::SIGTERM, on_terminate);
-    set(libc::SIGINT, on_ignored);
-    set(libc::SIGHUP, on_ignored);
+    }
 }
 
 /// Starts the service in a process group of its own, stdin closed, output into our stdout
@@ -390,106 +301,4 @@ fn mirror(status: i32) -> i32 {
     st.code()
         .or_else(|| st.signal().map(|s| 128 + s))
         .unwrap_or(1)
-}
-
-// ---------------------------------------------------------------------------------------------
-// leakhunt's side.
-
-/// What the guardian told us so far.
-#[derive(Debug, Default)]
-pub(crate) struct Reports {
-    pub pid: Option<u32>,
-    /// The service's exit status, once it ended.
-    pub exit: Option<ExitStatus>,
-    /// The service could not be started: `notfound` or the OS error.
-    pub error: Option<String>,
-    /// The guardian is gone (its end of the socket closed).
-    pub closed: bool,
-}
-
-/// Our end of the guardian's socket.
-pub(crate) struct Link {
-    stream: UnixStream,
-    pending: Vec<u8>,
-    pub reports: Reports,
-}
-
-impl Link {
-    pub fn new(stream: UnixStream) -> Link {
-        Link {
-            stream,
-            pending: Vec::new(),
-            reports: Reports::default(),
-        }
-    }
-
-    pub fn raw_fd(&self) -> i32 {
-        std::os::fd::AsRawFd::as_raw_fd(&self.stream)
-    }
-
-    /// Reads what the guardian sent, waiting up to `wait` for something to arrive.
-    pub fn read(&mut self, wait: Duration) {
-        if self.reports.closed {
-            return;
-        }
-        let _ = self
-            .stream
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
-        let mut buf = [0u8; 256];
-        match self.stream.read(&mut buf) {
-            Ok(0) => self.reports.closed = true,
-            Ok(n) => {
-                self.pending.extend_from_slice(&buf[..n]);
-                self.parse();
-                // More may be waiting; take it without waiting again.
-                self.read_ready();
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => self.reports.closed = true,
-        }
-    }
-
-    fn read_ready(&mut self) {
-        let _ = self.stream.set_nonblocking(true);
-        let mut buf = [0u8; 256];
-        loop {
-            match self.stream.read(&mut buf) {
-                Ok(0) => {
-                    self.reports.closed = true;
-                    break;
-                }
-                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
-                Err(_) => break,
-            }
-        }
-        let _ = self.stream.set_nonblocking(false);
-        self.parse();
-    }
-
-    fn parse(&mut self) {
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line = String::from_utf8_lossy(&self.pending[..end]).into_owned();
-            self.pending.drain(..=end);
-            if let Some(pid) = line.strip_prefix("PID ") {
-                self.reports.pid = pid.trim().parse().ok();
-            } else if let Some(st) = line.strip_prefix("EXIT ") {
-                if let Ok(raw) = st.trim().parse::<i32>() {
-                    self.reports.exit = Some(ExitStatus::from_raw(raw));
-                }
-            } else if let Some(e) = line.strip_prefix("ERR ") {
-                self.reports.error = Some(e.to_string());
-            }
-        }
-    }
-
-    /// Sends `STOP` or `KILL`; a guardian that is gone already needs neither.
-    pub fn send(&mut self, what: u8) {
-        let _ = self.stream.write_all(&[what]);
-    }
 }

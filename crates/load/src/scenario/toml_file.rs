@@ -1,241 +1,21 @@
-//! Scenarios: what one virtual user does, read from a TOML file or from one-line requests.
-//!
-//! The file format is described in the crate's README. Loading does all the checking up
-//! front, so the runner never meets a bad step in the middle of a run: every problem is
-//! reported as one line naming the file and the line (`scenario.toml:7: step 2: …`), which is
-//! what a user fixing the file needs and what fits in a CLI's error output.
+//! The scenario file: TOML, one `[[step]]` table per request.
 //!
 //! To find lines, the raw file is deserialized with [`toml::Spanned`] around each value that
-//! is validated here, and the `toml` crate's own errors carry a byte span.
+//! is checked here, and the `toml` crate's own errors carry a byte span.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
-use std::path::Path;
 
+use leakhunt_http_wire::BaseUrl;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::{
+    check_header, check_method, check_path, Body, Scenario, ScenarioError, Step,
+    DEFAULT_CONCURRENCY, DEFAULT_ITERATIONS, MAX_CONCURRENCY,
+};
 use crate::template::Template;
-use crate::url::BaseUrl;
-
-/// Iterations per round when the scenario does not say.
-pub const DEFAULT_ITERATIONS: u64 = 1000;
-/// Concurrent virtual users when the scenario does not say.
-pub const DEFAULT_CONCURRENCY: usize = 4;
-/// Most concurrent virtual users allowed: each one is a thread with its own connection.
-pub const MAX_CONCURRENCY: usize = 1024;
-/// The methods a step may use.
-pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// A load scenario: `steps` are run in order by each iteration (one virtual user).
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    /// Iterations per round (≥ 1). The caller decides which iteration numbers a round runs.
-    pub iterations: u64,
-    /// Iterations run at the same time (≥ 1), each on its own connection.
-    pub concurrency: usize,
-    /// `http://host:port[/prefix]` if the file sets one; otherwise the caller's default.
-    pub base_url: Option<String>,
-    /// The requests of one iteration, in order (at least one).
-    pub steps: Vec<Step>,
-}
-
-/// One request of an iteration.
-#[derive(Debug, Clone)]
-pub struct Step {
-    /// Upper-case method, one of [`METHODS`].
-    pub method: String,
-    /// Request target, starting with `/`; may contain `{{i}}`.
-    pub path: Template,
-    /// Extra headers; values may contain `{{i}}`.
-    pub headers: Vec<(String, Template)>,
-    /// Request body, if any.
-    pub body: Option<Body>,
-    /// If set, any other status counts as a failed request.
-    pub expect_status: Option<u16>,
-}
-
-/// A request body. Both kinds may contain `{{i}}`.
-#[derive(Debug, Clone)]
-pub enum Body {
-    /// JSON text, sent as `application/json`.
-    Json(Template),
-    /// Raw text, sent as `text/plain; charset=utf-8` unless a header sets the content type.
-    Text(Template),
-}
-
-impl Body {
-    /// The body's template.
-    pub fn template(&self) -> &Template {
-        match self {
-            Body::Json(t) | Body::Text(t) => t,
-        }
-    }
-}
-
-impl Step {
-    /// A step with no headers, body or expected status. Panics if `method` is not one of
-    /// [`METHODS`] or `path` does not start with `/` (use [`parse_request_line`] for input).
-    pub fn new(method: &str, path: &str) -> Step {
-        let method = method.to_ascii_uppercase();
-        assert!(METHODS.contains(&method.as_str()), "bad method {method}");
-        assert!(path.starts_with('/'), "path must start with '/'");
-        Step {
-            method,
-            path: Template::new(path),
-            headers: Vec::new(),
-            body: None,
-            expect_status: None,
-        }
-    }
-
-    /// `METHOD /path` as written (with `{{i}}` unexpanded): names the step in error reports.
-    pub fn label(&self) -> String {
-        format!("{} {}", self.method, self.path.source())
-    }
-}
-
-/// A scenario that could not be loaded: one line, `source:line: message`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.render())]
-pub struct ScenarioError {
-    /// File name, or a description such as `request "FOO /x"` for one-liners.
-    pub source_name: String,
-    /// 1-based line, when the problem is at a known place.
-    pub line: Option<usize>,
-    /// What is wrong (one line, no trailing period).
-    pub message: String,
-}
-
-impl ScenarioError {
-    fn render(&self) -> String {
-        // Messages quote what the file says; a control character in it (an escape sequence
-        // that clears the screen or retitles the terminal) is shown, not sent.
-        let (source, message) = (
-            escape_controls(&self.source_name),
-            escape_controls(&self.message),
-        );
-        match self.line {
-            Some(line) => format!("{source}:{line}: {message}"),
-            None => format!("{source}: {message}"),
-        }
-    }
-}
-
-/// `text` with its control characters (line breaks included: a message is one line) written
-/// as Rust escapes (`\u{1b}`); everything else, non-ASCII letters included, as it is.
-fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return text.into();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
-}
-
-impl Scenario {
-    /// A scenario of `steps` with the given iterations and concurrency, no base URL.
-    pub fn new(steps: Vec<Step>, iterations: u64, concurrency: usize) -> Scenario {
-        Scenario {
-            iterations,
-            concurrency,
-            base_url: None,
-            steps,
-        }
-    }
-
-    /// Reads and checks a scenario file.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            source_name: name.clone(),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })?;
-        Scenario::parse(&text, &name)
-    }
-
-    /// Parses and checks scenario text; `source_name` (usually the file name) prefixes errors.
-    pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
-        Parser { text, source_name }.scenario()
-    }
-
-    /// A scenario of one-line requests (see [`parse_request_line`]).
-    pub fn from_request_lines<S: AsRef<str>>(
-        lines: &[S],
-        iterations: u64,
-        concurrency: usize,
-    ) -> Result<Scenario, ScenarioError> {
-        let no_steps = || ScenarioError {
-            source_name: "requests".into(),
-            line: None,
-            message: "no requests given".into(),
-        };
-        if lines.is_empty() {
-            return Err(no_steps());
-        }
-        let steps = lines
-            .iter()
-            .map(|l| parse_request_line(l.as_ref()))
-            .collect::<Result<_, _>>()?;
-        Ok(Scenario::new(steps, iterations, concurrency))
-    }
-}
-
-/// Parses a one-line request: `METHOD /path [JSON body]`, e.g.
-/// `POST /api/login {"email":"u{{i}}@x.com"}` or `GET /health`. A line that starts with `/`
-/// is a GET. The body is checked as JSON with `{{i}}` replaced by 0, so `{"id": {{i}}}` works.
-pub fn parse_request_line(line: &str) -> Result<Step, ScenarioError> {
-    let fail = |message: String| ScenarioError {
-        source_name: format!("request {:?}", line.trim()),
-        line: None,
-        message,
-    };
-    let line = line.trim();
-    let (method, rest) = if line.starts_with('/') {
-        ("GET", line)
-    } else {
-        let (method, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-        (method, rest.trim_start())
-    };
-    let method = check_method(method).map_err(fail)?;
-    if rest.is_empty() {
-        return Err(fail(
-            "missing path (expected METHOD /path [JSON body])".into(),
-        ));
-    }
-    let (path, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    check_path(path).map_err(fail)?;
-    let body = body.trim();
-    let body = if body.is_empty() {
-        None
-    } else {
-        let template = Template::new(body);
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(&template.render(0)) {
-            return Err(fail(format!("body is not JSON: {e}")));
-        }
-        Some(Body::Json(template))
-    };
-    Ok(Step {
-        method,
-        path: Template::new(path),
-        headers: Vec::new(),
-        body,
-        expect_status: None,
-    })
-}
-
-// ---- TOML ---------------------------------------------------------------------------------
 
 /// The file as written. Numbers are read as any TOML value so that a wrong type gets the
 /// same friendly message as a wrong value.
@@ -268,6 +48,11 @@ struct StepPlaces {
 
 /// Where the top-level keys and tables are, to tell a step from a later top-level table.
 type TopPlaces = BTreeMap<String, Spanned<IgnoredAny>>;
+
+/// Parses and checks scenario text; `source_name` (usually the file name) prefixes errors.
+pub(super) fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
+    Parser { text, source_name }.scenario()
+}
 
 struct Parser<'a> {
     text: &'a str,
@@ -334,7 +119,7 @@ impl Parser<'_> {
 
         let method = match &raw.method {
             None => "GET".to_owned(),
-            Some(m) => check_method(m.get_ref()).map_err(|e| fail(m.span(), e))?,
+            Some(m) => check_method(m.get_ref()).map_err(|e| fail(m.span(), e.to_string()))?,
         };
         let path = raw.path.as_ref().ok_or_else(|| {
             fail(
@@ -342,7 +127,7 @@ impl Parser<'_> {
                 "missing path (e.g. path = \"/api/items\")".into(),
             )
         })?;
-        check_path(path.get_ref()).map_err(|e| fail(path.span(), e))?;
+        check_path(path.get_ref()).map_err(|e| fail(path.span(), e.to_string()))?;
 
         let body = match (&raw.json, &raw.body) {
             (Some(json), Some(body)) => {
@@ -364,7 +149,7 @@ impl Parser<'_> {
 
         let mut headers = Vec::new();
         for (name, value) in raw.headers.iter().flatten() {
-            check_header(name, value.get_ref()).map_err(|e| fail(value.span(), e))?;
+            check_header(name, value.get_ref()).map_err(|e| fail(value.span(), e.to_string()))?;
             headers.push((name.clone(), Template::new(value.get_ref().as_str())));
         }
 
@@ -472,60 +257,21 @@ fn tidy_toml_message(message: &str) -> String {
     one_line.replace('`', "'")
 }
 
-fn check_method(method: &str) -> Result<String, String> {
-    let upper = method.to_ascii_uppercase();
-    if METHODS.contains(&upper.as_str()) {
-        Ok(upper)
-    } else {
-        Err(format!(
-            "bad method '{method}' (expected one of {})",
-            METHODS.join(", ")
-        ))
-    }
-}
-
-fn check_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') {
-        return Err(format!("path must start with '/', got '{path}'"));
-    }
-    if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err(format!(
-            "path '{path}' has spaces or control characters (percent-encode them)"
-        ));
-    }
-    Ok(())
-}
-
-fn check_header(name: &str, value: &str) -> Result<(), String> {
-    const SEPARATORS: &[u8] = b"()<>@,;:\\\"/[]?={} \t";
-    if name.is_empty()
-        || name
-            .bytes()
-            .any(|b| b <= b' ' || b >= 0x7f || SEPARATORS.contains(&b))
-    {
-        return Err(format!("bad header name '{name}'"));
-    }
-    for reserved in ["content-length", "transfer-encoding", "connection"] {
-        if name.eq_ignore_ascii_case(reserved) {
-            return Err(format!("header '{name}' is set by the runner"));
-        }
-    }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(format!("header '{name}' has a line break in its value"));
-    }
-    Ok(())
-}
+/// A TOML float JSON cannot carry (NaN, infinities).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} cannot be written as JSON")]
+struct NotJson(f64);
 
 /// TOML and JSON differ in two places: dates (sent as their TOML text) and non-finite floats
 /// (which JSON cannot carry).
-fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, NotJson> {
     use serde_json::Value as J;
     Ok(match value {
         toml::Value::String(s) => J::String(s.clone()),
         toml::Value::Integer(n) => J::from(*n),
         toml::Value::Float(f) => serde_json::Number::from_f64(*f)
             .map(J::Number)
-            .ok_or_else(|| format!("{f} cannot be written as JSON"))?,
+            .ok_or(NotJson(*f))?,
         toml::Value::Boolean(b) => J::Bool(*b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(items) => {
@@ -535,20 +281,9 @@ fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
             table
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), toml_to_json(v)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, NotJson>>()?,
         ),
     })
-}
-
-impl fmt::Display for Step {
-    /// The step as a one-line request (`POST /api/login {"email":"u{{i}}@x.com"}`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.path)?;
-        if let Some(body) = &self.body {
-            write!(f, " {}", body.template())?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -684,73 +419,10 @@ body = "a,b\n{{i}},2"
     }
 
     #[test]
-    fn control_characters_are_shown_escaped_never_sent_to_the_terminal() {
-        let e = err("[[step]]\npath = \"/a\\u001b[2J\\u0007b\"\n");
-        assert!(!e.chars().any(char::is_control), "{e:?}");
-        assert!(e.contains(r"/a\u{1b}[2J\u{7}b"), "{e}");
-        let e = err("[[step]]\npath = \"/\"\nmethod = \"G\\u001bT\"\n");
-        assert!(!e.chars().any(char::is_control), "{e:?}");
-        let e = Scenario::parse(
-            "iterations = 0\n[[step]]\npath = \"/\"\n",
-            "s\u{1b}]0;x\u{7}.toml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(!e.chars().any(char::is_control), "the file name too: {e:?}");
-        let e = parse_request_line("GET /\u{1b}[31mred")
-            .unwrap_err()
-            .to_string();
-        assert!(!e.chars().any(char::is_control), "{e:?}");
-        // Ordinary text, non-ASCII included, is left alone.
-        assert!(err("[[step]]\npath = \"/é x\"\n").contains("'/é x'"));
-    }
-
-    #[test]
     fn inline_steps_are_named_too() {
         assert_eq!(
             err("step = [{ path = \"/a\" },\n  { path = \"/b\", x = 1 }]\n"),
             "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status)"
         );
-    }
-
-    #[test]
-    fn request_lines() {
-        let s = parse_request_line(r#"POST /api/login {"email":"u{{i}}@x.com"}"#).unwrap();
-        assert_eq!(s.method, "POST");
-        assert_eq!(s.path.source(), "/api/login");
-        assert!(matches!(&s.body, Some(Body::Json(t)) if t.render(3) == r#"{"email":"u3@x.com"}"#));
-        assert_eq!(s.to_string(), r#"POST /api/login {"email":"u{{i}}@x.com"}"#);
-
-        let s = parse_request_line("  GET /health  ").unwrap();
-        assert_eq!(
-            (s.method.as_str(), s.path.source(), s.body.is_none()),
-            ("GET", "/health", true)
-        );
-        assert_eq!(
-            parse_request_line("/items/{{i}}").unwrap().path.render(9),
-            "/items/9"
-        );
-        assert!(parse_request_line(r#"put /items/{{i}} {"id": {{i}}}"#).is_ok());
-
-        assert_eq!(
-            parse_request_line("FETCH /x").unwrap_err().to_string(),
-            "request \"FETCH /x\": bad method 'FETCH' (expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"
-        );
-        assert!(parse_request_line("GET")
-            .unwrap_err()
-            .to_string()
-            .contains("missing path"));
-        assert!(parse_request_line("GET api")
-            .unwrap_err()
-            .to_string()
-            .contains("must start with '/'"));
-        assert!(parse_request_line("POST /x {oops")
-            .unwrap_err()
-            .to_string()
-            .contains("body is not JSON"));
-
-        let s = Scenario::from_request_lines(&["POST /login {}", "GET /me"], 50, 3).unwrap();
-        assert_eq!((s.iterations, s.concurrency, s.steps.len()), (50, 3, 2));
-        assert!(Scenario::from_request_lines::<&str>(&[], 1, 1).is_err());
     }
 }
