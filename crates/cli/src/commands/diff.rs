@@ -1,9 +1,9 @@
 //! `leakhunt diff`: DevTools' Comparison view between two snapshots of one process.
 
 use anyhow::{anyhow, Result};
-use leakhunt_diagnosis::{compare, ClassDiff, SnapshotObjects};
-use leakhunt_engine::NodeIndex;
-use leakhunt_findings::{DiffReport, HeapObject, RetainedObject, SCHEMA_VERSION};
+use leakhunt_diagnosis::{compare, ClassDiff, Locator, SnapshotObjects};
+use leakhunt_engine::{Analysis, NodeIndex};
+use leakhunt_findings::{DiffReport, RetainedObject, SCHEMA_VERSION};
 use leakhunt_printer::{terminal, Style};
 
 use crate::cli::DiffArgs;
@@ -14,7 +14,8 @@ use crate::EXIT_CLEAN;
 pub fn run(args: &DiffArgs) -> Result<u8> {
     let progress = !args.json;
     let before = SnapshotObjects::from_analysis(&analyse_file(&args.base, false, progress)?);
-    let after_analysis = analyse_file(&args.after, false, progress)?;
+    // With --class the new objects are shown with their paths: keep each node's retainer.
+    let after_analysis = analyse_file(&args.after, args.class.is_some(), progress)?;
     let after = SnapshotObjects::from_analysis(&after_analysis);
     let mut comparison = compare(&before, &after)
         .map_err(|e| anyhow!("{} and {}: {e}", args.base.display(), args.after.display()))?;
@@ -49,18 +50,14 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-/// The class's objects in the later snapshot whose ids the earlier one lacks, largest first.
-/// Their paths are left to `retainers --id`, which the text points to.
-fn largest_new(
-    a: &leakhunt_engine::Analysis,
-    before: &SnapshotObjects,
-    class: &str,
-) -> Vec<RetainedObject> {
+/// The class's objects in the later snapshot whose ids the earlier one lacks, largest first,
+/// each with its shortest path and source positions as `retainers` gives them.
+fn largest_new(a: &Analysis, before: &SnapshotObjects, class: &str) -> Vec<RetainedObject> {
     let Some(c) = a.classes.find(class) else {
         return Vec::new();
     };
     let g = &a.graph;
-    let mut found: Vec<RetainedObject> = (0..g.node_count() as NodeIndex)
+    let mut found: Vec<NodeIndex> = (0..g.node_count() as NodeIndex)
         .filter(|&n| a.classes.class_of(g, n) == c && g.self_size(n) > 0)
         .filter(|&n| {
             before
@@ -68,20 +65,15 @@ fn largest_new(
                 .binary_search_by_key(&g.node_id(n), |o| o.0)
                 .is_err()
         })
-        .map(|n| RetainedObject {
-            object: HeapObject {
-                id: g.node_id(n),
-                class: class.to_owned(),
-                name: None,
-                location: None,
-            },
-            self_size: g.self_size(n),
-            retained_size: a.dominators.retained[n as usize],
-            distance: a.distances.user_distance(n),
-            paths: Vec::new(),
-        })
         .collect();
-    found.sort_by_key(|o| std::cmp::Reverse(o.retained_size));
-    found.truncate(20);
+    found.sort_by_key(|&n| std::cmp::Reverse(a.dominators.retained[n as usize]));
+    found.truncate(NEW_OBJECTS);
+    let locator = Locator::new(a, Default::default(), None);
     found
+        .into_iter()
+        .map(|n| locator.retained_object(n, 1))
+        .collect()
 }
+
+/// How many new objects `diff --class` reports.
+const NEW_OBJECTS: usize = 20;

@@ -130,3 +130,51 @@ fn refuses_snapshots_of_two_processes() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("one process"), "{err}");
 }
+
+#[test]
+fn new_objects_of_a_class_come_with_their_path_and_definition() {
+    // `diff --class` answers "what are the new ones and who holds them" in one go, with the
+    // same paths and source positions as `retainers`.
+    let dir = leakhunt_testkit::snapshots::folder(&node(), &fixture("growing.js"), &[]);
+    let (base, after) = (
+        dir.join("base.heapsnapshot"),
+        dir.join("after.heapsnapshot"),
+    );
+    let r = leakhunt_json(&[
+        "diff",
+        path_str(&base),
+        path_str(&after),
+        "--class",
+        "Order",
+        "--json",
+    ]);
+    let new = r["new_objects"].as_array().unwrap();
+    assert_eq!(new.len(), 20, "{r}");
+    let first = &new[0];
+    let loc = &first["location"];
+    assert!(
+        loc["file"].as_str().unwrap().ends_with("growing.js") && loc["line"] == 7,
+        "an Order is defined by its constructor at growing.js:7: {first}"
+    );
+    let steps = first["paths"][0]["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["edge"] == "orders"),
+        "the path goes through the module's `orders` list: {first}"
+    );
+    let id = first["id"].as_u64().unwrap().to_string();
+    let retainers = leakhunt_json(&["retainers", path_str(&after), "--id", &id, "--json"]);
+    assert_eq!(retainers["targets"][0]["paths"][0], first["paths"][0]);
+
+    let text = leakhunt(&[
+        "diff",
+        path_str(&base),
+        path_str(&after),
+        "--class",
+        "Order",
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("defined at") && text.contains("orders (closure variable)"),
+        "{text}"
+    );
+}

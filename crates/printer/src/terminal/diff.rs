@@ -43,20 +43,30 @@ pub fn render(report: &DiffReport, style: Style) -> String {
         table.render(CLASS_WIDTH)
     );
     if !report.new_objects.is_empty() {
-        text.push_str(
-            "\nLargest new objects (see them with `leakhunt retainers AFTER --id ID`):\n",
-        );
-        for o in &report.new_objects {
-            text.push_str(&format!(
-                "  @{}  self {}, retains {}\n",
-                o.object.id,
-                format_bytes(o.self_size),
-                format_bytes(o.retained_size)
-            ));
+        // The largest few with their paths; the rest by id (all of them are in the JSON).
+        text.push_str("\nLargest new objects:\n\n");
+        for (i, o) in report.new_objects.iter().enumerate() {
+            if i < NEW_OBJECTS_WITH_PATHS {
+                text.push_str(&super::retainers::retained_object(o, style));
+                text.push('\n');
+            } else {
+                text.push_str(&format!(
+                    "@{}  self {}, retains {}\n",
+                    o.object.id,
+                    format_bytes(o.self_size),
+                    format_bytes(o.retained_size)
+                ));
+            }
+        }
+        if report.new_objects.len() > NEW_OBJECTS_WITH_PATHS {
+            text.push_str("(more paths: `leakhunt retainers AFTER --id ID`)\n");
         }
     }
     text
 }
+
+/// How many of `diff --class`'s new objects the text shows with their paths.
+const NEW_OBJECTS_WITH_PATHS: usize = 3;
 
 /// `+81,098`, `−121` (a minus sign, as the size columns write it), `0`.
 fn count_delta(delta: i64) -> String {
@@ -105,10 +115,14 @@ mod tests {
         assert!(text.starts_with(
             "after.heapsnapshot compared with before.heapsnapshot: total 2.0 kB → 1.0 kB (−1.0 kB), 588,307 objects in both\n"
         ), "{text}");
-        let row = text.lines().find(|l| l.starts_with("Object")).unwrap();
+        let row = text.lines().find(|l| l.starts_with("Object ")).unwrap();
         assert_eq!(row.split_whitespace().nth(3), Some("−1,121"), "{row}");
         assert!(
-            text.ends_with("  @42  self 40 B, retains 1.0 kB\n"),
+            text.ends_with(
+                "Largest new objects:\n\n\
+                 Object @42  self 40 B, retains 1.0 kB, distance 3\n\
+                 \x20 no path from the GC roots: only weak references or nothing hold it\n\n"
+            ),
             "{text}"
         );
     }
