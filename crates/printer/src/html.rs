@@ -204,11 +204,7 @@ fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
 }
 
 fn ladder_overview(r: &LeakReport) -> String {
-    let heap: Vec<(String, u64)> = r
-        .snapshots
-        .iter()
-        .map(|s| (setup::file_name(&s.file).to_string(), s.reachable_size))
-        .collect();
+    let heap = setup::ladder_heap(r);
     heap_section("Reachable heap", &heap, &[])
 }
 
