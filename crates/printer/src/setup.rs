@@ -129,6 +129,17 @@ pub fn load(r: &HuntReport) -> String {
     )
 }
 
+/// The load's failures, one line each over all rounds: `12 × connection refused`.
+pub fn load_errors(r: &HuntReport) -> Vec<String> {
+    let mut all: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (e, n) in r.load.iter().flat_map(|l| &l.errors) {
+        *all.entry(e.as_str()).or_default() += n;
+    }
+    all.into_iter()
+        .map(|(e, n)| format!("{} × {e}", format_count(n)))
+        .collect()
+}
+
 /// A hunt's heap after GC, `warm-up` first.
 pub fn hunt_heap(h: &HuntReport) -> Vec<(String, u64)> {
     h.heap_after_gc_bytes
