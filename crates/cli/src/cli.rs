@@ -4,13 +4,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::examples;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "leakhunt",
     version,
     about = "Find, explain and prevent memory leaks in Node.js and Bun services",
     long_about = None,
-    propagate_version = true
+    propagate_version = true,
+    after_help = examples::LEAKHUNT
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -20,21 +23,48 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Per-class counts, shallow and retained sizes of one heap snapshot
+    #[command(after_help = examples::SUMMARY)]
     Summary(SummaryArgs),
     /// Shortest paths from the GC roots that keep an object alive
+    #[command(after_help = examples::RETAINERS)]
     Retainers(RetainersArgs),
     /// Compare two snapshots of one process, as DevTools' Comparison view does
+    #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
     /// Diagnose leaks from 3+ snapshots of one process taken after equal amounts of work
+    #[command(after_help = examples::LEAKS)]
     Leaks(LeaksArgs),
     /// Run a service, drive load, snapshot between rounds and diagnose, in one go
+    #[command(after_help = examples::HUNT)]
     Hunt(Box<HuntArgs>),
     /// Take one heap snapshot of a running Node process over its inspector
+    #[command(after_help = examples::SNAPSHOT)]
     Snapshot(SnapshotArgs),
     /// Compare two hunt reports (before and after a fix)
+    #[command(after_help = examples::COMPARE)]
     Compare(CompareArgs),
     /// Hunt the bundled example service, then its fixed twin (needs only `node` on PATH)
+    #[command(after_help = examples::DEMO)]
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of leakhunt or of one of its commands
+    #[command(after_help = examples::MAN)]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A command (e.g. hunt) for its own page, leakhunt-COMMAND(1); none for leakhunt(1)
+    pub command: Option<String>,
 }
 
 /// Report files, written beside the terminal output and `--json`, in any combination. On

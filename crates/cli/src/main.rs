@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod examples;
 mod load;
 mod output;
 mod progress;

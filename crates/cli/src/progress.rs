@@ -1,5 +1,7 @@
-//! Progress on stderr for long work, only when stderr is a terminal and the output is for a
-//! person (not `--json`). Drawn from a background thread so the hot loops never check a clock.
+//! Progress on stderr for long work, when the output is for a person (not `--json`). On a
+//! terminal, a status line redrawn from a background thread so the hot loops never check a
+//! clock. Elsewhere (a CI log), long multi-phase work (`hunt`) prints one plain line per phase,
+//! so the log shows how far it got; quick reads stay silent there.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +15,8 @@ use leakhunt_printer::format_bytes;
 pub struct Progress {
     state: Option<Arc<State>>,
     thread: Option<JoinHandle<()>>,
+    /// Not a terminal: [`Progress::phase`] and [`Progress::note`] print plain lines.
+    lines: bool,
 }
 
 struct State {
@@ -29,6 +33,7 @@ impl Progress {
             return Progress {
                 state: None,
                 thread: None,
+                lines: false,
             };
         }
         let state = Arc::new(State {
@@ -42,6 +47,30 @@ impl Progress {
         Progress {
             state: Some(state),
             thread: Some(thread),
+            lines: false,
+        }
+    }
+
+    /// For long work in phases: the status line on a terminal, and where stderr is not one,
+    /// a plain line per [`Progress::phase`] and [`Progress::note`].
+    pub fn with_phase_lines(enabled: bool) -> Progress {
+        let mut p = Progress::new(enabled);
+        p.lines = enabled && p.state.is_none();
+        p
+    }
+
+    /// A new phase begins: the status line's label, or a line of its own in a log.
+    pub fn phase(&self, label: &str) {
+        if self.lines {
+            eprintln!("{label}");
+        }
+        self.set_label(label);
+    }
+
+    /// Something done, worth a line in a log (a terminal shows the result at the end).
+    pub fn note(&self, line: &str) {
+        if self.lines {
+            eprintln!("{line}");
         }
     }
 

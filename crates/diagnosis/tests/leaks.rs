@@ -3,10 +3,10 @@
 //! pattern, the class and the line marked `// LEAK:` in the fixture.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use leakhunt_diagnosis::{diagnose, LeakOptions, LeakReport, Verdict};
 use leakhunt_findings::{CountUnit, Explanation, OwnerKind, Pattern};
+use leakhunt_testkit::runtime::node;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,24 +14,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn node() -> PathBuf {
-    PathBuf::from(std::env::var_os("LEAKHUNT_NODE").unwrap_or_else(|| "node".into()))
-}
-
-/// Runs the fixture and diagnoses its ladder.
-fn ladder(name: &str, rounds: u32) -> (LeakReport, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(node())
-        .arg(fixture(name))
-        .arg(dir.path())
-        .arg(rounds.to_string())
-        .status()
-        .expect("run node");
-    assert!(status.success(), "{name} failed");
-    let files: Vec<PathBuf> = (1..=rounds)
-        .map(|i| dir.path().join(format!("s{i}.heapsnapshot")))
-        .collect();
+/// Diagnoses the fixture's ladder (written once per test run, shared with other tests).
+fn ladder(name: &str, rounds: u32) -> (LeakReport, PathBuf) {
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &fixture(name), rounds);
     let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    let dir = files[0].parent().unwrap().to_path_buf();
     (report, dir)
 }
 
@@ -101,7 +88,7 @@ fn a_timer_deep_in_a_long_timer_list_gets_a_folded_path() {
     use leakhunt_engine::{reader, Analysis, AnalysisOptions};
 
     let (_report, dir) = ladder("interval-leak.js", 3);
-    let g = reader::read_path(&dir.path().join("s3.heapsnapshot"), &Default::default()).unwrap();
+    let g = reader::read_path(&dir.join("s3.heapsnapshot"), &Default::default()).unwrap();
     let a = Analysis::new(
         g,
         &AnalysisOptions {
@@ -257,55 +244,4 @@ fn too_few_snapshots_is_an_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("at least 3"));
-}
-
-/// The TypeScript compiler installed by scripts/install-runtimes.sh.
-fn tsc() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.cache/runtimes/typescript/node_modules/.bin/tsc");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/install-runtimes.sh (scripts/test does)",
-        p.display()
-    );
-    p
-}
-
-#[test]
-fn typescript_locations_come_from_the_source_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let ts = fixture("ts/listener-leak.ts");
-    let out = dir.path().join("dist");
-    let status = Command::new(tsc())
-        .args([
-            "--sourceMap",
-            "--target",
-            "es2020",
-            "--module",
-            "commonjs",
-            "--outDir",
-        ])
-        .arg(&out)
-        .arg(&ts)
-        .status()
-        .unwrap();
-    assert!(status.success(), "tsc failed");
-    let snaps = dir.path().join("snaps");
-    std::fs::create_dir(&snaps).unwrap();
-    let status = Command::new(node())
-        .arg(out.join("listener-leak.js"))
-        .arg(&snaps)
-        .arg("3")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let files: Vec<PathBuf> = (1..=3)
-        .map(|i| snaps.join(format!("s{i}.heapsnapshot")))
-        .collect();
-    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).unwrap();
-    let top = &report.suspects[0];
-    assert_eq!(top.pattern, Pattern::EventListener);
-    let loc = top.location.as_ref().unwrap();
-    assert!(loc.file.ends_with("ts/listener-leak.ts"), "{loc:?}");
-    assert_eq!(loc.line, leak_line("ts/listener-leak.ts"), "{loc:?}");
 }

@@ -53,6 +53,7 @@ fn advise(ptr: *mut u8, len: usize) {
 // SAFETY: every call is forwarded to `System`; the hint only affects how pages are backed.
 unsafe impl GlobalAlloc for HugePages {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() && layout.size() >= Self::MIN_BYTES {
             advise(p, layout.size());
@@ -61,6 +62,7 @@ unsafe impl GlobalAlloc for HugePages {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
         let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() && layout.size() >= Self::MIN_BYTES {
             advise(p, layout.size());
@@ -69,10 +71,12 @@ unsafe impl GlobalAlloc for HugePages {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, that is from `System`, with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`; `new_size` is the caller's, under `realloc`'s contract.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() && new_size >= Self::MIN_BYTES {
             advise(p, new_size);

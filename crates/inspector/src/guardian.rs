@@ -185,6 +185,7 @@ fn spawn_service(program: &OsString, args: &[OsString]) -> std::io::Result<u32> 
     {
         // SAFETY: getpid is async-signal-safe; the closure only calls prctl and getppid.
         let guardian = unsafe { libc::getpid() };
+        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe calls.
         unsafe {
             cmd.pre_exec(move || {
                 // If the guardian is SIGKILLed, take the service down with it.

@@ -3,21 +3,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use leakhunt_inspector::{InspectorError, Session, Target};
 
-/// A process we started ourselves (not through Target::launch); killed on drop.
-struct Plain(Child);
-impl Drop for Plain {
-    fn drop(&mut self) {
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
+/// Long enough for the slowest machine; these waits take milliseconds when all is well.
+const DEADLINE: Duration = Duration::from_secs(60);
+use leakhunt_inspector::{InspectorError, Session, Target};
 
 #[test]
 fn attach_by_port() {
@@ -41,19 +34,16 @@ fn attach_by_port() {
 #[test]
 fn attach_by_pid_with_sigusr1() {
     // Started WITHOUT --inspect.
-    let mut child = Command::new("node")
-        .arg(fixture("server.js"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let guard = Plain(child);
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert!(line.starts_with("LISTENING"), "{line}");
-    let pid = guard.0.id();
+    let mut guard = Service::spawn(
+        Command::new("node")
+            .arg(fixture("server.js"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    guard.wait_for_line(DEADLINE, "LISTENING", |l| {
+        l.starts_with("LISTENING").then_some(())
+    });
+    let pid = guard.pid();
     let ep = Target::attach_pid(pid).unwrap();
     assert!(ep.ws_url.starts_with("ws://127.0.0.1:"), "{}", ep.ws_url);
     let mut s = ep.connect().unwrap();
@@ -72,40 +62,26 @@ fn attach_by_pid_with_sigusr1() {
 #[test]
 fn attach_pid_refuses_non_node_and_dead_processes() {
     // `sleep` does not handle SIGUSR1: sending it would kill it, so we must not.
-    let child = Command::new("sleep")
-        .arg("30")
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut guard = Plain(child);
-    let pid = guard.0.id();
+    let mut guard = Service::spawn(Command::new("sleep").arg("30"));
+    let pid = guard.pid();
     // Until the fork has exec'd, the child still looks like this test.
     let comm = format!("/proc/{pid}/comm");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while std::fs::read_to_string(&comm).unwrap_or_default().trim() != "sleep"
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(DEADLINE, "sleep to start", || {
+        std::fs::read_to_string(&comm).unwrap_or_default().trim() == "sleep"
+    });
     let err = Target::attach_pid(pid).unwrap_err();
     assert!(matches!(err, InspectorError::NotNode { .. }), "{err}");
     assert!(err.to_string().contains("(sleep)"), "{err}");
-    assert!(
-        guard.0.try_wait().unwrap().is_none(),
-        "sleep must still be alive"
-    );
-    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    guard.0.wait().unwrap();
+    assert!(guard.running(), "sleep must still be alive");
+    guard.kill();
     let err = Target::attach_pid(pid).unwrap_err();
     assert_eq!(err.to_string(), format!("no process {pid}"));
 }
 
 #[test]
 fn attach_port_with_nothing_there() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let closed = leakhunt_testkit::ports::ClosedPort::new();
+    let port = closed.port();
     let err = Target::attach_port(port).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -152,17 +128,6 @@ fn refuses_non_loopback() {
     ));
 }
 
-fn wait_for_file(path: &std::path::Path) -> bool {
-    let start = std::time::Instant::now();
-    while !path.exists() {
-        if start.elapsed() > Duration::from_secs(30) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
 #[test]
 fn attach_pid_sends_no_sigusr1_to_a_program_that_is_not_node() {
     // A shell that catches SIGUSR1 (as many daemons do, to reopen logs): it is not node, so
@@ -175,40 +140,34 @@ fn attach_pid_sends_no_sigusr1_to_a_program_that_is_not_node() {
         got.display(),
         later.display()
     );
-    let mut child = Command::new("sh")
-        .args(["-c", &script])
-        .stdout(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let guard = Plain(child);
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
-    let err = Target::attach_pid(guard.0.id()).unwrap_err();
+    let mut guard = Service::spawn(
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdout(Stdio::piped()),
+    );
+    guard.wait_for_line(DEADLINE, "ready", |l| (l == "ready").then_some(()));
+    let err = Target::attach_pid(guard.pid()).unwrap_err();
     assert!(matches!(err, InspectorError::NotNode { .. }), "{err}");
     assert!(err.to_string().contains("only node"), "{err}");
     assert_eq!(err.to_string().lines().count(), 1, "{err}");
     // A SIGUSR1 sent before would be handled by the time this later SIGUSR2 is.
-    unsafe { libc::kill(guard.0.id() as i32, libc::SIGUSR2) };
-    assert!(wait_for_file(&later), "the shell handles its signals");
+    signal(guard.pid() as i32, libc::SIGUSR2);
+    wait_until(DEADLINE, "the shell to handle its signals", || {
+        later.exists()
+    });
     assert!(!got.exists(), "SIGUSR1 was sent to the shell");
 }
 
 #[test]
 fn inspectors_on_every_interface_are_refused() {
     // Exposed on purpose, for the length of this test: the case leakhunt must refuse.
-    let mut child = Command::new("node")
+    let mut child = Command::new("node");
+    child
         .args(["--inspect=0.0.0.0:0", &fixture_str("server.js")])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let guard = Plain(child);
+        .stderr(Stdio::piped());
+    let mut guard = Service::spawn(&mut child);
+    let mut err = BufReader::new(guard.child().stderr.take().unwrap());
     let mut banner = String::new();
     err.read_line(&mut banner).unwrap();
     let url = banner
@@ -216,9 +175,9 @@ fn inspectors_on_every_interface_are_refused() {
         .strip_prefix("Debugger listening on ")
         .expect("a banner")
         .to_string();
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert!(line.starts_with("LISTENING"), "{line}");
+    guard.wait_for_line(DEADLINE, "LISTENING", |l| {
+        l.starts_with("LISTENING").then_some(())
+    });
     let port: u16 = url
         .strip_prefix("ws://0.0.0.0:")
         .unwrap()
@@ -231,7 +190,7 @@ fn inspectors_on_every_interface_are_refused() {
     for result in [
         Target::attach_port(port),
         Target::attach_url(&local),
-        Target::attach_pid(guard.0.id()),
+        Target::attach_pid(guard.pid()),
     ] {
         let err = result.unwrap_err();
         assert!(matches!(err, InspectorError::Exposed { .. }), "{err}");

@@ -15,7 +15,7 @@ use leakhunt_inspector::{InspectorError, LaunchOptions, Launched, Target};
 /// is still undefined.
 fn service_argv1(launched: &Launched) -> (u32, String) {
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("service listening");
     let mut s = launched.connect().unwrap();
     let pid = s.evaluate("process.pid").unwrap().as_u64().unwrap() as u32;
@@ -68,7 +68,7 @@ fn wrapper_skips_launcher_processes() {
     assert_ne!(pid, launched.pid());
     drop(launched);
     assert!(
-        wait_gone(pid, Duration::from_secs(1)),
+        wait_gone(pid, GONE),
         "the service (a grandchild) must die with the group"
     );
 }
@@ -104,7 +104,7 @@ fn npm_start_attaches_to_the_service_not_npm() {
         "attached to npm instead of the service?"
     );
     drop(launched);
-    assert!(wait_gone(pid, Duration::from_secs(1)));
+    assert!(wait_gone(pid, GONE));
 }
 
 #[test]
@@ -161,19 +161,12 @@ fn node_script_that_exits_at_once() {
             );
         }
         Ok(mut launched) => {
-            let start = Instant::now();
-            let err = loop {
-                match launched.check_running() {
-                    Err(e) => break e,
-                    Ok(()) => {
-                        assert!(
-                            start.elapsed() < Duration::from_secs(5),
-                            "exits.js did not exit"
-                        );
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
-            };
+            let mut err = None;
+            wait_until(GONE, "exits.js to exit", || {
+                err = launched.check_running().err();
+                err.is_some()
+            });
+            let err = err.unwrap();
             let msg = err.to_string();
             assert!(
                 msg.contains("exit status 7") && msg.contains("boom: config missing"),
@@ -208,8 +201,8 @@ fn banner_timeout_kills_the_command() {
         banner_timeout: Duration::from_millis(400),
         ..quiet()
     };
-    let err =
-        Target::launch_with(&cmd(&["sh", "-c", "echo $$; exec sleep 30"]), &[], &opts).unwrap_err();
+    let err = Target::launch_with(&cmd(&["sh", "-c", "echo $$; exec sleep 600"]), &[], &opts)
+        .unwrap_err();
     let InspectorError::BannerTimeout { last_output, .. } = &err else {
         panic!("{err}");
     };
@@ -219,10 +212,7 @@ fn banner_timeout_kills_the_command() {
         "{err}"
     );
     let pid: u32 = last_output[0].parse().unwrap();
-    assert!(
-        wait_gone(pid, Duration::from_secs(5)),
-        "sleep must be killed"
-    );
+    assert!(wait_gone(pid, GONE), "sleep must be killed");
 }
 
 /// Starts spawner.js and returns it with the pid of the helper it started.
@@ -230,7 +220,7 @@ fn launch_spawner(extra_env: &[(String, String)], opts: &LaunchOptions) -> (Laun
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("spawner.js")]), extra_env, opts).unwrap();
     let line = launched
-        .wait_for_output(|l| l.starts_with("GRANDCHILD "), Duration::from_secs(5))
+        .wait_for_output(|l| l.starts_with("GRANDCHILD "), GONE)
         .expect("spawner prints its child's pid");
     let grandchild: u32 = line["GRANDCHILD ".len()..].trim().parse().unwrap();
     assert!(leakhunt_inspector::process_running(grandchild));
@@ -340,17 +330,15 @@ fn start_helper_with(
 }
 
 fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            panic!("helper did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let mut status = None;
+    if !poll_until(timeout, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        panic!("helper did not exit within {timeout:?}");
     }
+    status.unwrap()
 }
 
 /// Generous: these tests wait for things that take milliseconds.
@@ -359,7 +347,7 @@ const GONE: Duration = Duration::from_secs(30);
 #[test]
 fn ctrl_c_kills_launched_groups_and_exits_130() {
     let (mut helper, pids) = start_helper("sigint");
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    signal(helper.id() as i32, libc::SIGINT);
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
     for pid in pids {
@@ -373,14 +361,10 @@ fn a_second_ctrl_c_kills_everything_without_waiting_out_the_grace_period() {
     let term_file = dir.path().join("term");
     let (mut helper, pids) =
         start_helper_with("sigint-twice", &[("LEAKHUNT_TEST_TERM_FILE", &term_file)]);
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    signal(helper.id() as i32, libc::SIGINT);
     // The first Ctrl-C asks politely: the service ignores it (the grace period is a minute).
-    let start = Instant::now();
-    while !term_file.exists() {
-        assert!(start.elapsed() < GONE, "the service never got SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
+    wait_until(GONE, "the service to get SIGTERM", || term_file.exists());
+    signal(helper.id() as i32, libc::SIGINT);
     let status = wait_exit(&mut helper, GONE);
     assert_eq!(status.code(), Some(130));
     for pid in pids {
@@ -407,7 +391,7 @@ fn sigkilled_parent_takes_everything_along() {
     // Nothing in-process can run on SIGKILL: the guardian sees our end of its socket close,
     // and stops the service, which ignores SIGTERM, and its helper in a session of its own.
     let (mut helper, pids) = start_helper("sigkill");
-    unsafe { libc::kill(helper.id() as i32, libc::SIGKILL) };
+    signal(helper.id() as i32, libc::SIGKILL);
     wait_exit(&mut helper, GONE);
     for pid in pids {
         assert!(wait_gone(pid, GONE), "{pid} survived its parent's SIGKILL");
@@ -444,7 +428,10 @@ fn helper_process() {
         std::mem::forget(launched);
         panic!("helper panics on purpose");
     }
-    std::thread::sleep(Duration::from_secs(120));
+    // Until the test that started this process ends it.
+    loop {
+        std::thread::park();
+    }
 }
 
 #[test]

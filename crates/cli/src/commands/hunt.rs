@@ -48,7 +48,7 @@ impl Observer for Display<'_> {
                 round,
                 rounds,
                 iterations,
-            } => self.progress.set_label(&if round == 0 {
+            } => self.progress.phase(&if round == 0 {
                 format!("Warm-up: {} iterations", format_count(iterations))
             } else {
                 format!(
@@ -62,7 +62,28 @@ impl Observer for Display<'_> {
                 index + 1,
                 format_bytes(bytes)
             )),
-            HuntEvent::Diagnosing => self.progress.set_label("Finding what grows"),
+            HuntEvent::RoundFinished { round, stats } => self.progress.note(&format!(
+                "{} done: {} requests in {:.1} s, {} failed",
+                if round == 0 {
+                    "Warm-up".to_string()
+                } else {
+                    format!("Round {round}")
+                },
+                format_count(stats.requests),
+                stats.duration.as_secs_f64(),
+                format_count(stats.failed)
+            )),
+            HuntEvent::SnapshotSaved {
+                index,
+                path,
+                heap_used,
+            } => self.progress.note(&format!(
+                "Snapshot {} taken: {} after GC, in {}",
+                index + 1,
+                format_bytes(heap_used),
+                path.display()
+            )),
+            HuntEvent::Diagnosing => self.progress.phase("Finding what grows"),
             _ => {}
         }
     }
@@ -189,7 +210,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     config.leak_options.min_bytes_per_step = args.min_growth;
     config.ready_timeout = std::time::Duration::from_secs(args.ready_timeout);
     let style = Style::for_stdout();
-    let progress = Progress::new(true);
+    let progress = Progress::with_phase_lines(true);
     let result = run_hunt(
         &config,
         &Display {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod compare;
+mod completions;
 mod demo;
 mod diff;
 mod hunt;
@@ -23,5 +24,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Compare(args) => compare::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Leaks(args) => leaks::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }

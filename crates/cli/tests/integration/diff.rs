@@ -26,15 +26,9 @@ struct Row {
 
 #[test]
 fn comparison_matches_devtools_by_its_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(node())
-        .arg(fixture("growing.js"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let base = dir.path().join("base.heapsnapshot");
-    let after = dir.path().join("after.heapsnapshot");
+    let dir = leakhunt_testkit::snapshots::folder(&node(), &fixture("growing.js"), &[]);
+    let base = dir.join("base.heapsnapshot");
+    let after = dir.join("after.heapsnapshot");
 
     let ours = leakhunt_json(&[
         "diff",
@@ -124,13 +118,7 @@ fn comparison_matches_devtools_by_its_rules() {
 fn refuses_snapshots_of_two_processes() {
     let dir = tempfile::tempdir().unwrap();
     let a = write_snapshot(&node(), "planted.js", dir.path(), "a.heapsnapshot");
-    let sub = dir.path().join("g");
-    std::fs::create_dir(&sub).unwrap();
-    Command::new(node())
-        .arg(fixture("growing.js"))
-        .arg(&sub)
-        .status()
-        .unwrap();
+    let sub = leakhunt_testkit::snapshots::folder(&node(), &fixture("growing.js"), &[]);
     let out = leakhunt(&[
         "diff",
         path_str(&a),

@@ -5,12 +5,10 @@
 //! (the test's temporary folder) that all its processes carry, and the test polls /proc until no
 //! process with the marker is left.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -19,28 +17,6 @@ const DEADLINE: Duration = Duration::from_secs(90);
 
 fn service(name: &str) -> String {
     fixture("services").join(name).to_str().unwrap().to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Polls `cond` every 20 ms until it holds or `limit` passed; returns whether it held.
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if cond() {
-            return true;
-        }
-        if start.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Running processes (zombies do not count) whose command line contains `marker`.
@@ -145,27 +121,26 @@ impl Run {
 
     /// Waits for leakhunt to end (failing the test after `DEADLINE`); returns its exit code.
     fn wait(&mut self) -> Option<i32> {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            if start.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "leakhunt still ran after {DEADLINE:?}; its stderr:\n{}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let mut status = None;
+        let ended = poll_until(DEADLINE, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        if !ended {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "leakhunt still ran after {DEADLINE:?}; its stderr:\n{}",
+                self.stderr()
+            );
         }
+        status.and_then(|s| s.code())
     }
 
     /// Waits until the service wrote `name` next to its pid file; returns its content.
     fn wait_for_file(&mut self, name: &str) -> String {
         let path = self.path(name);
-        let ok = wait_for(DEADLINE, || {
+        let ok = poll_until(DEADLINE, || {
             path.exists() || matches!(self.child.try_wait(), Ok(Some(_)))
         });
         let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -189,7 +164,7 @@ impl Run {
     /// Every process of the service is gone (polls: the last ones may take a moment to die).
     fn assert_nothing_left(&self) {
         let marker = self.marker().to_string();
-        let gone = wait_for(DEADLINE, || marked_processes(&marker).is_empty());
+        let gone = poll_until(DEADLINE, || marked_processes(&marker).is_empty());
         assert!(
             gone,
             "processes left behind: {:#?}\nleakhunt's stderr:\n{}",
@@ -324,13 +299,15 @@ fn ctrl_c_twice_kills_everything_and_exits() {
 
 #[test]
 fn a_service_that_ignores_port_is_named_with_its_port_and_base_url() {
-    let other = free_port();
+    // The service listens on a port of its own choosing (0: the system picks a free one)
+    // and writes down which.
     let mut run = Run::hunt(
         &["--request", "GET /", "--iterations", "10"],
         &["node", &service("wrong-port-service.js")],
-        &[("OTHER_PORT", &other.to_string())],
+        &[("OTHER_PORT", "0")],
     );
     assert_eq!(run.wait(), Some(2));
+    let other = run.wait_for_file("service.pid.port");
     let stderr = run.stderr();
     let error = stderr
         .lines()
@@ -349,50 +326,35 @@ fn a_service_that_ignores_port_is_named_with_its_port_and_base_url() {
 fn port_9229() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let free = wait_for(DEADLINE, || {
+    let free = poll_until(DEADLINE, || {
         std::net::TcpStream::connect(("127.0.0.1", 9229)).is_err()
     });
     assert!(free, "127.0.0.1:9229 stays busy");
     guard
 }
 
-/// A Node process started by the test (without leakhunt), killed on drop.
-struct Target(Child);
-
-impl Target {
-    /// `node ARGS -e SCRIPT`, returned once the script printed READY.
-    fn start(args: &[&str], script: &str, env: &[(&str, &str)]) -> Target {
-        let mut cmd = Command::new(node());
-        cmd.args(args)
-            .args(["-e", &format!("{script}; console.log('READY')")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "READY");
-        Target(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    fn running(&mut self) -> bool {
-        self.0.try_wait().unwrap().is_none()
-    }
+/// `node ARGS -e SCRIPT` started by the test (without leakhunt), returned once the script
+/// printed READY; killed on drop.
+fn start_target(args: &[&str], script: &str, env: &[(&str, &str)]) -> Service {
+    let mut cmd = Command::new(node());
+    cmd.args(args)
+        .args(["-e", &format!("{script}; console.log('READY')")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .envs(env.iter().copied());
+    let mut target = Service::spawn(&mut cmd);
+    target.wait_for_line(DEADLINE, "READY", |l| (l == "READY").then_some(()));
+    target
 }
 
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The one port `target`'s service listens on (it bound port 0), once it listens.
+fn service_port(target: &Service) -> u16 {
+    let mut ports = Vec::new();
+    wait_until(DEADLINE, "the service to listen", || {
+        ports = listening_ports(target.pid());
+        ports.len() == 1
+    });
+    ports[0]
 }
 
 const IDLE: &str = "globalThis.kept = new Array(1000).fill('x'); setInterval(() => {}, 1000)";
@@ -411,7 +373,7 @@ fn snapshot_pid(pid: u32, dir: &Path) -> std::process::Output {
 fn snapshot_pid_closes_the_inspector_it_opened() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let mut target = Target::start(&[], IDLE, &[]);
+    let mut target = start_target(&[], IDLE, &[]);
     let out = snapshot_pid(target.pid(), dir.path());
     assert!(
         out.status.success(),
@@ -442,9 +404,9 @@ fn snapshot_pid_closes_the_inspector_it_opened() {
 fn snapshot_pid_refuses_when_another_process_holds_9229() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let holder = Target::start(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
+    let holder = start_target(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
     assert_eq!(listening_ports(holder.pid()), vec![9229]);
-    let mut target = Target::start(&[], IDLE, &[]);
+    let mut target = start_target(&[], IDLE, &[]);
     let out = snapshot_pid(target.pid(), dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -464,7 +426,7 @@ fn snapshot_pid_refuses_when_another_process_holds_9229() {
 fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let target = Target::start(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
+    let target = start_target(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
     assert_eq!(listening_ports(target.pid()), vec![9229]);
     let out = snapshot_pid(target.pid(), dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -477,13 +439,12 @@ fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
 fn hunt_pid_closes_the_inspector_it_opened() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let script = format!(
-        "process.env.PORT = '{port}'; require({:?})",
+        "process.env.PORT = '0'; require({:?})",
         service("clean-service.js")
     );
-    let mut target = Target::start(&[], &script, &[]);
-    assert!(wait_for(DEADLINE, || listening_ports(target.pid()) == vec![port]));
+    let mut target = start_target(&[], &script, &[]);
+    let port = service_port(&target);
     let out = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .args([
             "hunt",
@@ -516,7 +477,7 @@ fn hunt_pid_closes_the_inspector_it_opened() {
 fn snapshot_pid_closes_the_inspector_on_errors_too() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let mut target = Target::start(&[], IDLE, &[]);
+    let mut target = start_target(&[], IDLE, &[]);
     // The snapshot cannot be written there: an error after the inspector was opened.
     let out = snapshot_pid(target.pid(), &dir.path().join("no/such/folder"));
     assert_eq!(
@@ -537,13 +498,12 @@ fn snapshot_pid_closes_the_inspector_on_errors_too() {
 fn hunt_pid_closes_the_inspector_on_ctrl_c() {
     let _port = port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let script = format!(
-        "process.env.PORT = '{port}'; require({:?})",
+        "process.env.PORT = '0'; require({:?})",
         service("clean-service.js")
     );
-    let mut target = Target::start(&[], &script, &[]);
-    assert!(wait_for(DEADLINE, || listening_ports(target.pid()) == vec![port]));
+    let mut target = start_target(&[], &script, &[]);
+    let port = service_port(&target);
     let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
     let mut hunt = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .args([
@@ -562,11 +522,13 @@ fn hunt_pid_closes_the_inspector_on_ctrl_c() {
         .spawn()
         .unwrap();
     // Once the inspector is open and the load runs, interrupt.
-    assert!(wait_for(DEADLINE, || listening_ports(target.pid()).len() == 2));
+    assert!(poll_until(DEADLINE, || listening_ports(target.pid()).len() == 2));
     let stderr_path = dir.path().join("stderr");
-    assert!(wait_for(DEADLINE, || std::fs::read_to_string(&stderr_path)
-        .unwrap_or_default()
-        .contains("serving at")));
+    assert!(poll_until(DEADLINE, || std::fs::read_to_string(
+        &stderr_path
+    )
+    .unwrap_or_default()
+    .contains("serving at")));
     let ok = Command::new("kill")
         .args(["-INT", &hunt.id().to_string()])
         .status()
@@ -574,7 +536,7 @@ fn hunt_pid_closes_the_inspector_on_ctrl_c() {
         .success();
     assert!(ok);
     let mut ended = None;
-    let exited = wait_for(DEADLINE, || {
+    let exited = poll_until(DEADLINE, || {
         ended = hunt.try_wait().unwrap();
         ended.is_some()
     });
@@ -585,7 +547,7 @@ fn hunt_pid_closes_the_inspector_on_ctrl_c() {
     assert_eq!(ended.and_then(|s| s.code()), Some(130));
     assert!(target.running());
     assert!(
-        wait_for(DEADLINE, || listening_ports(target.pid()) == vec![port]),
+        poll_until(DEADLINE, || listening_ports(target.pid()) == vec![port]),
         "the inspector stays open after Ctrl-C: {:?}",
         listening_ports(target.pid())
     );

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::*;
+use leakhunt_testkit::service::process_running;
 
 fn service(name: &str) -> PathBuf {
     fixture("services").join(name)
@@ -18,18 +19,8 @@ fn leak_line(file: &Path) -> u64 {
         + 1
 }
 
-/// A process that is gone or a zombie (its parent reaps it later) is not running.
-fn process_running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
-}
+/// Long enough for the slowest machine; what these tests catch (a hang) lasts minutes.
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 struct Hunt {
     report: serde_json::Value,
@@ -323,6 +314,7 @@ fn ctrl_c_stops_the_service() {
     let file = service("listener-service.js");
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("service.pid");
+    let stderr = dir.path().join("stderr");
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .args([
             "hunt",
@@ -335,23 +327,18 @@ fn ctrl_c_stops_the_service() {
         .arg(dir.path().join("out"))
         .args(["--", "node", file.to_str().unwrap()])
         .env("LEAKHUNT_TEST_PIDFILE", &pidfile)
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let read_pid = || {
-        std::fs::read_to_string(&pidfile)
-            .ok()?
-            .trim()
-            .parse::<u32>()
-            .ok()
-    };
-    while read_pid().is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    // Let the hunt get into its load rounds.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid = read_pid().expect("the service wrote its pid");
+    // Once the hunt is in its load rounds (its log says so: stderr is not a terminal).
+    wait_until(DEADLINE, "the warm-up to start", || {
+        std::fs::read_to_string(&stderr).is_ok_and(|e| e.contains("Warm-up:"))
+    });
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("the service wrote its pid")
+        .trim()
+        .parse()
+        .unwrap();
     assert!(process_running(pid));
     // What a terminal sends on Ctrl-C.
     Command::new("kill")
@@ -360,11 +347,9 @@ fn ctrl_c_stops_the_service() {
         .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while process_running(pid) && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(!process_running(pid), "the service outlived Ctrl-C");
+    wait_until(DEADLINE, "the service to stop after Ctrl-C", || {
+        !process_running(pid)
+    });
 }
 
 #[test]
@@ -478,4 +463,25 @@ fn rounds_count_the_load_rounds_after_the_warm_up() {
         .collect();
     assert_eq!(iterations, [200, 100, 100, 100], "the warm-up first");
     assert_eq!(r["iterations"], 300);
+}
+
+#[test]
+fn compare_refuses_a_report_of_another_layout_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // What hunt --json wrote before reports had a schema_version: sentences, not facts.
+    let old = dir.path().join("old.json");
+    std::fs::write(
+        &old,
+        r#"{"verdict":"leak","snapshots":[],"steps":2,"suspects":[{"pattern":"timer","explanation":"Every step…"}]}"#,
+    )
+    .unwrap();
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, r#"{"schema_version":99,"suspects":[]}"#).unwrap();
+    for (file, says) in [(&old, "older leakhunt"), (&newer, "layout 99")] {
+        let out = leakhunt(&["compare", path_str(file), path_str(file)]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(path_str(file)) && err.contains(says), "{err}");
+    }
 }

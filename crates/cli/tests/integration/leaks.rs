@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -130,8 +130,8 @@ fn run_bounded(args: &[String]) -> (Option<i32>, i64) {
     #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let mut result = None;
+    let ended = poll_until(Duration::from_secs(60), || {
         let mut status = 0;
         // SAFETY: an all-zero rusage is valid; wait4 fills it.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -139,18 +139,20 @@ fn run_bounded(args: &[String]) -> (Option<i32>, i64) {
         let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
         if done == pid {
             let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-            return (code, usage.ru_maxrss);
+            result = Some((code, usage.ru_maxrss));
         }
-        if Instant::now() > deadline {
-            // SAFETY: killing and reaping our own child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
-            }
-            panic!("leakhunt {args:?} still running after 60 s");
+        result.is_some()
+    });
+    if !ended {
+        let mut status = 0;
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, &mut status, 0);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        panic!("leakhunt {args:?} still running after 60 s");
     }
+    result.unwrap()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod cli_extras;
 mod diff;
 mod errors;
 mod faults;

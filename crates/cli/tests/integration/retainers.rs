@@ -131,8 +131,9 @@ fn position(l: &serde_json::Value) -> (String, u64, u64) {
 
 #[test]
 fn retainers_and_leaks_show_the_same_source_mapped_positions() {
-    // A TypeScript program compiled with a source map: `leaks` points into the .ts source;
-    // `retainers` on the same object must show the same places, not the compiled .js.
+    // A TypeScript program compiled with a source map: `leaks` points into the .ts source
+    // (this is also the diagnosis's source-map test); `retainers` on the same object must
+    // show the same places, not the compiled .js.
     let dir = tempfile::tempdir().unwrap();
     let ts = repo_root().join("crates/diagnosis/tests/fixtures/ts/listener-leak.ts");
     let out = dir.path().join("dist");
@@ -174,8 +175,17 @@ fn retainers_and_leaks_show_the_same_source_mapped_positions() {
     assert_eq!(out.status.code(), Some(1));
     let leaks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let suspect = &leaks["suspects"][0];
+    // The listener's line in the TypeScript source, found through the compiled script's
+    // source map (the line marked `// LEAK:`).
     let at = position(&suspect["location"]);
-    assert!(at.0.ends_with("listener-leak.ts"), "{at:?}");
+    assert!(at.0.ends_with("ts/listener-leak.ts"), "{at:?}");
+    let marked = std::fs::read_to_string(&ts)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("// LEAK:"))
+        .unwrap() as u64
+        + 1;
+    assert_eq!(at.1, marked, "{at:?}");
     let id = suspect["path"]["object"]["id"]
         .as_u64()
         .unwrap()

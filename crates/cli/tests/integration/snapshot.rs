@@ -1,46 +1,32 @@
 //! `leakhunt snapshot` on a running Node process that was started without the inspector.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::support::*;
-
-/// Stops the test's node process even when an assertion fails.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn snapshot_by_pid_writes_a_private_complete_file() {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = Kill(
+    let mut node = Service::spawn(
         Command::new(node())
             .args([
                 "-e",
                 "globalThis.kept = new Array(1000).fill('x'); setInterval(() => {}, 1000); console.log('READY')",
             ])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .stderr(Stdio::null()),
     );
     // Once the main script runs, Node handles SIGUSR1 (before that the signal would kill it).
-    let mut line = String::new();
-    BufReader::new(node.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "READY");
+    node.wait_for_line(Duration::from_secs(60), "READY", |l| {
+        (l == "READY").then_some(())
+    });
     let file = dir.path().join("live.heapsnapshot");
     let out = leakhunt(&[
         "snapshot",
         "--pid",
-        &node.0.id().to_string(),
+        &node.pid().to_string(),
         "-o",
         path_str(&file),
     ]);

@@ -1,15 +1,11 @@
-//! Helpers shared by the integration tests: finding runtimes, writing snapshots with them,
-//! running the binary.
+//! Helpers shared by the integration tests: running the binary and reading its output.
+//! Runtimes, cached fixture snapshots, waiting and service guards come from the test kit.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+pub use leakhunt_testkit::runtime::{bun, devtools_toolkit, node, node24};
+pub use leakhunt_testkit::{path_str, poll_until, repo_root, wait_until, Service};
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,65 +13,10 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The machine's `node` (Node 20 in CI).
-pub fn node() -> PathBuf {
-    PathBuf::from(std::env::var_os("LEAKHUNT_NODE").unwrap_or_else(|| "node".into()))
-}
-
-/// A runtime installed by `scripts/install-runtimes.sh`. Missing is a failure, not a skip:
-/// the test command installs them.
-fn installed(env: &str, dir: &str, file: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env) {
-        return PathBuf::from(p);
-    }
-    let p = repo_root()
-        .join(".cache/runtimes")
-        .join(dir)
-        .join("node_modules")
-        .join(file);
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/install-runtimes.sh (scripts/test does) or set {env}",
-        p.display()
-    );
-    p
-}
-
-pub fn node24() -> PathBuf {
-    installed("LEAKHUNT_NODE24", "node24", ".bin/node")
-}
-
-/// Folder whose node_modules holds Chrome DevTools' heap snapshot code (heap-snapshot-toolkit).
-pub fn devtools_toolkit() -> PathBuf {
-    let pkg = installed(
-        "LEAKHUNT_DEVTOOLS_PKG",
-        "devtools",
-        "heap-snapshot-toolkit/package.json",
-    );
-    // …/devtools/node_modules/heap-snapshot-toolkit/package.json → …/devtools
-    pkg.ancestors().nth(3).unwrap().to_path_buf()
-}
-
-pub fn bun() -> PathBuf {
-    installed("LEAKHUNT_BUN", "bun", ".bin/bun")
-}
-
-/// Runs `runtime script out` and returns `out`, a freshly written heap snapshot.
+/// `dir/name`: a copy of the heap snapshot that `runtime tests/fixtures/<script> OUT` writes
+/// (written once per test run, shared by every test that asks for it).
 pub fn write_snapshot(runtime: &Path, script: &str, dir: &Path, name: &str) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new(runtime)
-        .arg(fixture(script))
-        .arg(&out)
-        .current_dir(dir)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", runtime.display()));
-    assert!(
-        status.success(),
-        "{} {script} failed: {status}",
-        runtime.display()
-    );
-    assert!(out.exists(), "{script} wrote no snapshot");
-    out
+    leakhunt_testkit::snapshots::snapshot_copy(runtime, &fixture(script), dir, name)
 }
 
 pub fn leakhunt(args: &[&str]) -> Output {
@@ -107,24 +48,14 @@ pub fn class<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::
         .unwrap_or_else(|| panic!("no class {name} in summary"))
 }
 
-pub fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// A ladder of 3 snapshots of one process, written into `dir` by one of the diagnosis
 /// crate's fixture programs (`crates/diagnosis/tests/fixtures`).
 pub fn ladder(fixture_name: &str, dir: &Path) -> Vec<String> {
     let script = repo_root()
         .join("crates/diagnosis/tests/fixtures")
         .join(fixture_name);
-    let status = Command::new(node())
-        .arg(&script)
-        .arg(dir)
-        .arg("3")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    (1..=3)
-        .map(|i| dir.join(format!("s{i}.heapsnapshot")).display().to_string())
+    leakhunt_testkit::snapshots::ladder_copy(&node(), &script, 3, dir)
+        .iter()
+        .map(|f| f.display().to_string())
         .collect()
 }

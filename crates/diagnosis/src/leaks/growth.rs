@@ -12,6 +12,25 @@ pub struct Series {
     pub bytes: Vec<u64>,
 }
 
+/// How a suspect grew over the ladder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Growth {
+    pub count_per_step: f64,
+    pub bytes_per_step: f64,
+    pub series: Series,
+}
+
+impl Growth {
+    /// Adds another part's bytes (objects of another class growing in the same place); the
+    /// count stays this part's, which names the suspect.
+    pub fn absorb(&mut self, other: &Growth) {
+        self.bytes_per_step += other.bytes_per_step;
+        for (b, extra) in self.series.bytes.iter_mut().zip(&other.series.bytes) {
+            *b += extra;
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trend {
     /// Rose at every step: on average this much per step.
@@ -27,12 +46,12 @@ pub enum Trend {
 
 impl Series {
     /// The growth of a measure, when it rose at every step.
-    pub fn growth(self) -> Option<super::report::Growth> {
+    pub fn growth(self) -> Option<Growth> {
         match self.trend() {
             Trend::Growing {
                 count_per_step,
                 bytes_per_step,
-            } => Some(super::report::Growth {
+            } => Some(Growth {
                 count_per_step,
                 bytes_per_step,
                 series: self,

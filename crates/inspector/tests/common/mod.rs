@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use leakhunt_inspector::{Forward, LaunchOptions, Launched, Target};
 
@@ -18,14 +18,9 @@ pub fn fixture_str(name: &str) -> String {
     fixture(name).to_string_lossy().into_owned()
 }
 
-/// Node 24, installed by scripts/install-runtimes.sh (LEAKHUNT_NODE24 overrides).
-pub fn node24() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEAKHUNT_NODE24") {
-        return PathBuf::from(p);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.cache/runtimes/node24/node_modules/.bin/node")
-}
+// Each test file uses a different subset.
+#[allow(unused_imports)]
+pub use leakhunt_testkit::{poll_until, runtime::node24, service::signal, wait_until, Service};
 
 pub fn cmd(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
@@ -51,21 +46,14 @@ pub fn launch_server() -> Launched {
     let launched =
         Target::launch_with(&cmd(&["node", &fixture_str("server.js")]), &[], &quiet()).unwrap();
     launched
-        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(10))
+        .wait_for_output(|l| l.starts_with("LISTENING "), Duration::from_secs(60))
         .expect("server listening");
     launched
 }
 
-/// Polls until `pid` no longer runs (zombies count as gone).
+/// Waits until `pid` no longer runs (zombies count as gone); whether it went in time.
 pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if !leakhunt_inspector::process_running(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    !leakhunt_inspector::process_running(pid)
+    poll_until(timeout, || !leakhunt_inspector::process_running(pid))
 }
 
 /// Checks that `path` holds one complete V8 heap snapshot with mode 0600.

@@ -1,15 +1,19 @@
 //! Helpers for tests that drive real Node servers.
 #![allow(dead_code)] // each test file uses a different subset
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use leakhunt_testkit::Service;
+#[allow(unused_imports)] // each test file uses a different subset
+pub use leakhunt_testkit::{ports::ClosedPort, runtime::node};
 
 /// A Node server started from tests/fixtures; killed when dropped, even if the test panics.
 pub struct Server {
-    child: Child,
+    _service: Service,
     pub port: u16,
 }
 
@@ -19,30 +23,22 @@ impl Server {
         Server::start_with_env(script, &[])
     }
 
+    /// The server binds port 0 and prints "listening <port>" once it accepts connections:
+    /// no port is picked for it by binding and releasing one.
     pub fn start_with_env(script: &str, env: &[(&str, &str)]) -> Server {
-        let path = fixture(script);
-        let mut child = Command::new("node")
-            .arg(&path)
-            .env("PORT", "0")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start node {}: {e}", path.display()));
-        // From here on the guard owns the child, so a failure below still kills it.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut server = Server { child, port: 0 };
-        // The server prints "listening <port>" once it accepts connections.
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read server's first line");
-        server.port = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("{script} did not say where it listens: {line:?}"));
-        server
+        let (service, port) = Service::spawn_reporting_port(
+            Command::new(node())
+                .arg(fixture(script))
+                .env("PORT", "0")
+                .envs(env.iter().copied())
+                .stderr(Stdio::inherit()),
+            "listening ",
+            Duration::from_secs(60),
+        );
+        Server {
+            _service: service,
+            port,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -72,26 +68,10 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-/// A port nothing listens on: bind to an ephemeral port, then let it go.
-pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A scratch directory for this test, emptied first.

@@ -1,5 +1,5 @@
 //! The terminal renderer: what the commands print for people, with color when the terminal
-//! takes it ([`Style`]). One file per report; the words come from [`crate::prose`], the
+//! takes it ([`crate::Style`]). One file per report; the words come from [`crate::prose`], the
 //! path lines from [`crate::path`], so every format says the same.
 
 mod compare;

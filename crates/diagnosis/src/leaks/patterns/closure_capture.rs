@@ -3,53 +3,33 @@
 //! V8 gives every function scope one context object with a slot for each variable that *any*
 //! inner function uses. A kept callback therefore keeps the whole context: the big report
 //! another inner function touched, the request a sibling used. The tell in a snapshot: the
-//! function is tiny and the bytes it retains sit behind its context's variables.
+//! function is tiny and the bytes it retains sit behind its own scope's variables.
 
-use leakhunt_engine::graph::{EdgeType, NodeType};
+use leakhunt_findings::Explanation;
 
-use super::{Context, Finding, Pattern};
-use leakhunt_findings::{Captured, Explanation};
+use super::suspect_facts::SuspectFacts;
+use super::{Finding, Pattern};
 
 /// The captured variables own at least this share of what the closure retains.
 const CAPTURED_SHARE: f64 = 0.5;
 
-pub fn check(ctx: &Context) -> Option<Finding> {
-    let g = &ctx.a.graph;
-    let closure = ctx.object;
-    if g.node_type(closure) != NodeType::Closure {
-        return None;
-    }
-    let context = g
-        .edges_of(closure)
-        .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("context"))
-        .map(|e| g.edge_target(e))?;
-    let dom = &ctx.a.dominators;
-    if dom.idom[context as usize] != closure {
-        return None; // the scope is shared with others: not this closure's bytes
-    }
-    let mut captured: Vec<Captured> = g
-        .edges_of(context)
-        .filter(|&e| g.edge_type(e) == EdgeType::Context)
-        .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
-        .map(|e| Captured {
-            name: g.edge_name(e).unwrap_or("").to_string(),
-            bytes: dom.retained[g.edge_target(e) as usize],
-        })
-        .collect();
-    captured.sort_by_key(|c| std::cmp::Reverse(c.bytes));
+pub fn check(f: &SuspectFacts) -> Option<Finding> {
+    let scope = f.scope_capture()?;
+    let mut captured = scope.captured;
     let total: u64 = captured.iter().map(|c| c.bytes).sum();
-    let retained = dom.retained[closure as usize];
-    if captured.is_empty() || (total as f64) < CAPTURED_SHARE * retained as f64 {
+    if captured.is_empty() || (total as f64) < CAPTURED_SHARE * scope.closure_retains as f64 {
         return None;
     }
     captured.truncate(3);
-    let function = Some(g.node_name(closure).to_string()).filter(|f| !f.is_empty());
     Some(Finding {
         pattern: Pattern::ClosureCapture,
-        location: ctx.user_location(closure),
-        owner: ctx.owner(0),
+        location: f.object().location.clone(),
+        // What keeps the closures: the collection they are in.
+        owner: f.owner(1),
         captured,
-        explanation: Explanation::ClosureCapture { function },
+        explanation: Explanation::ClosureCapture {
+            function: f.function_name(),
+        },
     })
 }
 
@@ -71,7 +51,7 @@ mod tests {
         h.edge(scope, EdgeType::Context, "report", report);
         let heap = h.build();
         let locator = heap.locator();
-        check(&heap.context(&locator, cb, list))
+        check(&heap.facts(&locator, cb, list))
     }
 
     #[test]

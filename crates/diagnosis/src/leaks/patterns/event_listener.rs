@@ -5,101 +5,59 @@
 //! Node's EventTarget (AbortSignal, WebSocket, MessagePort …) keeps them under the symbol
 //! `kEvents`, in a map of linked `Listener` records. A listener is a closure, so everything it
 //! captures lives as long as the emitter unless the listener is removed.
-
-use leakhunt_engine::graph::{EdgeType, NodeType};
+//!
+//! The growth must be the listener list itself, with nothing but storage between: a Map that
+//! a request handler fills is not a listener leak, though the shortest path to it runs
+//! through the server's `_events.request`.
 
 use leakhunt_findings::{Explanation, Owner, OwnerKind};
 
-use super::{Context, Finding, Pattern};
+use super::suspect_facts::SuspectFacts;
+use super::{Finding, Pattern};
 
-/// Event emitter and event name, when the path passes through a listener list.
-struct ListenerList {
-    emitter_class: String,
-    /// Where the emitter is held.
-    owner: Option<Owner>,
-    event: Option<String>,
-}
-
-fn find_list(ctx: &Context) -> Option<ListenerList> {
-    let holders = &ctx.holders;
-    // Each pair is (an object on the path, the holder above it): the emitter is the holder
-    // whose edge down the path is `_events` or the kEvents symbol.
-    for (i, pair) in holders.windows(2).enumerate() {
-        let ((edge, _), (up_edge, emitter)) = (pair[0], pair[1]);
-        let up_name = ctx.edge_name(up_edge).unwrap_or("");
-        let is_emitter = up_name == "_events";
-        if !is_emitter && !up_name.contains("kEvents") {
-            continue;
-        }
-        // The growth must be the listener list itself: an emitter's `_events` holds a
-        // listener or an array of them per event name, so the growth sits at most one below
-        // it; an EventTarget's listeners are linked records in a map, any depth of storage.
-        let start = ctx.growth_index();
-        if !ctx.held_directly_by(i + 1) || (is_emitter && i > start + 1) {
-            return None;
-        }
-        // The event name: for `_events`, the property below it on the path; for an
-        // EventTarget, the key beside the listener list in the kEvents map's table.
-        let event = if is_emitter {
-            ctx.edge_name(edge).map(str::to_string)
-        } else {
-            map_key_beside(ctx, &holders[..=i])
-        };
-        let class = ctx.class_of(emitter);
-        let owner = if class == "process" {
-            // The one `process` object, whatever internal variable the path found it in.
-            Some(Owner {
-                kind: OwnerKind::Process,
-                module: None,
-                path: "process".into(),
-            })
-        } else {
-            ctx.owner(i + 1)
-        };
-        return Some(ListenerList {
-            emitter_class: class.to_string(),
-            owner,
-            event,
-        });
+pub fn check(f: &SuspectFacts) -> Option<Finding> {
+    // The emitter is the node whose reference down the path is `_events` or the kEvents
+    // symbol: `nodes[j]` is held by the emitter `nodes[j + 1]` that way.
+    let (j, is_emitter) = (1..f.nodes.len().saturating_sub(1)).find_map(|j| {
+        let name = f.nodes[j].held_as.and_then(|e| e.name).unwrap_or("");
+        let is_emitter = name == "_events";
+        (is_emitter || name.contains("kEvents")).then_some((j, is_emitter))
+    })?;
+    // An emitter's `_events` holds a listener or an array of them per event name, so the
+    // growth sits at most one below it; an EventTarget's listeners are linked records in a
+    // map, any depth of storage.
+    if !f.held_directly_by(j + 1) || (is_emitter && j > f.growth + 1) {
+        return None;
     }
-    None
-}
-
-/// A Map's hash table stores each key in the slot before its value: find the string there.
-fn map_key_beside(ctx: &Context, below: &[(u32, leakhunt_engine::NodeIndex)]) -> Option<String> {
-    let g = &ctx.a.graph;
-    for &(edge, table) in below {
-        if g.node_type(table) != NodeType::Array || g.edge_type(edge) != EdgeType::Internal {
-            continue;
-        }
-        let slot: u32 = ctx.edge_name(edge)?.parse().ok()?;
-        let key_slot = (slot.checked_sub(1)?).to_string();
-        let key = g
-            .edges_of(table)
-            .find(|&e| {
-                g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some(key_slot.as_str())
-            })
-            .map(|e| g.edge_target(e))?;
-        if g.node_type(key).is_string() {
-            return Some(g.node_name(key).to_string());
-        }
-    }
-    None
-}
-
-pub fn check(ctx: &Context) -> Option<Finding> {
-    let list = find_list(ctx)?;
-    let listener = ctx
-        .closure_below(ctx.object)
-        .or_else(|| ctx.closure_above());
+    // The event name: for `_events`, the property below it on the path; for an EventTarget,
+    // the key beside the listener list in the kEvents map's table.
+    let event = if is_emitter {
+        f.nodes[j - 1]
+            .held_as
+            .and_then(|e| e.name)
+            .map(str::to_string)
+    } else {
+        f.table_key_below(j)
+    };
+    let emitter_class = f.nodes[j + 1].class;
+    let owner = if emitter_class == "process" {
+        // The one `process` object, whatever internal variable the path found it in.
+        Some(Owner {
+            kind: OwnerKind::Process,
+            module: None,
+            path: "process".into(),
+        })
+    } else {
+        f.owner(j + 1)
+    };
     Some(Finding {
         pattern: Pattern::EventListener,
-        location: listener.and_then(|l| ctx.user_location(l)),
-        owner: list.owner,
+        location: f.callback().or(f.closure_above()).cloned(),
+        owner,
         captured: Vec::new(),
         explanation: Explanation::EventListener {
-            emitter_class: list.emitter_class,
-            event: list.event,
+            emitter_class: emitter_class.to_string(),
+            event,
         },
     })
 }
@@ -122,7 +80,7 @@ mod tests {
         h.edge(events, EdgeType::Property, "message", list);
         h.edge(list, EdgeType::Element, "0", listener);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), listener, list)).expect("an event listener");
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
         assert_eq!(f.pattern, Pattern::EventListener);
         assert_eq!(
             f.explanation,
@@ -145,7 +103,7 @@ mod tests {
         h.edge(events, EdgeType::Property, "SIGTERM", list);
         h.edge(list, EdgeType::Element, "0", listener);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), listener, list)).expect("an event listener");
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
         assert_eq!(f.owner.unwrap().kind, OwnerKind::Process);
     }
 
@@ -156,7 +114,7 @@ mod tests {
         let callback = h.node(NodeType::Closure, "done", 32);
         h.edge(list, EdgeType::Element, "0", callback);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), callback, list)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), callback, list)).is_none());
     }
 
     #[test]
@@ -178,9 +136,9 @@ mod tests {
         h.edge(rooms, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", room);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), room, rooms)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), room, rooms)).is_none());
         assert!(
-            check(&heap.context(&heap.locator(), rooms, rooms)).is_none(),
+            check(&heap.facts(&heap.locator(), rooms, rooms)).is_none(),
             "nor for the Map growing by itself"
         );
     }
@@ -207,6 +165,6 @@ mod tests {
         h.edge(a3, EdgeType::Property, "kept", kept);
         h.edge(kept, EdgeType::Element, "0", item);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), item, kept)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), item, kept)).is_none());
     }
 }

@@ -7,7 +7,8 @@
 
 use leakhunt_findings::Explanation;
 
-use super::{Context, Finding, Pattern};
+use super::suspect_facts::SuspectFacts;
+use super::{Finding, Pattern};
 
 const REQUEST_CLASSES: [&str; 8] = [
     "IncomingMessage",
@@ -20,26 +21,24 @@ const REQUEST_CLASSES: [&str; 8] = [
     "ServerHttp2Stream",
 ];
 
-pub fn check(ctx: &Context) -> Option<Finding> {
-    let class = ctx.class_of(ctx.object);
-    if !REQUEST_CLASSES.contains(&class) {
+pub fn check(f: &SuspectFacts) -> Option<Finding> {
+    if !REQUEST_CLASSES.contains(&f.object().class) {
         return None;
     }
     // The collection keeping them: the first holder that is not Node's own plumbing.
-    let index = ctx
-        .holders
-        .iter()
-        .position(|&(_, h)| !REQUEST_CLASSES.contains(&ctx.class_of(h)))?;
-    let location = ctx
+    let (index, keeper) = f
+        .holders()
+        .find(|(_, h)| !REQUEST_CLASSES.contains(&h.class))?;
+    let location = f
         .growth_site(index, &["push", "set", "add", "unshift"])
-        .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
+        .or_else(|| f.closure_above().cloned());
     Some(Finding {
         pattern: Pattern::RetainedRequest,
         location,
-        owner: ctx.owner(index),
+        owner: f.owner(index),
         captured: Vec::new(),
         explanation: Explanation::RetainedRequest {
-            holder_class: ctx.class_of(ctx.holders[index].1).to_string(),
+            holder_class: keeper.class.to_string(),
         },
     })
 }
@@ -58,7 +57,7 @@ mod tests {
         h.edge(list, EdgeType::Element, "0", req);
         let heap = h.build();
         let locator = heap.locator();
-        check(&heap.context(&locator, req, list))
+        check(&heap.facts(&locator, req, list))
     }
 
     #[test]

@@ -3,38 +3,33 @@
 //! Node keeps every pending timer in a per-duration list (`TimersList`, a linked list of
 //! `Timeout` objects through `_idleNext`/`_idlePrev`) and `setImmediate` callbacks in an
 //! `ImmediateList`. A `setInterval` stays there until `clearInterval`; its callback (`_onTimeout`)
-//! and everything it captures stay with it.
+//! and everything it captures stay with it. What a timer's callback fills is not the timer's
+//! growth: the objects must be timers, or sit in a timer's own storage.
 
 use leakhunt_engine::graph::EdgeType;
-
 use leakhunt_findings::Explanation;
 
-use super::{Context, Finding, Pattern};
+use super::suspect_facts::SuspectFacts;
+use super::{Finding, Pattern};
 
 const TIMER_CLASSES: [&str; 4] = ["Timeout", "Immediate", "TimersList", "ImmediateList"];
 
-pub fn check(ctx: &Context) -> Option<Finding> {
-    let is_timer = |n| TIMER_CLASSES.contains(&ctx.class_of(n));
-    // The objects are timers, or sit in a timer's storage (not in what its callback uses).
-    let via_timer = is_timer(ctx.object)
-        || (ctx.holders.iter().enumerate())
-            .any(|(i, &(_, h))| is_timer(h) && ctx.held_directly_by(i));
+pub fn check(f: &SuspectFacts) -> Option<Finding> {
+    let is_timer = |class: &str| TIMER_CLASSES.contains(&class);
+    let via_timer = is_timer(f.object().class)
+        || f.holders()
+            .any(|(i, h)| is_timer(h.class) && f.held_directly_by(i));
     if !via_timer {
         return None;
     }
-    let callback = ctx
-        .closure_below(ctx.object)
-        .or_else(|| ctx.closure_above());
     // The timer lists are keyed by duration: `timerListMap[60000]`.
-    let g = &ctx.a.graph;
-    let duration_ms = ctx.holders.windows(2).find_map(|w| {
-        let list = w[0].1;
-        (ctx.class_of(list) == "TimersList" && g.edge_type(w[1].0) == EdgeType::Element)
-            .then(|| g.edge_name_or_index(w[1].0))
+    let duration_ms = f.holders().find_map(|(_, list)| {
+        let held_as = list.held_as?;
+        (list.class == "TimersList" && held_as.kind == EdgeType::Element).then_some(held_as.index)
     });
     Some(Finding {
         pattern: Pattern::Timer,
-        location: callback.and_then(|c| ctx.user_location(c)),
+        location: f.callback().or(f.closure_above()).cloned(),
         owner: None,
         captured: Vec::new(),
         explanation: Explanation::Timer {
@@ -62,7 +57,7 @@ mod tests {
         h.edge(list, EdgeType::Property, "_idleNext", t);
         h.edge(t, EdgeType::Property, "_onTimeout", cb);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), t, list)).expect("a timer");
+        let f = check(&heap.facts(&heap.locator(), t, list)).expect("a timer");
         assert_eq!(
             f.explanation,
             Explanation::Timer {
@@ -88,7 +83,7 @@ mod tests {
         h.edge(scope, EdgeType::Context, "cache", cache);
         h.edge(cache, EdgeType::Element, "0", entry);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), entry, cache)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), entry, cache)).is_none());
     }
 
     #[test]
@@ -98,6 +93,6 @@ mod tests {
         let s = h.node(NodeType::Object, "Session", 80);
         h.edge(map, EdgeType::Internal, "table", s);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), s, map)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), s, map)).is_none());
     }
 }

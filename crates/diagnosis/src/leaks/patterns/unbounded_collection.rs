@@ -1,81 +1,53 @@
-//! `unbounded-collection`: a Map, Set, Array or dictionary object that only grows.
+//! `unbounded-collection`: a Map, Set, Array or dictionary object whose entries only grow.
 //!
 //! Caches and registries keyed per request or user gain an entry per key and, without
 //! eviction, never lose one. The objects that grow sit directly under the collection (through
 //! its internal storage: a Map's hash table, an array's elements, a dictionary's properties).
-
-use leakhunt_engine::fold::is_storage;
+//! (A collection growing without new objects of its own is [`super::growing_collection`].)
 
 use leakhunt_findings::Explanation;
 
-use super::{Context, Finding, Pattern};
+use super::suspect_facts::{NodeKind, SuspectFacts};
+use super::{Finding, Pattern};
 
 const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
-const GROW_METHODS: [&str; 5] = ["set", "push", "add", "unshift", "splice"];
+/// The calls that add to a collection, to find the line that grows it.
+pub const GROW_METHODS: [&str; 5] = ["set", "push", "add", "unshift", "splice"];
 
-/// Whether V8 probably keeps `h` as a dictionary: it switches an object to dictionary mode
-/// beyond a few dozen added properties or after deletes, and its keys are then data (user
-/// ids, request ids), not structure. The snapshot shows that as many property edges.
-fn is_dictionary_holder(g: &leakhunt_engine::HeapGraph, h: leakhunt_engine::NodeIndex) -> bool {
-    const DICTIONARY_KEYS: usize = 32;
-    g.edges_of(h)
-        .filter(|&e| g.edge_type(e) == leakhunt_engine::EdgeType::Property)
-        .take(DICTIONARY_KEYS)
-        .count()
-        >= DICTIONARY_KEYS
+pub fn check(f: &SuspectFacts) -> Option<Finding> {
+    // The first holder above the object that is not storage must be a collection (a plain
+    // object only when it is used as a dictionary).
+    let (index, holder) = f.holders().find(|(_, h)| h.kind != NodeKind::Storage)?;
+    let is_collection = COLLECTION_CLASSES.contains(&holder.class)
+        && (holder.class != "Object" || f.is_dictionary(index));
+    if !is_collection {
+        return None;
+    }
+    Some(finding(f, index, Some(f.object().class.to_string()), None))
 }
 
-/// Position in `holders` of the first collection above the object (skipping storage).
-fn collection_index(ctx: &Context) -> Option<usize> {
-    let g = &ctx.a.graph;
-    let (i, &(_, h)) = ctx
-        .holders
-        .iter()
-        .enumerate()
-        .find(|&(_, &(_, h))| !is_storage(g, h))?;
-    let class = ctx.class_of(h);
-    let is_collection =
-        COLLECTION_CLASSES.contains(&class) && (class != "Object" || is_dictionary_holder(g, h));
-    is_collection.then_some(i)
-}
-
-/// The collection at `index` on the path; `value_class` and `entries_now` as
+/// The collection at `index` on the path, growing; `value_class` and `entries_now` as
 /// [`Explanation::UnboundedCollection`] says.
-fn finding(
-    ctx: &Context,
+pub fn finding(
+    f: &SuspectFacts,
     index: usize,
     value_class: Option<String>,
     entries_now: Option<u64>,
 ) -> Finding {
-    let location = ctx
+    let location = f
         .growth_site(index, &GROW_METHODS)
-        .or_else(|| ctx.closure_above().and_then(|c| ctx.user_location(c)));
+        .or_else(|| f.closure_above().cloned());
     Finding {
         pattern: Pattern::UnboundedCollection,
         location,
-        owner: ctx.owner(index),
+        owner: f.owner(index),
         captured: Vec::new(),
         explanation: Explanation::UnboundedCollection {
-            collection_class: ctx.class_of(ctx.holders[index].1).to_string(),
+            collection_class: f.nodes[index].class.to_string(),
             value_class,
             entries_now,
         },
     }
-}
-
-/// Objects growing under a collection.
-pub fn check(ctx: &Context) -> Option<Finding> {
-    let index = collection_index(ctx)?;
-    let class = ctx.class_of(ctx.object).to_string();
-    Some(finding(ctx, index, Some(class), None))
-}
-
-/// A collection that grows with no new objects under it (numbers, shared values).
-pub fn for_collection(ctx: &Context) -> Finding {
-    // The suspect's object is the collection itself: describe it from its own holder.
-    let inner = ctx.object_as_holder();
-    let now = inner.growth.series.counts.last().copied().unwrap_or(0);
-    finding(&inner, 0, None, Some(now))
 }
 
 #[cfg(test)]
@@ -95,7 +67,7 @@ mod tests {
         h.edge(map, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", v);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), v, map)).expect("an unbounded collection");
+        let f = check(&heap.facts(&heap.locator(), v, map)).expect("an unbounded collection");
         let owner = f.owner.unwrap();
         assert_eq!(
             (owner.kind, owner.path.as_str()),
@@ -114,7 +86,7 @@ mod tests {
         h.edge(all, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", c);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), c, all)).expect("an unbounded collection");
+        let f = check(&heap.facts(&heap.locator(), c, all)).expect("an unbounded collection");
         let owner = f.owner.unwrap();
         assert_eq!(
             (owner.kind, owner.path.as_str()),
@@ -135,7 +107,7 @@ mod tests {
         h.edge(all, EdgeType::Internal, "table", table);
         h.edge(table, EdgeType::Internal, "3", c);
         let heap = h.build();
-        let f = check(&heap.context(&heap.locator(), c, all)).expect("an unbounded collection");
+        let f = check(&heap.facts(&heap.locator(), c, all)).expect("an unbounded collection");
         let owner = f.owner.unwrap();
         assert_eq!(
             (owner.kind, owner.path.as_str()),
@@ -150,6 +122,6 @@ mod tests {
         let config = h.node(NodeType::Object, "Config", 200);
         h.edge(app, EdgeType::Property, "config", config);
         let heap = h.build();
-        assert!(check(&heap.context(&heap.locator(), config, app)).is_none());
+        assert!(check(&heap.facts(&heap.locator(), config, app)).is_none());
     }
 }

@@ -1,0 +1,431 @@
+//! What the rules know about a suspect, found in one place: its object and the chain of
+//! holders on its shortest path, each with its class, what kind of node it is and how the
+//! next one up holds it; where the program's code is along the way; and, asked for only by
+//! the rules that need them (they cost a scan or a file read), what names a holder, the line
+//! that grows it, the callback below the object, the variables a closure captures.
+//!
+//! Rules read these facts and never the graph: following one suspect through the rules
+//! stays in this file and the rule's own.
+
+use std::cell::OnceCell;
+
+use leakhunt_engine::fold::is_storage;
+use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
+use leakhunt_engine::{Analysis, NodeIndex};
+use leakhunt_findings::{Captured, CountUnit, Owner, OwnerKind, SourceLocation};
+
+use crate::leaks::facts::numbers_store;
+use crate::leaks::growth::Growth;
+use crate::leaks::source;
+use crate::locator::Locator;
+
+/// What kind of node a path node is, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Closure,
+    /// A function scope's variables (`system / Context`).
+    Scope,
+    String,
+    /// V8's internal arrays and hidden storage (elements, hash tables, property stores).
+    Storage,
+    Other,
+}
+
+/// The reference by which the next node up holds a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge<'a> {
+    pub kind: EdgeType,
+    /// Property, variable or internal slot name; `None` for elements and hidden slots.
+    pub name: Option<&'a str>,
+    /// The index, for elements and hidden slots.
+    pub index: u32,
+}
+
+/// One node of the suspect's path: the object (`nodes[0]`) or one of its holders.
+#[derive(Debug, Clone)]
+pub struct PathNode<'a> {
+    node: NodeIndex,
+    pub class: &'a str,
+    pub kind: NodeKind,
+    /// How the next node up holds this one (`None` for the topmost, which the roots hold).
+    pub held_as: Option<Edge<'a>>,
+    /// Where the program's own code for it is (a closure's position, an object's
+    /// constructor), in the script that runs; `None` for Node's internals.
+    pub location: Option<SourceLocation>,
+}
+
+/// A closure's own scope: the variables only it keeps, and what the closure retains.
+pub struct ScopeCapture {
+    /// Biggest first.
+    pub captured: Vec<Captured>,
+    pub closure_retains: u64,
+}
+
+pub struct SuspectFacts<'a> {
+    locator: &'a Locator<'a>,
+    /// The object first, then its holders up to the one the roots hold.
+    pub nodes: Vec<PathNode<'a>>,
+    /// Position in `nodes` where the growth accumulates: the anchor (the collection the
+    /// objects gather under) when it is on the path, else the object's own holder.
+    pub growth: usize,
+    /// The suspect is a collection growing by itself (its entries, not new objects).
+    pub is_collection: bool,
+    /// The measure in the last snapshot (for a collection: its entries now).
+    pub count_now: u64,
+    callback: OnceCell<Option<SourceLocation>>,
+}
+
+impl<'a> SuspectFacts<'a> {
+    /// The facts of the suspect whose representative object is `path.target`; `anchor` is
+    /// what its growth accumulates under.
+    pub fn new(
+        locator: &'a Locator<'a>,
+        path: &leakhunt_engine::RetainerPath,
+        anchor: Option<NodeIndex>,
+        is_collection: bool,
+        growth: &Growth,
+    ) -> SuspectFacts<'a> {
+        let g = &locator.analysis().graph;
+        let chain: Vec<(Option<u32>, NodeIndex)> = std::iter::once((None, path.target))
+            .chain(
+                path.steps
+                    .iter()
+                    .filter(|s| s.holder != HeapGraph::ROOT)
+                    .map(|s| (Some(s.edge), s.holder)),
+            )
+            .collect();
+        // `chain[k].0` is the edge from `chain[k]` down to `chain[k - 1]`: node k − 1 is held
+        // as that edge.
+        let nodes: Vec<PathNode<'a>> = (0..chain.len())
+            .map(|k| {
+                let n = chain[k].1;
+                let held_as = chain.get(k + 1).and_then(|&(e, _)| e).map(|e| Edge {
+                    kind: g.edge_type(e),
+                    name: g.edge_name(e),
+                    index: g.edge_name_or_index(e),
+                });
+                PathNode {
+                    node: n,
+                    class: locator.class_of(n),
+                    kind: node_kind(g, n),
+                    held_as,
+                    location: user_location(locator, n),
+                }
+            })
+            .collect();
+        let growth_at = anchor
+            .and_then(|x| nodes.iter().skip(1).position(|p| p.node == x))
+            .map_or(1, |i| i + 1);
+        SuspectFacts {
+            locator,
+            nodes,
+            growth: growth_at,
+            is_collection,
+            count_now: growth.series.counts.last().copied().unwrap_or(0),
+            callback: OnceCell::new(),
+        }
+    }
+
+    fn graph(&self) -> &'a HeapGraph {
+        &self.analysis().graph
+    }
+
+    fn analysis(&self) -> &'a Analysis {
+        self.locator.analysis()
+    }
+
+    /// The suspect's object.
+    pub fn object(&self) -> &PathNode<'a> {
+        &self.nodes[0]
+    }
+
+    /// The object's holders, with their positions in `nodes` (1 onwards).
+    pub fn holders(&self) -> impl Iterator<Item = (usize, &PathNode<'a>)> {
+        self.nodes.iter().enumerate().skip(1)
+    }
+
+    /// What `count_per_step` counts.
+    pub fn count_unit(&self) -> CountUnit {
+        if !self.is_collection {
+            CountUnit::Objects
+        } else if numbers_store(self.graph(), self.object().node).is_some() {
+            CountUnit::Slots
+        } else {
+            CountUnit::Entries
+        }
+    }
+
+    /// Whether the growth is held *by* the node at `index` itself, through plain storage:
+    /// no function and no scope between them. Past a closure or a scope the growth belongs
+    /// to what that function keeps (a request handler's module variables), not to whatever
+    /// holds the function (the server whose listener it is, the timer that runs it).
+    pub fn held_directly_by(&self, index: usize) -> bool {
+        self.growth <= index
+            && self.nodes[self.growth..index]
+                .iter()
+                .all(|p| !matches!(p.kind, NodeKind::Closure | NodeKind::Scope))
+    }
+
+    /// The location of the program's closure nearest above the object (the code holding it).
+    pub fn closure_above(&self) -> Option<&SourceLocation> {
+        self.holders()
+            .find(|(_, p)| p.kind == NodeKind::Closure && p.location.is_some())
+            .and_then(|(_, p)| p.location.as_ref())
+    }
+
+    /// Where the program's closure at or just below the object is (a listener record's
+    /// callback, a timer's `_onTimeout`), searched breadth-first a few references deep.
+    pub fn callback(&self) -> Option<&SourceLocation> {
+        self.callback
+            .get_or_init(|| {
+                let closure = closure_below(self.locator, self.object().node)?;
+                user_location(self.locator, closure)
+            })
+            .as_ref()
+    }
+
+    /// Whether V8 probably keeps the node at `index` as a dictionary: it switches an object
+    /// to dictionary mode beyond a few dozen added properties or after deletes, and its keys
+    /// are then data (user ids, request ids), not structure. The snapshot shows that as
+    /// many property edges.
+    pub fn is_dictionary(&self, index: usize) -> bool {
+        const DICTIONARY_KEYS: usize = 32;
+        let g = self.graph();
+        g.edges_of(self.nodes[index].node)
+            .filter(|&e| g.edge_type(e) == EdgeType::Property)
+            .take(DICTIONARY_KEYS)
+            .count()
+            >= DICTIONARY_KEYS
+    }
+
+    /// The key of the listener list an EventTarget keeps under `nodes[..=upto]`: its
+    /// listeners map's hash table stores each key in the slot before its value. The first
+    /// table on the way up decides.
+    pub fn table_key_below(&self, upto: usize) -> Option<String> {
+        let g = self.graph();
+        for k in 1..=upto {
+            let table = &self.nodes[k];
+            let Some(below) = self.nodes[k - 1].held_as else {
+                continue;
+            };
+            if g.node_type(table.node) != NodeType::Array || below.kind != EdgeType::Internal {
+                continue;
+            }
+            let slot: u32 = below.name?.parse().ok()?;
+            let key_slot = slot.checked_sub(1)?.to_string();
+            let key = g
+                .edges_of(table.node)
+                .find(|&e| {
+                    g.edge_type(e) == EdgeType::Internal
+                        && g.edge_name(e) == Some(key_slot.as_str())
+                })
+                .map(|e| g.edge_target(e))?;
+            if g.node_type(key).is_string() {
+                return Some(g.node_name(key).to_string());
+            }
+        }
+        None
+    }
+
+    /// The object's own scope, when it is a closure whose scope no other function shares.
+    pub fn scope_capture(&self) -> Option<ScopeCapture> {
+        let a = self.analysis();
+        let g = &a.graph;
+        let closure = self.object().node;
+        if g.node_type(closure) != NodeType::Closure {
+            return None;
+        }
+        let context = g
+            .edges_of(closure)
+            .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("context"))
+            .map(|e| g.edge_target(e))?;
+        let dom = &a.dominators;
+        if dom.idom[context as usize] != closure {
+            return None; // the scope is shared with others: not this closure's bytes
+        }
+        let mut captured: Vec<Captured> = g
+            .edges_of(context)
+            .filter(|&e| g.edge_type(e) == EdgeType::Context)
+            .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
+            .map(|e| Captured {
+                name: g.edge_name(e).unwrap_or("").to_string(),
+                bytes: dom.retained[g.edge_target(e) as usize],
+            })
+            .collect();
+        captured.sort_by_key(|c| std::cmp::Reverse(c.bytes));
+        Some(ScopeCapture {
+            captured,
+            closure_retains: dom.retained[closure as usize],
+        })
+    }
+
+    /// The function's name, for a closure object.
+    pub fn function_name(&self) -> Option<String> {
+        let g = self.graph();
+        let n = self.object().node;
+        (g.node_type(n) == NodeType::Closure && !g.node_name(n).is_empty())
+            .then(|| g.node_name(n).to_string())
+    }
+
+    /// Names the node at `index` by how it is held: a module's variable (`userCache` in
+    /// `src/cache.js`), a property of an object in a variable (`channels.news`), a module's
+    /// export, a class's static field (`QueryCache.entries`).
+    pub fn owner(&self, index: usize) -> Option<Owner> {
+        let held_as = self.nodes.get(index)?.held_as?;
+        let holder = self.nodes.get(index + 1)?;
+        let name = held_as.name?;
+        let variable = |scope: &PathNode, path: String| match self.scope_file(scope) {
+            Some(file) => Owner {
+                kind: OwnerKind::ModuleVariable,
+                module: Some(self.locator.display_file(&file)),
+                path,
+            },
+            None => Owner {
+                kind: OwnerKind::ClosureVariable,
+                module: None,
+                path,
+            },
+        };
+        match held_as.kind {
+            EdgeType::Context => Some(variable(holder, name.to_string())),
+            EdgeType::Property | EdgeType::Internal => {
+                let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
+                // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
+                if let Some(file) = self.exports_of_module(index + 1) {
+                    return Some(Owner {
+                        kind: OwnerKind::ModuleExport,
+                        module: Some(self.locator.display_file(&file)),
+                        path: format!("exports.{prop}"),
+                    });
+                }
+                // An object in a variable reads best through that variable:
+                // `module src/rooms.js > channels.news`, `module lib/db.js > Connection.all`.
+                if let (Some(up), Some(scope)) = (holder.held_as, self.nodes.get(index + 2)) {
+                    if let (EdgeType::Context, Some(var)) = (up.kind, up.name) {
+                        return Some(variable(scope, format!("{var}.{prop}")));
+                    }
+                }
+                // A class's static field hangs off its constructor: `Connection.all`.
+                let g = self.graph();
+                let name = g.node_name(holder.node);
+                let holder_name = if holder.kind == NodeKind::Closure && !name.is_empty() {
+                    name
+                } else {
+                    holder.class
+                };
+                Some(Owner {
+                    kind: OwnerKind::Property,
+                    module: None,
+                    path: format!("{holder_name}.{prop}"),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Where the program grows the node at `index`, held under a name: the `name.set(`/
+    /// `push(`/… call (one of `methods`), `name[…] =` or `name +=` in the module that holds
+    /// it, found by reading that script.
+    pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<SourceLocation> {
+        let held_as = self.nodes.get(index)?.held_as?;
+        let name = match held_as.kind {
+            EdgeType::Context | EdgeType::Property => held_as.name?,
+            _ => return None,
+        };
+        let holder = self.nodes.get(index + 1)?;
+        let file = if holder.kind == NodeKind::Scope {
+            self.scope_file(holder)
+        } else {
+            holder
+                .location
+                .as_ref()
+                .map(|l| l.file.clone())
+                .or_else(|| self.exports_of_module(index + 1))
+                .or_else(|| self.closure_above().map(|l| l.file.clone()))
+        }?;
+        let text = source::read_script(&file)?;
+        let at = source::find_growth_call(&text, name, methods)?;
+        Some(SourceLocation {
+            file,
+            line: at.line,
+            column: at.column,
+            function: None,
+        })
+    }
+
+    /// When the node at `index` is a CommonJS module's `exports`, that module's file (Node's
+    /// `Module` objects keep their `filename`).
+    fn exports_of_module(&self, index: usize) -> Option<String> {
+        let g = self.graph();
+        let exports = self.nodes.get(index)?;
+        let module = self.nodes.get(index + 1)?;
+        if exports.held_as?.name != Some("exports") || module.class != "Module" {
+            return None;
+        }
+        g.edges_of(module.node)
+            .find(|&e| g.edge_name(e) == Some("filename"))
+            .map(|e| g.edge_target(e))
+            .filter(|&f| g.node_type(f).is_string())
+            .map(|f| g.node_name(f).to_string())
+    }
+
+    /// The file of a function using this scope: the module it is in. Finding it takes a
+    /// scan of every closure, so answers are kept (in the locator, which lives for the whole
+    /// diagnosis) for the next suspect held in the same scope.
+    fn scope_file(&self, scope: &PathNode) -> Option<String> {
+        let context = scope.node;
+        self.locator.scope_file(context, || {
+            let g = self.graph();
+            (0..g.node_count() as NodeIndex)
+                .filter(|&v| g.node_type(v) == NodeType::Closure)
+                .filter(|&v| {
+                    g.edges_of(v)
+                        .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"))
+                })
+                .find_map(|v| user_location(self.locator, v).map(|l| l.file))
+        })
+    }
+}
+
+fn node_kind(g: &HeapGraph, n: NodeIndex) -> NodeKind {
+    match g.node_type(n) {
+        NodeType::Closure => NodeKind::Closure,
+        t if t.is_string() => NodeKind::String,
+        _ if g.node_name(n) == "system / Context" => NodeKind::Scope,
+        _ if is_storage(g, n) => NodeKind::Storage,
+        _ => NodeKind::Other,
+    }
+}
+
+/// Where a node's code is, when it is the program's own (not Node's internals), in the
+/// script that runs.
+fn user_location(locator: &Locator, n: NodeIndex) -> Option<SourceLocation> {
+    locator.script_location(n).filter(|l| !l.is_runtime())
+}
+
+/// The first of the program's closures at or just below `n`, breadth-first, three
+/// references deep at most, through properties, internal slots and elements.
+fn closure_below(locator: &Locator, n: NodeIndex) -> Option<NodeIndex> {
+    let g = &locator.analysis().graph;
+    let mut frontier = vec![n];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for &v in &frontier {
+            if g.node_type(v) == NodeType::Closure && user_location(locator, v).is_some() {
+                return Some(v);
+            }
+            for e in g.edges_of(v) {
+                if matches!(
+                    g.edge_type(e),
+                    EdgeType::Property | EdgeType::Internal | EdgeType::Element
+                ) && g.edge_name(e) != Some("__proto__")
+                    && g.edge_name(e) != Some("map")
+                {
+                    next.push(g.edge_target(e));
+                }
+            }
+        }
+        frontier = next;
+    }
+    None
+}
