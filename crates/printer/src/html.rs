@@ -190,6 +190,14 @@ fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
         escape(&setup::load(r)),
         escape(&setup::per_iteration(r.growth_bytes_per_iteration))
     );
+    let errors = setup::load_errors(r);
+    if !errors.is_empty() {
+        h.push_str("<p>Failed requests:</p>\n<ul class=\"errors\">\n");
+        for e in &errors {
+            let _ = writeln!(h, "<li>{}</li>", escape(e));
+        }
+        h.push_str("</ul>\n");
+    }
     if let Some(g) = r.growth_gate {
         let _ = writeln!(
             h,
@@ -204,11 +212,7 @@ fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
 }
 
 fn ladder_overview(r: &LeakReport) -> String {
-    let heap: Vec<(String, u64)> = r
-        .snapshots
-        .iter()
-        .map(|s| (setup::file_name(&s.file).to_string(), s.reachable_size))
-        .collect();
+    let heap = setup::ladder_heap(r);
     heap_section("Reachable heap", &heap, &[])
 }
 

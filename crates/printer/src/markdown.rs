@@ -93,6 +93,13 @@ fn hunt_overview(r: &HuntReport) -> String {
         escape(&setup::per_iteration(r.growth_bytes_per_iteration)),
         escape(&setup::load(r))
     );
+    let errors = setup::load_errors(r);
+    if !errors.is_empty() {
+        m.push_str("\nFailed requests:\n\n");
+        for e in &errors {
+            let _ = writeln!(m, "- {}", escape(e));
+        }
+    }
     if let Some(g) = r.growth_gate {
         let _ = writeln!(
             m,
@@ -105,11 +112,7 @@ fn hunt_overview(r: &HuntReport) -> String {
 }
 
 fn ladder_overview(r: &LeakReport) -> String {
-    let heap: Vec<(String, u64)> = r
-        .snapshots
-        .iter()
-        .map(|s| (setup::file_name(&s.file).to_string(), s.reachable_size))
-        .collect();
+    let heap = setup::ladder_heap(r);
     heap_table("Reachable heap", &heap)
 }
 

@@ -129,22 +129,15 @@ pub fn load(r: &HuntReport) -> String {
     )
 }
 
-/// What the heap chart and table measure: a hunt forces garbage collection and reads the heap
-/// in use; a ladder of snapshot files has their reachable size.
-pub fn heap_measure(f: &Findings) -> &'static str {
-    match f.hunt() {
-        Some(_) => "Heap after GC",
-        None => "Reachable heap",
+/// The load's failures, one line each over all rounds: `12 × connection refused`.
+pub fn load_errors(r: &HuntReport) -> Vec<String> {
+    let mut all: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (e, n) in r.load.iter().flat_map(|l| &l.errors) {
+        *all.entry(e.as_str()).or_default() += n;
     }
-}
-
-/// The heap at each snapshot, with a label for each: `warm-up`, `round 1` … for a hunt, the
-/// file names for a ladder.
-pub fn heap_by_snapshot(f: &Findings) -> Vec<(String, u64)> {
-    match f.hunt() {
-        Some(h) => hunt_heap(h),
-        None => leaks_heap(f.leaks()),
-    }
+    all.into_iter()
+        .map(|(e, n)| format!("{} × {e}", format_count(n)))
+        .collect()
 }
 
 /// A hunt's heap after GC, `warm-up` first.
@@ -152,32 +145,33 @@ pub fn hunt_heap(h: &HuntReport) -> Vec<(String, u64)> {
     h.heap_after_gc_bytes
         .iter()
         .enumerate()
-        .map(|(i, &b)| (snapshot_label(i, true), b))
+        .map(|(i, &b)| (snapshot_label(i), b))
         .collect()
 }
 
-fn leaks_heap(r: &LeakReport) -> Vec<(String, u64)> {
+/// A ladder's reachable heap, labelled with the snapshots' file names.
+pub fn ladder_heap(r: &LeakReport) -> Vec<(String, u64)> {
     r.snapshots
         .iter()
         .map(|s| (file_name(&s.file).to_string(), s.reachable_size))
         .collect()
 }
 
-/// The label of snapshot `i`: `warm-up`, `round 1` … after a hunt's rounds, `#1` … otherwise.
-pub fn snapshot_label(i: usize, hunt: bool) -> String {
-    match (hunt, i) {
-        (true, 0) => "warm-up".into(),
-        (true, i) => format!("round {i}"),
-        (false, i) => format!("#{}", i + 1),
+/// The label of a hunt's snapshot `i`: `warm-up`, then `round 1` … after each round.
+pub fn snapshot_label(i: usize) -> String {
+    match i {
+        0 => "warm-up".into(),
+        i => format!("round {i}"),
     }
 }
 
-/// The snapshots' labels of `f`, first to last.
+/// The labels of the report's snapshots, first to last: as [`hunt_heap`] or [`ladder_heap`]
+/// label them.
 pub fn snapshot_labels(f: &Findings) -> Vec<String> {
-    let hunt = f.hunt().is_some();
-    (0..f.leaks().snapshots.len().max(1))
-        .map(|i| snapshot_label(i, hunt))
-        .collect()
+    match f.hunt() {
+        Some(h) => hunt_heap(h).into_iter().map(|(l, _)| l).collect(),
+        None => ladder_heap(f.leaks()).into_iter().map(|(l, _)| l).collect(),
+    }
 }
 
 /// The last part of a path or URL.

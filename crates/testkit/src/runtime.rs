@@ -46,6 +46,17 @@ pub fn devtools_toolkit() -> PathBuf {
         .to_path_buf()
 }
 
+/// The official SARIF 2.1.0 JSON schema, from npm `@microsoft/jest-sarif`
+/// (`LEAKHUNT_SARIF_SCHEMA` overrides).
+pub fn sarif_schema() -> PathBuf {
+    installed(
+        "LEAKHUNT_SARIF_SCHEMA",
+        "sarif-schema",
+        "@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
+        None,
+    )
+}
+
 /// `env` if set; else `.cache/runtimes/<dir>/node_modules/<file>`; else `fallback` on PATH.
 fn installed(env: &str, dir: &str, file: &str, fallback: Option<&str>) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {

@@ -23,10 +23,9 @@ fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LEAKHUNT_CHROMIUM") {
         return Some(PathBuf::from(p));
     }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .find_map(leakhunt_testkit::runtime::on_path)
 }
 
 /// `chromium --headless` on `page` with `mode` (`--dump-dom`, `--screenshot=…`), its own
@@ -107,8 +106,8 @@ fn distinct_colours(png_file: &Path) -> usize {
 fn chromium_renders_the_html_report() {
     let Some(chromium) = chromium() else {
         eprintln!(
-            "skipped: no chromium (/usr/bin/chromium); scripts/install-runtimes.sh installs \
-             Debian's when run as root"
+            "skipped: no chromium on PATH (or LEAKHUNT_CHROMIUM); scripts/install-runtimes.sh \
+             installs Debian's when run as root"
         );
         return;
     };

@@ -184,12 +184,18 @@ fn hunt_with(suspects: Vec<Suspect>, heap: Vec<u64>) -> HuntReport {
     }
 }
 
-/// A hunt that found both suspects.
+/// A hunt that found both suspects, went past its growth limit and saw a few requests fail.
 pub fn leaky_hunt() -> HuntReport {
-    hunt_with(
+    let mut h = hunt_with(
         vec![listener(), cache()],
         vec![5_500_000, 6_400_000, 7_300_000],
-    )
+    );
+    h.apply_growth_gate(2000);
+    h.load[1].failed = 3;
+    h.load[1]
+        .errors
+        .insert("connection reset by peer".into(), 3);
+    h
 }
 
 /// The same service after a fix of the listener: the cache remains.

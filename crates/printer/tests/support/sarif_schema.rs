@@ -1,25 +1,6 @@
 //! Checking a SARIF log against the official SARIF 2.1.0 JSON schema (the copy shipped in npm
-//! `@microsoft/jest-sarif`, which scripts/install-runtimes.sh installs). Shared by the
-//! printer's tests and the CLI's (included with `#[path]`).
-
-use std::path::{Path, PathBuf};
-
-/// The schema file; `LEAKHUNT_SARIF_SCHEMA` overrides. Missing is a failure, not a skip: the
-/// test command installs it.
-pub fn schema_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEAKHUNT_SARIF_SCHEMA") {
-        return PathBuf::from(p);
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../.cache/runtimes/sarif-schema/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
-    );
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/install-runtimes.sh (scripts/test does) or set LEAKHUNT_SARIF_SCHEMA",
-        p.display()
-    );
-    p
-}
+//! `@microsoft/jest-sarif`, which scripts/install-runtimes.sh installs; missing is a failure,
+//! not a skip). Shared by the printer's tests and the CLI's (included with `#[path]`).
 
 /// The schema, with its one broken regular expression mended: the `language` properties'
 /// pattern `^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$` has a stray `]`, which the validator
@@ -43,8 +24,10 @@ pub fn schema() -> serde_json::Value {
             _ => {}
         }
     }
-    let mut schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path()).unwrap()).unwrap();
+    let mut schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(leakhunt_testkit::runtime::sarif_schema()).unwrap(),
+    )
+    .unwrap();
     mend(&mut schema);
     schema
 }
