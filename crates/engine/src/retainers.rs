@@ -59,7 +59,8 @@ impl Analysis {
     }
 
     /// Up to `k` paths to `n` through distinct direct holders, shortest and most readable
-    /// first. Weak references are not paths: they do not keep anything alive.
+    /// first, none of them passing through another's direct holder. Weak references are not
+    /// paths: they do not keep anything alive.
     pub fn retainer_paths(&self, n: NodeIndex, k: usize) -> Vec<RetainerPath> {
         let g = &self.graph;
         let dist = &self.distances.distance;
@@ -83,16 +84,22 @@ impl Analysis {
         }
         holders.sort();
         holders.dedup_by_key(|h| h.2);
-        let mut paths = Vec::new();
+        let mut paths: Vec<RetainerPath> = Vec::new();
         for (_, _, v, e) in holders {
             let mut steps = vec![Step { edge: e, holder: v }];
             if v != HeapGraph::ROOT {
-                match self.shortest_path(v) {
-                    // A holder whose own shortest path runs through the target would make a
-                    // cycle, not a path from the roots.
-                    Some(p) if p.steps.iter().all(|s| s.holder != n) => steps.extend(p.steps),
-                    _ => continue,
+                let Some(p) = self.shortest_path(v) else {
+                    continue;
+                };
+                // A holder whose own shortest path runs through the target would make a
+                // cycle, not a path from the roots. One that runs through an earlier path's
+                // direct holder says nothing new: an array's element store is held by the
+                // array that already holds the object.
+                let passes_earlier = |s: &Step| paths.iter().any(|q| q.steps[0].holder == s.holder);
+                if p.steps.iter().any(|s| s.holder == n || passes_earlier(s)) {
+                    continue;
                 }
+                steps.extend(p.steps);
             }
             paths.push(RetainerPath { target: n, steps });
             if paths.len() == k {
@@ -100,5 +107,49 @@ impl Analysis {
             }
         }
         paths
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builder::GraphBuilder;
+    use crate::graph::{EdgeType, NodeType};
+    use crate::{Analysis, AnalysisOptions};
+
+    #[test]
+    fn a_path_through_an_earlier_paths_holder_is_not_another_path() {
+        // global.list is an Array whose element store also holds the item (V8 reports both
+        // the element edge and the store's slot); a second, real holder is global.cache.
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        let list = b.node(NodeType::Object, "Array", 16);
+        let store = b.node(NodeType::Array, "(object elements)", 64);
+        let cache = b.node(NodeType::Object, "Cache", 16);
+        let item = b.node(NodeType::Object, "Item", 32);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        b.edge(global, EdgeType::Property, "list", list);
+        b.edge(global, EdgeType::Property, "cache", cache);
+        b.edge(list, EdgeType::Element, "0", item);
+        b.edge(list, EdgeType::Internal, "elements", store);
+        b.edge(store, EdgeType::Internal, "0", item);
+        b.edge(cache, EdgeType::Property, "last", item);
+        let a = Analysis::new(
+            b.build(),
+            &AnalysisOptions {
+                retainer_paths: true,
+                on_phase: None,
+            },
+        );
+        let paths = a.retainer_paths(item, 3);
+        let firsts: Vec<_> = paths.iter().map(|p| p.steps[0].holder).collect();
+        assert_eq!(firsts.len(), 2, "{paths:?}");
+        assert!(
+            firsts.contains(&list) && firsts.contains(&cache),
+            "{paths:?}"
+        );
+        assert!(
+            !firsts.contains(&store),
+            "the store only repeats the array: {paths:?}"
+        );
     }
 }

@@ -88,23 +88,27 @@ pub fn lines(path: &RetainerPath) -> Vec<PathLine<'_>> {
     out
 }
 
+/// `  (file:line:column)` after a label, when the place is known.
+fn at(location: &Option<SourceLocation>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!("  ({})", position(l)))
+        .unwrap_or_default()
+}
+
 /// The text of one line, without color: `.listeners in EventEmitter @63687  (node:events:219:22)`.
 pub fn line_text(line: &PathLine) -> String {
     match line {
-        PathLine::Object(o) => format!("{} @{}", object_label(o), o.id),
-        PathLine::Step(s) => {
-            let at = s
-                .location
-                .as_ref()
-                .map(|l| format!("  ({})", position(l)))
-                .unwrap_or_default();
-            format!(
-                "{} in {} @{}{at}",
-                edge_label(s),
-                object_label(&s.holder()),
-                s.holder_id
-            )
-        }
+        // The object's own place matters most for a closure: where it is created is often
+        // where the bug is (a handler registered once per request).
+        PathLine::Object(o) => format!("{} @{}{}", object_label(o), o.id, at(&o.location)),
+        PathLine::Step(s) => format!(
+            "{} in {} @{}{}",
+            edge_label(s),
+            object_label(&s.holder()),
+            s.holder_id,
+            at(&s.location)
+        ),
         PathLine::Folded { count, last } => {
             format!(
                 "… {count} × {} in {} …",

@@ -107,7 +107,7 @@ mod tests {
              \x20 defined at src/planted.ts:2:14\n\
              \n\
              \x20 path 1 (3 references)\n\
-             \x20     Planted @42331\n\
+             \x20     Planted @42331  (src/planted.ts:2:14)\n\
              \x20   ← [478] in Array @47675\n\
              \x20   ← .keepMe in (closure) keepMe @6155  (src/planted.ts:9:14)\n\
              \x20   ← (GC roots)\n\
