@@ -111,9 +111,6 @@ pub enum Explanation {
         /// Node files timers by their duration; the list's duration when the path shows it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u32>,
-        /// Whether the timer repeats (`setInterval`), when known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        repeats: Option<bool>,
     },
     /// Kept closures whose scope holds most of what they retain (the suspect's `captured`).
     ClosureCapture {

@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod fuzz_regressions;
 mod hunt;
+mod layout;
 mod leaks;
 #[cfg(unix)] // runs the binary under a memory limit (ulimit) and watches it in /proc
 mod mutations;

@@ -15,7 +15,7 @@ use super::entries::EntryCounter;
 use crate::hash::FastMap;
 use crate::identity::Fingerprints;
 
-/// Count and retained bytes of the objects sharing one path signature.
+/// Count and retained bytes of the objects that accumulate in one place.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Population {
     pub count: u64,

@@ -32,10 +32,7 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
         location: f.callback().or(f.closure_above()).cloned(),
         owner: None,
         captured: Vec::new(),
-        explanation: Explanation::Timer {
-            duration_ms,
-            repeats: None,
-        },
+        explanation: Explanation::Timer { duration_ms },
     })
 }
 
@@ -61,8 +58,7 @@ mod tests {
         assert_eq!(
             f.explanation,
             Explanation::Timer {
-                duration_ms: Some(60000),
-                repeats: None
+                duration_ms: Some(60000)
             }
         );
     }
