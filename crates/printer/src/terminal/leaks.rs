@@ -38,14 +38,11 @@ pub(super) fn verdict_and_suspects(r: &LeakReport, style: Style) -> String {
 
 fn suspect(number: usize, s: &Suspect, style: Style) -> String {
     let mut t = format!(
-        "\n{} {}  {}  +{:.0} {}, +{} per step (retains {} now)\n",
+        "\n{} {}  {}  {}\n",
         style.bold(&format!("#{number}")),
         style.yellow(s.pattern.id()),
         style.bold(&s.class),
-        s.count_per_step,
-        prose::unit(s.count_unit),
-        format_bytes(s.bytes_per_step.max(0.0) as u64),
-        format_bytes(s.retained_bytes)
+        crate::setup::growth(s)
     );
     if let Some(l) = &s.location {
         let function = l

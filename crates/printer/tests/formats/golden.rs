@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use leakhunt_printer::{github, html, markdown, sarif, Findings};
+use leakhunt_findings::LeakReport;
+use leakhunt_printer::{github, html, json, markdown, sarif, terminal, Findings, Style};
 
 use crate::fixtures::*;
 
@@ -45,6 +46,27 @@ fn a_comparison() {
             comparison: &comparison,
         },
     );
+}
+
+/// A report recorded from a real run: `leakhunt leaks --json` on the three snapshots that
+/// `node crates/diagnosis/tests/fixtures/listener-leak.js DIR 3` writes, run from the
+/// repository's root. Recorded rather than produced here, so the golden files do not move
+/// with the Node version or the ids of one run.
+const REAL_REPORT: &str = include_str!("real/listener-leak.leaks.json");
+
+#[test]
+fn a_real_report() {
+    let report: LeakReport = serde_json::from_str(REAL_REPORT).unwrap();
+    assert_eq!(
+        json::render(&report).trim_end(),
+        REAL_REPORT.trim_end(),
+        "the JSON reads back as it was written"
+    );
+    insta::assert_snapshot!(
+        "real_listener_leak.txt",
+        terminal::leaks(&report, Style::plain())
+    );
+    all_formats("real_listener_leak", &Findings::Leaks(&report));
 }
 
 #[test]
