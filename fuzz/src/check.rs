@@ -1,6 +1,6 @@
 //! One fuzz input: read it as a snapshot; if the reader accepts it, run every analysis a
 //! command runs on it: the engine's (summary, dominators, distances, retainer paths,
-//! source locations, labels), the diff against an earlier snapshot, and the leak diagnosis
+//! source locations, objects and paths as the reports show them), the diff against an earlier snapshot, and the leak diagnosis
 //! over a ladder of three. The earlier snapshots are derived from the input by dropping a
 //! hash-chosen half and quarter of its nodes, so the ladder grows at every step and the
 //! diagnosis has suspects to explain. Nothing may panic, whatever the graph.
@@ -12,12 +12,11 @@
 
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakOptions, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
-use leakhunt_diagnosis::{compare, SnapshotObjects};
-use leakhunt_engine::labels::{edge_label, node_label};
+use leakhunt_diagnosis::{compare, Locator, SnapshotObjects};
 use leakhunt_engine::reader::read_bytes;
 use leakhunt_engine::writer::snapshot_bytes;
 use leakhunt_engine::{
-    Analysis, AnalysisOptions, EdgeType, GraphBuilder, HeapGraph, Locations, NodeIndex, NodeType,
+    Analysis, AnalysisOptions, EdgeType, GraphBuilder, HeapGraph, NodeIndex, NodeType,
 };
 
 pub fn check(data: &[u8]) {
@@ -65,19 +64,12 @@ fn engine_views(a: &Analysis) {
     let g = &a.graph;
     let summary = a.summary();
     std::hint::black_box(&summary);
-    let locations = Locations::new(g);
+    let locator = Locator::new(a, SourceMaps::new(), None);
     let n = g.node_count() as NodeIndex;
     let step = (n / 16).max(1);
     for node in (0..n).step_by(step as usize) {
-        let _ = node_label(g, &a.classes, node);
-        let _ = locations.of_node(g, node);
-        let _ = a.distances.user_distance(node);
-        for path in a.retainer_paths(node, 3) {
-            std::hint::black_box(&path);
-        }
-        for e in g.edges_of(node) {
-            let _ = edge_label(g, e);
-        }
+        // The object, its place, distance and up to three paths, each step labelled.
+        std::hint::black_box(locator.retained_object(node, 3));
     }
     for class in summary.classes.iter().take(8) {
         let _ = a.classes.find(&class.class);

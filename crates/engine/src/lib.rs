@@ -7,7 +7,7 @@
 //!   (which edges retain), [`dominators`] (retained sizes), [`distances`], [`classes`] and
 //!   [`summary`].
 //! - [`retainers`] reads paths from the GC roots off the distance search; [`locations`] turns
-//!   V8's script ids into files and lines; [`labels`] names nodes and edges for people.
+//!   V8's script ids into files and lines.
 //!
 //! ```
 //! use leakhunt_engine::{reader, writer, Analysis, AnalysisOptions, EdgeType, GraphBuilder, NodeType};
@@ -38,7 +38,6 @@ pub mod error;
 pub mod fold;
 pub mod graph;
 pub mod huge_pages;
-pub mod labels;
 pub mod locations;
 mod prefetch;
 pub mod reader;
