@@ -35,6 +35,7 @@ fn attach_by_port() {
 
 #[test]
 fn attach_by_pid_with_sigusr1() {
+    let _port = leakhunt_testkit::ports::inspector_port_9229();
     // Started WITHOUT --inspect.
     let mut guard = Service::spawn(
         Command::new("node")

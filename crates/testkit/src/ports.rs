@@ -41,6 +41,20 @@ impl Default for ClosedPort {
     }
 }
 
+/// Node's default inspector port, which `SIGUSR1` opens: tests that send it run one at a
+/// time (a nextest test group, names containing "pid"; this lock covers `cargo test`'s
+/// threads) and first wait until nothing holds the port, as another suite on the machine
+/// may be using it.
+pub fn inspector_port_9229() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let free = crate::poll_until(std::time::Duration::from_secs(90), || {
+        std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, 9229)).is_err()
+    });
+    assert!(free, "127.0.0.1:9229 stays busy");
+    guard
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+use leakhunt_testkit::ports::inspector_port_9229;
 
 use crate::support::*;
 
@@ -320,19 +321,6 @@ fn a_service_that_ignores_port_is_named_with_its_port_and_base_url() {
 
 // ---- --pid: the inspector on 127.0.0.1:9229 ----
 
-/// Tests that use port 9229 run one at a time (nextest runs them in one group, see
-/// .config/nextest.toml; this lock covers `cargo test`'s threads).
-/// The machine may run other test suites: wait until nothing holds the port either.
-fn port_9229() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let free = poll_until(DEADLINE, || {
-        std::net::TcpStream::connect(("127.0.0.1", 9229)).is_err()
-    });
-    assert!(free, "127.0.0.1:9229 stays busy");
-    guard
-}
-
 /// `node ARGS -e SCRIPT` started by the test (without leakhunt), returned once the script
 /// printed READY; killed on drop.
 fn start_target(args: &[&str], script: &str, env: &[(&str, &str)]) -> Service {
@@ -371,7 +359,7 @@ fn snapshot_pid(pid: u32, dir: &Path) -> std::process::Output {
 
 #[test]
 fn snapshot_pid_closes_the_inspector_it_opened() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let mut target = start_target(&[], IDLE, &[]);
     let out = snapshot_pid(target.pid(), dir.path());
@@ -402,7 +390,7 @@ fn snapshot_pid_closes_the_inspector_it_opened() {
 
 #[test]
 fn snapshot_pid_refuses_when_another_process_holds_9229() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let holder = start_target(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
     assert_eq!(listening_ports(holder.pid()), vec![9229]);
@@ -424,7 +412,7 @@ fn snapshot_pid_refuses_when_another_process_holds_9229() {
 
 #[test]
 fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let target = start_target(&["--inspect=127.0.0.1:9229"], IDLE, &[]);
     assert_eq!(listening_ports(target.pid()), vec![9229]);
@@ -437,7 +425,7 @@ fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
 
 #[test]
 fn hunt_pid_closes_the_inspector_it_opened() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "process.env.PORT = '0'; require({:?})",
@@ -475,7 +463,7 @@ fn hunt_pid_closes_the_inspector_it_opened() {
 
 #[test]
 fn snapshot_pid_closes_the_inspector_on_errors_too() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let mut target = start_target(&[], IDLE, &[]);
     // The snapshot cannot be written there: an error after the inspector was opened.
@@ -496,7 +484,7 @@ fn snapshot_pid_closes_the_inspector_on_errors_too() {
 
 #[test]
 fn hunt_pid_closes_the_inspector_on_ctrl_c() {
-    let _port = port_9229();
+    let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "process.env.PORT = '0'; require({:?})",

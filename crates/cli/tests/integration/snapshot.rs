@@ -8,6 +8,7 @@ use crate::support::*;
 
 #[test]
 fn snapshot_by_pid_writes_a_private_complete_file() {
+    let _port = leakhunt_testkit::ports::inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
     let mut node = Service::spawn(
         Command::new(node())
