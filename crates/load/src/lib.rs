@@ -46,4 +46,4 @@ pub use scenario::{
     DEFAULT_ITERATIONS, MAX_CONCURRENCY, METHODS,
 };
 pub use stats::{Latency, RunStats};
-pub use template::Template;
+pub use template::{Numbers, Template};
