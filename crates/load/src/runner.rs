@@ -258,11 +258,9 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
         }
         // A fresh jar per iteration: one virtual user, one session.
         jar.clear();
+        // `{{i}}` restarts each round (the same users), `{{seq}}` never does.
+        let numbers = Numbers::in_round(shared.first, iteration);
         for step in &shared.steps {
-            let numbers = Numbers {
-                i: iteration - shared.first,
-                seq: iteration,
-            };
             step.request.write(numbers, &jar, &mut request);
             let sent = Instant::now();
             match client.exchange(&request, step.request.head, &mut jar) {

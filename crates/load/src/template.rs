@@ -23,6 +23,16 @@ pub struct Numbers {
     pub seq: u64,
 }
 
+impl Numbers {
+    /// The numbers of iteration `seq` in a round whose first iteration is `round_start`.
+    pub fn in_round(round_start: u64, seq: u64) -> Numbers {
+        Numbers {
+            i: seq.saturating_sub(round_start),
+            seq,
+        }
+    }
+}
+
 impl From<u64> for Numbers {
     /// Both numbers the same: a single round, or a check that needs just some value.
     fn from(n: u64) -> Numbers {
@@ -215,6 +225,26 @@ mod tests {
         for s in ["{{se}}", "{{seqq}}", "{{sequence}}", "{{iseq}}"] {
             assert_eq!(Template::new(s).render(at), s);
         }
+    }
+
+    #[test]
+    fn every_round_numbers_the_same_users_and_seq_keeps_counting() {
+        // A warm-up of 4, then two rounds of 3, as a hunt runs them back to back.
+        let rounds = [0..4u64, 4..7, 7..10];
+        let numbers: Vec<Vec<Numbers>> = rounds
+            .iter()
+            .map(|r| {
+                r.clone()
+                    .map(|seq| Numbers::in_round(r.start, seq))
+                    .collect()
+            })
+            .collect();
+        let users = |round: &Vec<Numbers>| round.iter().map(|n| n.i).collect::<Vec<_>>();
+        assert_eq!(users(&numbers[0]), [0, 1, 2, 3]);
+        assert_eq!(users(&numbers[1]), [0, 1, 2]);
+        assert_eq!(users(&numbers[2]), [0, 1, 2]);
+        let seqs: Vec<u64> = numbers.iter().flatten().map(|n| n.seq).collect();
+        assert_eq!(seqs, (0..10).collect::<Vec<_>>());
     }
 
     #[test]
