@@ -30,7 +30,7 @@ use leakhunt_http_wire::{
 use crate::cookies::CookieJar;
 use crate::runner::Stop;
 use crate::scenario::{Body, Step};
-use crate::template::{push_decimal, Template};
+use crate::template::{push_decimal, Numbers, Template};
 use leakhunt_http_wire::BaseUrl;
 
 /// Read buffer size: also the largest response head accepted.
@@ -113,11 +113,13 @@ impl PreparedRequest {
         }
     }
 
-    /// Writes the whole request for `iteration`, with the jar's cookies, into `out`.
-    pub(crate) fn write(&self, iteration: u64, jar: &CookieJar, out: &mut Vec<u8>) {
+    /// Writes the whole request for the iteration `numbers` name, with the jar's cookies, into
+    /// `out`.
+    pub(crate) fn write(&self, numbers: impl Into<Numbers>, jar: &CookieJar, out: &mut Vec<u8>) {
+        let numbers = numbers.into();
         out.clear();
         out.extend_from_slice(&self.start);
-        self.path.render_into(iteration, out);
+        self.path.render_into(numbers, out);
         out.extend_from_slice(b" HTTP/1.1\r\n");
         if let Some(host) = &self.host {
             out.extend_from_slice(host);
@@ -126,7 +128,7 @@ impl PreparedRequest {
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
-            value.render_into(iteration, out);
+            value.render_into(numbers, out);
             out.extend_from_slice(b"\r\n");
         }
         jar.write_header(out);
@@ -136,9 +138,9 @@ impl PreparedRequest {
         match &self.body {
             Some(body) => {
                 out.extend_from_slice(b"Content-Length: ");
-                push_decimal(out, body.rendered_len(iteration) as u64);
+                push_decimal(out, body.rendered_len(numbers) as u64);
                 out.extend_from_slice(b"\r\n\r\n");
-                body.render_into(iteration, out);
+                body.render_into(numbers, out);
             }
             None if self.empty_body_length => out.extend_from_slice(b"Content-Length: 0\r\n\r\n"),
             None => out.extend_from_slice(b"\r\n"),

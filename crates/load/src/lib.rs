@@ -5,7 +5,8 @@
 //!
 //! - [`Scenario`] — what one virtual user does, from a TOML file ([`Scenario::from_file`]) or
 //!   from one-line requests ([`parse_request_line`], [`Scenario::from_request_lines`]).
-//!   Strings may contain `{{i}}`, the iteration number, so each user is distinct
+//!   Strings may contain `{{i}}`, the user's number within the round (every round replays
+//!   the same users), and `{{seq}}`, which counts across rounds and never repeats
 //!   ([`template`]). Loading checks everything and reports one-line errors with file and line.
 //! - [`run`] — runs a range of iterations with a given concurrency over plain HTTP/1.1
 //!   keep-alive connections (a small blocking client of our own, in `http.rs`, fast
@@ -22,7 +23,7 @@
 //! let mut first = 0;
 //! for _round in 0..3 {
 //!     let opts = RunOptions::for_scenario(&scenario, "http://127.0.0.1:3000", first);
-//!     first = opts.iterations.end; // iteration numbers continue across rounds
+//!     first = opts.iterations.end; // `{{seq}}` continues across rounds, `{{i}}` restarts
 //!     let stats = run(&scenario, &opts, &|_done| {})?;
 //!     println!("{}", stats.summary_line());
 //! }
@@ -46,4 +47,4 @@ pub use scenario::{
     DEFAULT_ITERATIONS, MAX_CONCURRENCY, METHODS,
 };
 pub use stats::{Latency, RunStats};
-pub use template::Template;
+pub use template::{Numbers, Template};

@@ -20,6 +20,7 @@ use crate::cookies::CookieJar;
 use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
 use crate::stats::{RunStats, Tally};
+use crate::template::Numbers;
 use leakhunt_http_wire::BaseUrl;
 
 /// Default connect and I/O timeout.
@@ -30,7 +31,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct RunOptions {
     /// `http://host:port[/prefix]`; step paths are appended to it.
     pub base_url: String,
-    /// Iteration numbers to run (they fill `{{i}}`); rounds continue where the last one ended.
+    /// Iteration numbers to run: they fill `{{seq}}`, and rounds continue where the last one
+    /// ended, so it never repeats. `{{i}}` counts from 0 at the start of the range, so every
+    /// round replays the same users.
     pub iterations: Range<u64>,
     /// Iterations in flight at once, each on its own thread and connection:
     /// 1..=[`MAX_CONCURRENCY`], anything else is refused ([`RunError::BadConcurrency`]).
@@ -180,6 +183,7 @@ pub fn run_until(
         steps,
         config,
         base: base.to_string(),
+        first,
         next: AtomicU64::new(first),
         end,
         done: AtomicU64::new(0),
@@ -233,6 +237,8 @@ struct Shared {
     steps: Vec<PreparedStep>,
     config: ClientConfig,
     base: String,
+    /// The round's first iteration number: `{{i}}` counts from it.
+    first: u64,
     /// The next iteration number to hand out.
     next: AtomicU64,
     end: u64,
@@ -252,8 +258,10 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
         }
         // A fresh jar per iteration: one virtual user, one session.
         jar.clear();
+        // `{{i}}` restarts each round (the same users), `{{seq}}` never does.
+        let numbers = Numbers::in_round(shared.first, iteration);
         for step in &shared.steps {
-            step.request.write(iteration, &jar, &mut request);
+            step.request.write(numbers, &jar, &mut request);
             let sent = Instant::now();
             match client.exchange(&request, step.request.head, &mut jar) {
                 Ok(status) => {

@@ -1,15 +1,46 @@
-//! `{{i}}` templates: strings in which the iteration number is substituted.
+//! `{{i}}` / `{{seq}}` templates: strings in which the user's number is substituted.
+//!
+//! Two numbers, because a hunt replays the same users round after round (as a test of 1,000
+//! users run twice would): `{{i}}` is the user's number within the round (0 … iterations − 1,
+//! the same users every round), `{{seq}}` counts every iteration of the whole run, warm-up
+//! included, for values that must never repeat (order ids, upload names).
 //!
 //! A scenario's strings are split once, when the scenario is loaded, into literal pieces and
-//! iteration slots, so rendering a request is a few `extend_from_slice` calls and an integer
+//! number slots, so rendering a request is a few `extend_from_slice` calls and an integer
 //! formatted on the stack: no scanning, no `format!`, no allocation per request.
 //!
-//! `{{i}}` and `{{ i }}` are slots; any other `{{…}}` is left as literal text, so JSON or
-//! templates meant for the service pass through untouched.
+//! `{{i}}`, `{{seq}}` (spaces allowed inside the braces) are slots; any other `{{…}}` is left
+//! as literal text, so JSON or templates meant for the service pass through untouched.
 
 use std::fmt;
 
-/// A string with `{{i}}` slots, pre-split for cheap rendering.
+/// The numbers an iteration fills its templates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbers {
+    /// `{{i}}`: the user's number within the round; it repeats every round.
+    pub i: u64,
+    /// `{{seq}}`: the iteration's number across the whole run; it never repeats.
+    pub seq: u64,
+}
+
+impl Numbers {
+    /// The numbers of iteration `seq` in a round whose first iteration is `round_start`.
+    pub fn in_round(round_start: u64, seq: u64) -> Numbers {
+        Numbers {
+            i: seq.saturating_sub(round_start),
+            seq,
+        }
+    }
+}
+
+impl From<u64> for Numbers {
+    /// Both numbers the same: a single round, or a check that needs just some value.
+    fn from(n: u64) -> Numbers {
+        Numbers { i: n, seq: n }
+    }
+}
+
+/// A string with `{{i}}` / `{{seq}}` slots, pre-split for cheap rendering.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Template {
     source: String,
@@ -19,11 +50,14 @@ pub struct Template {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Text(String),
+    /// `{{i}}`
     Iteration,
+    /// `{{seq}}`
+    Sequence,
 }
 
 impl Template {
-    /// Splits `source` into literal text and `{{i}}` slots.
+    /// Splits `source` into literal text and `{{i}}` / `{{seq}}` slots.
     pub fn new(source: impl Into<String>) -> Template {
         let source = source.into();
         let mut parts = Vec::new();
@@ -31,12 +65,12 @@ impl Template {
         let mut rest = source.as_str();
         while let Some(open) = rest.find("{{") {
             match slot_len(&rest[open..]) {
-                Some(len) => {
+                Some((len, slot)) => {
                     text.push_str(&rest[..open]);
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(Part::Iteration);
+                    parts.push(slot);
                     rest = &rest[open + len..];
                 }
                 None => {
@@ -53,41 +87,47 @@ impl Template {
         Template { source, parts }
     }
 
-    /// The text as written in the scenario, with its `{{i}}` slots.
+    /// The text as written in the scenario, with its slots.
     pub fn source(&self) -> &str {
         &self.source
     }
 
-    /// True if the template has at least one `{{i}}` slot.
+    /// True if the template has at least one `{{i}}` or `{{seq}}` slot.
     pub fn uses_iteration(&self) -> bool {
-        self.parts.contains(&Part::Iteration)
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Iteration | Part::Sequence))
     }
 
-    /// Appends the template, with `iteration` in each slot, to `out`.
-    pub fn render_into(&self, iteration: u64, out: &mut Vec<u8>) {
+    /// Appends the template, with the numbers in their slots, to `out`.
+    pub fn render_into(&self, numbers: impl Into<Numbers>, out: &mut Vec<u8>) {
+        let numbers = numbers.into();
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.extend_from_slice(text.as_bytes()),
-                Part::Iteration => push_decimal(out, iteration),
+                Part::Iteration => push_decimal(out, numbers.i),
+                Part::Sequence => push_decimal(out, numbers.seq),
             }
         }
     }
 
-    /// The template with `iteration` in each slot, as a new string.
-    pub fn render(&self, iteration: u64) -> String {
+    /// The template with the numbers in their slots, as a new string.
+    pub fn render(&self, numbers: impl Into<Numbers>) -> String {
         let mut out = Vec::with_capacity(self.source.len() + 8);
-        self.render_into(iteration, &mut out);
+        self.render_into(numbers, &mut out);
         // Only UTF-8 text and ASCII digits went in.
         String::from_utf8(out).expect("template output is UTF-8")
     }
 
-    /// Length in bytes once rendered with `iteration`, without rendering (for Content-Length).
-    pub fn rendered_len(&self, iteration: u64) -> usize {
+    /// Length in bytes once rendered, without rendering (for Content-Length).
+    pub fn rendered_len(&self, numbers: impl Into<Numbers>) -> usize {
+        let numbers = numbers.into();
         self.parts
             .iter()
             .map(|part| match part {
                 Part::Text(text) => text.len(),
-                Part::Iteration => decimal_len(iteration),
+                Part::Iteration => decimal_len(numbers.i),
+                Part::Sequence => decimal_len(numbers.seq),
             })
             .sum()
     }
@@ -105,12 +145,17 @@ impl fmt::Display for Template {
     }
 }
 
-/// If `s` starts with `{{i}}` (spaces allowed inside the braces), its length in bytes.
-fn slot_len(s: &str) -> Option<usize> {
-    let inner = s.strip_prefix("{{")?;
-    let after_i = inner.trim_start_matches(' ').strip_prefix('i')?;
-    let rest = after_i.trim_start_matches(' ').strip_prefix("}}")?;
-    Some(s.len() - rest.len())
+/// If `s` starts with `{{i}}` or `{{seq}}` (spaces allowed inside the braces), its length in
+/// bytes and which slot it is.
+fn slot_len(s: &str) -> Option<(usize, Part)> {
+    let inner = s.strip_prefix("{{")?.trim_start_matches(' ');
+    let (after_name, slot) = if let Some(after) = inner.strip_prefix("seq") {
+        (after, Part::Sequence)
+    } else {
+        (inner.strip_prefix('i')?, Part::Iteration)
+    };
+    let rest = after_name.trim_start_matches(' ').strip_prefix("}}")?;
+    Some((s.len() - rest.len(), slot))
 }
 
 /// Appends `n` in decimal without going through `fmt`.
@@ -167,6 +212,39 @@ mod tests {
             assert_eq!(t.source(), s);
         }
         assert!(!Template::new("/health").uses_iteration());
+    }
+
+    #[test]
+    fn i_and_seq_are_filled_each_with_its_own_number() {
+        let t = Template::new("/users/{{i}}/orders/{{seq}}?again={{ seq }}&{{ i }}");
+        let at = Numbers { i: 3, seq: 1003 };
+        assert_eq!(t.render(at), "/users/3/orders/1003?again=1003&3");
+        assert_eq!(t.rendered_len(at), t.render(at).len());
+        assert!(Template::new("/o/{{seq}}").uses_iteration());
+        // Near misses stay text.
+        for s in ["{{se}}", "{{seqq}}", "{{sequence}}", "{{iseq}}"] {
+            assert_eq!(Template::new(s).render(at), s);
+        }
+    }
+
+    #[test]
+    fn every_round_numbers_the_same_users_and_seq_keeps_counting() {
+        // A warm-up of 4, then two rounds of 3, as a hunt runs them back to back.
+        let rounds = [0..4u64, 4..7, 7..10];
+        let numbers: Vec<Vec<Numbers>> = rounds
+            .iter()
+            .map(|r| {
+                r.clone()
+                    .map(|seq| Numbers::in_round(r.start, seq))
+                    .collect()
+            })
+            .collect();
+        let users = |round: &Vec<Numbers>| round.iter().map(|n| n.i).collect::<Vec<_>>();
+        assert_eq!(users(&numbers[0]), [0, 1, 2, 3]);
+        assert_eq!(users(&numbers[1]), [0, 1, 2]);
+        assert_eq!(users(&numbers[2]), [0, 1, 2]);
+        let seqs: Vec<u64> = numbers.iter().flatten().map(|n| n.seq).collect();
+        assert_eq!(seqs, (0..10).collect::<Vec<_>>());
     }
 
     #[test]

@@ -31,45 +31,12 @@ fn run_quietly(scenario: &Scenario, opts: &RunOptions) -> Result<RunStats, RunEr
     run(scenario, opts, &|_| {})
 }
 
-#[test]
-fn templating_fills_in_the_iteration_everywhere() {
-    let server = Server::start("app-server.js");
-    let scenario = Scenario::parse(
-        r#"
-[[step]]
-method = "POST"
-path = "/record/json/{{i}}?q={{i}}"
-json = { "user{{i}}" = { email = "u{{i}}@x.com", tags = ["t{{i}}", 1] } }
-headers = { "x-trace" = "trace-{{i}}" }
-[[step]]
-method = "PUT"
-path = "/record/text/{{i}}"
-body = "line {{i}}\nsecond {{ i }} line"
-[[step]]
-method = "PATCH"
-path = "/record/csv"
-body = "{{i}},{{i}}"
-headers = { "Content-Type" = "text/csv" }
-"#,
-        "inline.toml",
-    )
-    .unwrap();
-    // Rounds continue the numbering: 5..10 then 10..15.
-    let first = run_quietly(&scenario, &options(&server.url(), 5..10, 3)).unwrap();
-    let second = run_quietly(&scenario, &options(&server.url(), 10..15, 3)).unwrap();
-    assert_eq!(
-        (
-            first.requests,
-            second.requests,
-            first.failed + second.failed
-        ),
-        (15, 15, 0)
-    );
+/// method, url, x-trace, content-type, body: one logged request.
+type Logged = (String, String, Option<String>, Option<String>, String);
 
-    let log = server.get_json("/_log");
-    // method, url, x-trace, content-type, body
-    type Logged = (String, String, Option<String>, Option<String>, String);
-    let mut seen: Vec<Logged> = log
+fn logged(server: &Server) -> Vec<Logged> {
+    server
+        .get_json("/_log")
         .as_array()
         .unwrap()
         .iter()
@@ -82,34 +49,108 @@ headers = { "Content-Type" = "text/csv" }
                 e["body"].as_str().unwrap().into(),
             )
         })
-        .collect();
-    seen.sort();
-    let mut expected = Vec::new();
-    for i in 5..15 {
-        expected.push((
-            "POST".to_owned(),
-            format!("/record/json/{i}?q={i}"),
-            Some(format!("trace-{i}")),
-            Some("application/json".to_owned()),
-            format!(r#"{{"user{i}":{{"email":"u{i}@x.com","tags":["t{i}",1]}}}}"#),
-        ));
-        expected.push((
-            "PUT".to_owned(),
-            format!("/record/text/{i}"),
-            None,
-            Some("text/plain; charset=utf-8".to_owned()),
-            format!("line {i}\nsecond {i} line"),
-        ));
-        expected.push((
-            "PATCH".to_owned(),
-            "/record/csv".to_owned(),
-            None,
-            Some("text/csv".to_owned()),
-            format!("{i},{i}"),
-        ));
+        .collect()
+}
+
+#[test]
+fn templating_fills_in_the_numbers_everywhere_and_rounds_replay_the_same_users() {
+    let server = Server::start("app-server.js");
+    let scenario = Scenario::parse(
+        r#"
+[[step]]
+method = "POST"
+path = "/record/json/{{i}}?q={{i}}"
+json = { "user{{i}}" = { email = "u{{i}}@x.com", tags = ["t{{i}}", 1] } }
+headers = { "x-trace" = "trace-{{seq}}" }
+[[step]]
+method = "PUT"
+path = "/record/text/{{i}}"
+body = "line {{i}}\nsecond {{ i }} line"
+[[step]]
+method = "PATCH"
+path = "/record/csv"
+body = "{{i}},{{ seq }}"
+headers = { "Content-Type" = "text/csv" }
+"#,
+        "inline.toml",
+    )
+    .unwrap();
+    // Two rounds of 5 users, as a hunt runs them: iterations 5..10 then 10..15.
+    let first = run_quietly(&scenario, &options(&server.url(), 5..10, 3)).unwrap();
+    let round_1 = logged(&server);
+    let second = run_quietly(&scenario, &options(&server.url(), 10..15, 3)).unwrap();
+    let round_2 = logged(&server)[round_1.len()..].to_vec();
+    assert_eq!(
+        (
+            first.requests,
+            second.requests,
+            first.failed + second.failed
+        ),
+        (15, 15, 0)
+    );
+
+    for (seen, round_start) in [(round_1, 5), (round_2, 10)] {
+        let mut seen = seen;
+        seen.sort();
+        let mut expected = Vec::new();
+        for i in 0..5 {
+            let seq = round_start + i;
+            expected.push((
+                "POST".to_owned(),
+                format!("/record/json/{i}?q={i}"),
+                Some(format!("trace-{seq}")),
+                Some("application/json".to_owned()),
+                format!(r#"{{"user{i}":{{"email":"u{i}@x.com","tags":["t{i}",1]}}}}"#),
+            ));
+            expected.push((
+                "PUT".to_owned(),
+                format!("/record/text/{i}"),
+                None,
+                Some("text/plain; charset=utf-8".to_owned()),
+                format!("line {i}\nsecond {i} line"),
+            ));
+            expected.push((
+                "PATCH".to_owned(),
+                "/record/csv".to_owned(),
+                None,
+                Some("text/csv".to_owned()),
+                format!("{i},{seq}"),
+            ));
+        }
+        expected.sort();
+        assert_eq!(seen, expected, "round starting at iteration {round_start}");
     }
-    expected.sort();
-    assert_eq!(seen, expected);
+}
+
+#[test]
+fn i_repeats_every_round_and_seq_never_does() {
+    let server = Server::start("app-server.js");
+    let scenario = lines(&[r#"POST /record/json/{{i}} {"seq":{{seq}}}"#]);
+    let mut users_per_round = Vec::new();
+    let mut seqs = Vec::new();
+    let mut next = 0;
+    for round_len in [7, 7, 7] {
+        let opts = options(&server.url(), next..next + round_len, 3);
+        next = opts.iterations.end;
+        let before = logged(&server).len();
+        assert_eq!(run_quietly(&scenario, &opts).unwrap().failed, 0);
+        let round = logged(&server)[before..].to_vec();
+        let mut users: Vec<String> = round.iter().map(|r| r.1.clone()).collect();
+        users.sort();
+        users_per_round.push(users);
+        seqs.extend(round.iter().map(|r| r.4.clone()));
+    }
+    // The same 7 users every round...
+    let users: Vec<String> = (0..7).map(|i| format!("/record/json/{i}")).collect();
+    let mut sorted = users.clone();
+    sorted.sort();
+    assert_eq!(
+        users_per_round,
+        vec![sorted.clone(), sorted.clone(), sorted]
+    );
+    // ...and 21 sequence numbers, none twice.
+    let distinct: std::collections::BTreeSet<&String> = seqs.iter().collect();
+    assert_eq!((seqs.len(), distinct.len()), (21, 21), "{seqs:?}");
 }
 
 #[test]

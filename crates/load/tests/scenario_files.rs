@@ -38,7 +38,7 @@ expect_status = 200
 [[step]]
 method = "POST"
 path = "/api/logout"
-headers = { "x-trace" = "t{{i}}" }
+headers = { "x-trace" = "t{{seq}}" }   # a trace id never repeats
 "#,
     )
     .unwrap();
@@ -46,7 +46,8 @@ headers = { "x-trace" = "t{{i}}" }
     assert!(
         matches!(&s.steps[0].body, Some(Body::Json(t)) if t.render(3).contains("user3@example.com"))
     );
-    assert_eq!(s.steps[2].headers[0].1.render(9), "t9");
+    let second_round_user_2 = leakhunt_load::Numbers { i: 2, seq: 1002 };
+    assert_eq!(s.steps[2].headers[0].1.render(second_round_user_2), "t1002");
 
     let fixture = Scenario::from_file(fixture("login.toml")).unwrap();
     assert_eq!(fixture.steps.len(), 4);

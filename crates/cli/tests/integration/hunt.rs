@@ -118,11 +118,25 @@ fn interval_per_session() {
     assert_leak(&h, "timer", &file);
 }
 
+/// A cache keyed per user is per-user state once the users repeat: the same scenario keyed by
+/// `{{i}}` (the same 200 users every round) is clean; keyed by `{{seq}}` (a new key every
+/// iteration, below) it grows.
+#[test]
+fn a_cache_of_the_same_users_every_round_is_not_a_leak() {
+    let file = service("cache-service.js");
+    let h = hunt(
+        &["--request", "GET /users/{{i}}", "--iterations", "200"],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.report["verdict"], "clean", "{:#}", h.report["suspects"]);
+    assert_eq!(h.code, Some(0), "{}", h.stderr);
+}
+
 #[test]
 fn cache_without_eviction() {
     let file = service("cache-service.js");
     let h = hunt(
-        &["--request", "GET /users/{{i}}", "--iterations", "200"],
+        &["--request", "GET /users/{{seq}}", "--iterations", "200"],
         &["node", file.to_str().unwrap()],
     );
     assert_leak(&h, "unbounded-collection", &file);
@@ -170,7 +184,7 @@ fn the_growth_gate_fails_a_leaky_service() {
     let h = hunt(
         &[
             "--request",
-            "GET /users/{{i}}",
+            "GET /users/{{seq}}",
             "--iterations",
             "200",
             "--max-growth",
@@ -228,7 +242,7 @@ fn compare_reports_a_fixed_leak_as_gone() {
     let leaky = service("cache-service.js");
     let clean = service("clean-service.js");
     let a = hunt(
-        &["--request", "GET /users/{{i}}", "--iterations", "200"],
+        &["--request", "GET /users/{{seq}}", "--iterations", "200"],
         &["node", leaky.to_str().unwrap()],
     );
     let b = hunt(

@@ -61,7 +61,7 @@ fn a_hunt_and_compare_into_a_closed_pipe_still_report_the_leak() {
     let (code, stderr) = into_closed_pipe(&[
         "hunt",
         "--request",
-        "GET /users/{{i}}",
+        "GET /users/{{seq}}",
         "--iterations",
         "200",
         "--out",
