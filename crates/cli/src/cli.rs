@@ -103,7 +103,8 @@ pub struct HuntArgs {
     /// Load scenario (TOML; see the README)
     #[arg(long, short = 's', value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// A request as a one-liner, e.g. 'POST /api/login {"email":"u{{i}}@x.com"}' (repeatable)
+    /// A request as a one-liner, e.g. 'POST /api/login {"email":"u{{i}}@x.com"}' (repeatable);
+    /// {{i}} numbers the users of a round (the same each round), {{seq}} never repeats
     #[arg(long = "request", value_name = "REQUEST")]
     pub requests: Vec<String>,
     /// Iterations per round, at least 1 (default: the scenario's, or 1000)
