@@ -30,11 +30,47 @@ pub struct RoundLoad {
     pub errors: BTreeMap<String, u64>,
 }
 
-/// A limit on heap growth per iteration, and whether the hunt went past it.
+/// A limit on growth per iteration, and whether the hunt went past it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct GrowthGate {
     pub max_bytes_per_iteration: u64,
     pub exceeded: bool,
+    /// Which growth the limit was checked against.
+    #[serde(default)]
+    pub figure: GrowthFigure,
+}
+
+/// Which memory a growth figure counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrowthFigure {
+    /// The JS heap alone (`growth_bytes_per_iteration`): the target had no `process`, or the
+    /// report predates `memory_after_gc`.
+    #[default]
+    JsHeap,
+    /// JS heap used + external memory, ArrayBuffer backing stores included
+    /// (`memory_growth_bytes_per_iteration`).
+    HeapUsedPlusExternal,
+}
+
+/// `process.memoryUsage()` in the target, read after the forced GC before a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryAfterGc {
+    /// The JS heap in use (`heapUsed`).
+    pub heap_used_bytes: u64,
+    /// Memory outside the JS heap held by JS objects (`external`), ArrayBuffers included.
+    pub external_bytes: u64,
+    /// ArrayBuffer and Buffer backing stores (`arrayBuffers`), a part of `external_bytes`.
+    pub array_buffers_bytes: u64,
+    /// The whole process's resident memory (`rss`).
+    pub rss_bytes: u64,
+}
+
+impl MemoryAfterGc {
+    /// What the growth figure and the gate count: heap used + external.
+    pub fn counted_bytes(&self) -> u64 {
+        self.heap_used_bytes + self.external_bytes
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,10 +89,26 @@ pub struct HuntReport {
     pub rounds: usize,
     /// Iterations run between the first and the last snapshot.
     pub iterations: u64,
-    /// Heap in use after garbage collection, at each snapshot.
+    /// JS heap in use after garbage collection, at each snapshot (`Runtime.getHeapUsage`:
+    /// ArrayBuffer backing stores are not in it).
     pub heap_after_gc_bytes: Vec<u64>,
-    /// How much the heap grew for each iteration, between the first and the last snapshot.
+    /// How much the JS heap grew for each iteration, between the first and the last snapshot.
     pub growth_bytes_per_iteration: f64,
+    /// `process.memoryUsage()` after GC at each snapshot; empty when the target had no
+    /// `process` to ask (then only the JS heap is measured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_after_gc: Vec<MemoryAfterGc>,
+    /// How much heap used + external grew for each iteration: the growth `--max-growth`
+    /// checks when it is measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_growth_bytes_per_iteration: Option<f64>,
+    /// How much the process's resident memory grew for each iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_growth_bytes_per_iteration: Option<f64>,
+    /// External memory grew while the JS heap did not (native memory: ArrayBuffer and Buffer
+    /// backing stores, memory addons report to V8).
+    #[serde(default)]
+    pub grows_outside_js_heap: bool,
     /// Load rounds, the warm-up first.
     pub load: Vec<RoundLoad>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,15 +141,57 @@ pub struct ComparedSuspect {
     pub bytes_per_step: f64,
 }
 
+/// Growth of external memory counts as native when it is at least this much per iteration …
+const NATIVE_GROWTH_MIN: f64 = 1024.0;
+/// … and at least this many times the JS heap's own growth.
+const NATIVE_OVER_HEAP: f64 = 4.0;
+
 impl HuntReport {
-    /// Sets the growth gate: exceeded when the heap grew more than `max` bytes per iteration.
+    /// Sets the growth gate: exceeded when the measured memory (heap used + external, or the JS
+    /// heap alone when that is all there is) grew more than `max` bytes per iteration.
     pub fn apply_growth_gate(&mut self, max: u64) -> GrowthGate {
+        let (growth, figure) = self.gated_growth();
         let gate = GrowthGate {
             max_bytes_per_iteration: max,
-            exceeded: self.growth_bytes_per_iteration > max as f64,
+            exceeded: growth > max as f64,
+            figure,
         };
         self.growth_gate = Some(gate);
         gate
+    }
+
+    /// The growth per iteration that counts, and what it counts.
+    pub fn gated_growth(&self) -> (f64, GrowthFigure) {
+        match self.memory_growth_bytes_per_iteration {
+            Some(g) => (g, GrowthFigure::HeapUsedPlusExternal),
+            None => (self.growth_bytes_per_iteration, GrowthFigure::JsHeap),
+        }
+    }
+
+    /// Records `process.memoryUsage()` after GC at each snapshot (all of them or none) and
+    /// what follows from it: growth of heap used + external, of RSS, and whether the growth
+    /// is outside the JS heap. Needs `iterations` set.
+    pub fn with_memory(mut self, memory: Vec<MemoryAfterGc>) -> Self {
+        if memory.len() < 2 || memory.len() != self.heap_after_gc_bytes.len() {
+            return self;
+        }
+        let per_iteration = |f: fn(&MemoryAfterGc) -> u64| {
+            let series: Vec<u64> = memory.iter().map(f).collect();
+            Self::growth_per_iteration(&series, self.iterations)
+        };
+        let counted = per_iteration(MemoryAfterGc::counted_bytes);
+        let heap = per_iteration(|m| m.heap_used_bytes).max(0.0);
+        let external = per_iteration(|m| m.external_bytes);
+        let rss = per_iteration(|m| m.rss_bytes);
+        // RSS is shown, not judged: taking a snapshot leaves tens of MB resident in the target
+        // (measured: 54 → 87 → 90 MB on a service that keeps nothing), so its growth over a
+        // hunt says more about the snapshots than about the service.
+        self.grows_outside_js_heap =
+            external >= NATIVE_GROWTH_MIN && external >= NATIVE_OVER_HEAP * heap;
+        self.memory_growth_bytes_per_iteration = Some(counted);
+        self.rss_growth_bytes_per_iteration = Some(rss);
+        self.memory_after_gc = memory;
+        self
     }
 
     /// Growth per iteration from heap sizes after GC: (last − first) / iterations.
@@ -135,5 +229,73 @@ mod tests {
         );
         assert_eq!(HuntReport::growth_per_iteration(&[5000, 4000], 1000), -1.0);
         assert_eq!(HuntReport::growth_per_iteration(&[], 10), 0.0);
+    }
+
+    fn memory(heap: u64, external: u64, rss: u64) -> MemoryAfterGc {
+        MemoryAfterGc {
+            heap_used_bytes: heap,
+            external_bytes: external,
+            array_buffers_bytes: external,
+            rss_bytes: rss,
+        }
+    }
+
+    fn report(heap: Vec<u64>) -> HuntReport {
+        HuntReport {
+            leaks: LeakReport::new(vec![], vec![]),
+            runtime: "node".into(),
+            command: None,
+            scenario: ScenarioInfo {
+                source: String::new(),
+                steps: vec![],
+                iterations_per_round: 1000,
+                concurrency: 1,
+            },
+            rounds: 1,
+            iterations: 1000,
+            heap_after_gc_bytes: heap,
+            growth_bytes_per_iteration: 0.0,
+            memory_after_gc: vec![],
+            memory_growth_bytes_per_iteration: None,
+            rss_growth_bytes_per_iteration: None,
+            grows_outside_js_heap: false,
+            load: vec![],
+            growth_gate: None,
+            out_dir: None,
+        }
+    }
+
+    #[test]
+    fn external_growth_counts_in_the_gate_and_is_called_native() {
+        let r = report(vec![5_000_000, 5_200_000]).with_memory(vec![
+            memory(5_000_000, 1_000_000, 50_000_000),
+            memory(5_200_000, 11_000_000, 61_000_000),
+        ]);
+        assert_eq!(r.memory_growth_bytes_per_iteration, Some(10_200.0));
+        assert_eq!(r.rss_growth_bytes_per_iteration, Some(11_000.0));
+        assert!(r.grows_outside_js_heap);
+        let mut gated = r.clone();
+        let gate = gated.apply_growth_gate(2000);
+        assert!(gate.exceeded);
+        assert_eq!(gate.figure, GrowthFigure::HeapUsedPlusExternal);
+    }
+
+    #[test]
+    fn heap_growth_with_its_rss_is_not_native() {
+        let r = report(vec![5_000_000, 15_000_000]).with_memory(vec![
+            memory(5_000_000, 1_000_000, 50_000_000),
+            memory(15_000_000, 1_000_000, 61_000_000),
+        ]);
+        assert!(!r.grows_outside_js_heap);
+    }
+
+    #[test]
+    fn without_memory_figures_the_gate_counts_the_js_heap() {
+        let mut r = report(vec![5_000_000, 5_100_000]).with_memory(vec![]);
+        r.growth_bytes_per_iteration = 100.0;
+        assert!(r.memory_after_gc.is_empty());
+        let gate = r.apply_growth_gate(50);
+        assert!(gate.exceeded);
+        assert_eq!(gate.figure, GrowthFigure::JsHeap);
     }
 }

@@ -26,7 +26,8 @@ mod summary;
 
 pub use diff::{ClassDiff, DiffReport};
 pub use hunt::{
-    Change, ComparedSuspect, Comparison, GrowthGate, HuntReport, RoundLoad, ScenarioInfo,
+    Change, ComparedSuspect, Comparison, GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc,
+    RoundLoad, ScenarioInfo,
 };
 pub use leaks::{
     Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern, SnapshotInfo, Suspect,

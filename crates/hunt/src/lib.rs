@@ -25,5 +25,5 @@ pub use config::{HuntConfig, TargetSpec};
 pub use events::{HuntEvent, Observer};
 pub use leakhunt_findings::{Change, ComparedSuspect, Comparison, RoundLoad};
 pub use out_dir::{create_timestamped as create_out_dir, OutDirError};
-pub use report::{GrowthGate, HuntReport, ScenarioInfo};
+pub use report::{GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc, ScenarioInfo};
 pub use run::{hunt, write_report, HuntError};

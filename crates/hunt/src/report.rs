@@ -4,7 +4,7 @@
 use leakhunt_findings::RoundLoad;
 use leakhunt_load::RunStats;
 
-pub use leakhunt_findings::{GrowthGate, HuntReport, ScenarioInfo};
+pub use leakhunt_findings::{GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc, ScenarioInfo};
 
 /// One round of load as the report keeps it.
 pub fn round_load(s: &RunStats) -> RoundLoad {

@@ -7,13 +7,13 @@ use leakhunt_diagnosis::leaks::facts::Facts;
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
-use leakhunt_inspector::{last_words, InspectorError};
+use leakhunt_inspector::{last_words, InspectorError, Session};
 use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
 use crate::out_dir;
-use crate::report::{round_load, HuntReport, ScenarioInfo};
+use crate::report::{round_load, HuntReport, MemoryAfterGc, ScenarioInfo};
 use crate::service::{self, Death, Service};
 use crate::stream::parse_in_background;
 
@@ -198,6 +198,8 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
     let mut next_iteration = 0u64;
     let mut load = Vec::new();
     let mut heap_after_gc = Vec::new();
+    // `process.memoryUsage()` at each snapshot, `None` once the target could not say.
+    let mut memory: Option<Vec<MemoryAfterGc>> = Some(Vec::new());
     let mut earlier: Vec<Facts> = Vec::new();
     let mut pending: Option<Pending> = None;
     let mut files = Vec::new();
@@ -236,8 +238,15 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
             let during = format!("snapshot {}", index + 1);
             return Err(service_died(&mut service, &during, &files));
         }
-        let (used, parser) = taken?;
+        let (used, after_gc, parser) = taken?;
         heap_after_gc.push(used);
+        memory = match (memory, after_gc) {
+            (Some(mut all), Some(m)) => {
+                all.push(m);
+                Some(all)
+            }
+            _ => None,
+        };
         observer.event(HuntEvent::SnapshotSaved {
             index,
             path: &path,
@@ -288,7 +297,12 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
         growth_gate: None,
         load,
         out_dir: Some(config.out_dir.display().to_string()),
-    };
+        memory_after_gc: Vec::new(),
+        memory_growth_bytes_per_iteration: None,
+        rss_growth_bytes_per_iteration: None,
+        grows_outside_js_heap: false,
+    }
+    .with_memory(memory.unwrap_or_default());
     write_report(&config.out_dir.join("report.json"), &report)?;
     Ok(report)
 }
@@ -358,11 +372,12 @@ fn snapshot(
     index: usize,
     of: usize,
     observer: &dyn Observer,
-) -> Result<(u64, Pending), HuntError> {
+) -> Result<(u64, Option<MemoryAfterGc>, Pending), HuntError> {
     let session = &mut service.session;
     session.collect_garbage()?;
     session.collect_garbage()?;
     let (used, _) = session.heap_usage()?;
+    let after_gc = memory_after_gc(session)?;
     let (mut feed, parser) = parse_in_background(path.display().to_string(), index + 1 == of);
     let result = session.snapshot_to_file_with_progress(path, Some(&mut feed), &mut |p| {
         observer.event(HuntEvent::SnapshotProgress {
@@ -373,11 +388,26 @@ fn snapshot(
     });
     feed.finish();
     match result {
-        Ok(_) => Ok((used, parser)),
+        Ok(_) => Ok((used, after_gc, parser)),
         Err(e) => {
             let _ = parser.join();
             Err(e.into())
         }
+    }
+}
+
+/// `process.memoryUsage()` in the target, or `None` when its context has no `process` (a
+/// worker, an embedder, a browser): the hunt then measures the JS heap alone.
+fn memory_after_gc(session: &mut Session) -> Result<Option<MemoryAfterGc>, HuntError> {
+    match session.memory_usage() {
+        Ok(m) => Ok(Some(MemoryAfterGc {
+            heap_used_bytes: m.heap_used,
+            external_bytes: m.external,
+            array_buffers_bytes: m.array_buffers,
+            rss_bytes: m.rss,
+        })),
+        Err(InspectorError::Evaluate { .. } | InspectorError::Protocol(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

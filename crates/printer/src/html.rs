@@ -128,11 +128,10 @@ pub fn render(f: &Findings, cwd: &Path) -> String {
             );
             h.push_str("<div class=\"sides\">\n");
             // One scale for both heap charts, so the fix shows as a flatter line.
-            let scale = [
-                before.heap_after_gc_bytes.as_slice(),
-                after.heap_after_gc_bytes.as_slice(),
-            ]
-            .concat();
+            let scale: Vec<u64> = [before, after]
+                .iter()
+                .flat_map(|r| setup::hunt_heap(r).into_iter().map(|(_, b)| b))
+                .collect();
             for (title, r) in [("Before", before), ("After", after)] {
                 let _ = write!(
                     h,
@@ -145,7 +144,8 @@ pub fn render(f: &Findings, cwd: &Path) -> String {
         }
         Findings::Hunt(r) => {
             h.push_str(&verdict_line(leaks));
-            h.push_str(&hunt_overview(r, &r.heap_after_gc_bytes));
+            let scale: Vec<u64> = setup::hunt_heap(r).into_iter().map(|(_, b)| b).collect();
+            h.push_str(&hunt_overview(r, &scale));
         }
         Findings::Leaks(r) => {
             h.push_str(&verdict_line(leaks));
@@ -188,8 +188,16 @@ fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
         "<p>{}</p>\n<p>Load: {}. Growth: <strong>{}</strong>.</p>\n",
         prose_html(&setup::what_ran(r)),
         escape(&setup::load(r)),
-        escape(&setup::per_iteration(r.growth_bytes_per_iteration))
+        escape(&setup::per_iteration(r.gated_growth().0))
     );
+    let _ = writeln!(h, "<p>{}</p>", prose_html(&setup::memory_detail(r)));
+    if let Some(note) = setup::native_note(r) {
+        let _ = writeln!(
+            h,
+            "<p class=\"native\"><strong>{}</strong></p>",
+            prose_html(&note)
+        );
+    }
     let errors = setup::load_errors(r);
     if !errors.is_empty() {
         h.push_str("<p>Failed requests:</p>\n<ul class=\"errors\">\n");
@@ -207,7 +215,7 @@ fn hunt_overview(r: &HuntReport, scale: &[u64]) -> String {
         );
     }
     let heap = setup::hunt_heap(r);
-    h.push_str(&heap_section("Heap after GC", &heap, scale));
+    h.push_str(&heap_section(setup::hunt_heap_title(r), &heap, scale));
     h
 }
 

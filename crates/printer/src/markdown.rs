@@ -86,13 +86,24 @@ pub fn render(f: &Findings) -> String {
 
 fn hunt_overview(r: &HuntReport) -> String {
     let mut m = format!("{}\n\n", prose_md(&setup::what_ran(r)));
-    m.push_str(&heap_table("Heap after GC", &setup::hunt_heap(r)));
+    m.push_str(&heap_table(setup::hunt_heap_title(r), &setup::hunt_heap(r)));
+    for (title, bytes) in setup::memory_rows(r) {
+        let _ = write!(m, "| {} |", escape(title));
+        for b in bytes {
+            let _ = write!(m, " {} |", format_bytes(b));
+        }
+        m.push('\n');
+    }
     let _ = write!(
         m,
         "\nGrowth: **{}** · Load: {}\n",
-        escape(&setup::per_iteration(r.growth_bytes_per_iteration)),
+        escape(&setup::per_iteration(r.gated_growth().0)),
         escape(&setup::load(r))
     );
+    let _ = writeln!(m, "\n{}", prose_md(&setup::memory_detail(r)));
+    if let Some(note) = setup::native_note(r) {
+        let _ = writeln!(m, "\n**{}**", prose_md(&note));
+    }
     let errors = setup::load_errors(r);
     if !errors.is_empty() {
         m.push_str("\nFailed requests:\n\n");

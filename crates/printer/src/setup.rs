@@ -2,7 +2,7 @@
 //! with which load, the heap at each snapshot and the growth per iteration. Code names are in
 //! backticks, as in `prose`.
 
-use leakhunt_findings::{Change, HuntReport, LeakReport, Suspect, Verdict};
+use leakhunt_findings::{Change, HuntReport, LeakReport, MemoryAfterGc, Suspect, Verdict};
 
 use crate::bytes::{format_bytes, format_count};
 use crate::document::Findings;
@@ -140,13 +140,95 @@ pub fn load_errors(r: &HuntReport) -> Vec<String> {
         .collect()
 }
 
-/// A hunt's heap after GC, `warm-up` first.
+/// A hunt's memory after GC that the growth counts, `warm-up` first: heap used + external
+/// when the target said, the JS heap alone otherwise (see [`hunt_heap_title`]).
 pub fn hunt_heap(h: &HuntReport) -> Vec<(String, u64)> {
-    h.heap_after_gc_bytes
-        .iter()
+    let counted: Vec<u64> = if h.memory_after_gc.is_empty() {
+        h.heap_after_gc_bytes.clone()
+    } else {
+        h.memory_after_gc
+            .iter()
+            .map(MemoryAfterGc::counted_bytes)
+            .collect()
+    };
+    counted
+        .into_iter()
         .enumerate()
-        .map(|(i, &b)| (snapshot_label(i), b))
+        .map(|(i, b)| (snapshot_label(i), b))
         .collect()
+}
+
+/// What [`hunt_heap`] counts.
+pub fn hunt_heap_title(h: &HuntReport) -> &'static str {
+    if h.memory_after_gc.is_empty() {
+        "Heap after GC"
+    } else {
+        "Heap used + external after GC"
+    }
+}
+
+/// The parts of a hunt's memory after GC, one row each at every snapshot (none when only the
+/// JS heap was measured).
+pub fn memory_rows(h: &HuntReport) -> Vec<(&'static str, Vec<u64>)> {
+    if h.memory_after_gc.is_empty() {
+        return Vec::new();
+    }
+    let row = |f: fn(&MemoryAfterGc) -> u64| h.memory_after_gc.iter().map(f).collect();
+    vec![
+        ("JS heap used", row(|m| m.heap_used_bytes)),
+        ("External", row(|m| m.external_bytes)),
+        ("ArrayBuffers", row(|m| m.array_buffers_bytes)),
+        ("RSS", row(|m| m.rss_bytes)),
+    ]
+}
+
+/// The memory parts in one line, first snapshot to last, with RSS's growth beside: `JS heap
+/// 5.0 MB → 5.2 MB, external 1.0 MB → 21 MB (ArrayBuffers …), RSS 50 MB → 72 MB (+11 kB per
+/// iteration).`; or why only the JS heap was measured.
+pub fn memory_detail(h: &HuntReport) -> String {
+    let (Some(first), Some(last)) = (h.memory_after_gc.first(), h.memory_after_gc.last()) else {
+        return "Only the JS heap was measured: `process.memoryUsage()` was not available in the \
+                target, so memory outside it (ArrayBuffer and Buffer backing stores) is not counted."
+            .into();
+    };
+    let span = |f: fn(&MemoryAfterGc) -> u64| {
+        format!("{} → {}", format_bytes(f(first)), format_bytes(f(last)))
+    };
+    format!(
+        "JS heap {}, external {} (ArrayBuffers {}), RSS {}{}.",
+        span(|m| m.heap_used_bytes),
+        span(|m| m.external_bytes),
+        span(|m| m.array_buffers_bytes),
+        span(|m| m.rss_bytes),
+        h.rss_growth_bytes_per_iteration
+            .map(|g| format!(" ({})", per_iteration(g)))
+            .unwrap_or_default()
+    )
+}
+
+/// When memory grows outside the JS heap and the heap itself does not: what grows, what the
+/// snapshots show of it and what to try next.
+pub fn native_note(h: &HuntReport) -> Option<String> {
+    let (Some(first), Some(last)) = (h.memory_after_gc.first(), h.memory_after_gc.last()) else {
+        return None;
+    };
+    if !h.grows_outside_js_heap {
+        return None;
+    }
+    let growth = |f: fn(&MemoryAfterGc) -> u64| {
+        (f(last) as f64 - f(first) as f64) / h.iterations.max(1) as f64
+    };
+    let heap = growth(|m| m.heap_used_bytes);
+    let external = growth(|m| m.external_bytes);
+    Some(format!(
+        "Native memory grows outside the JS heap: external {} (ArrayBuffers {}), JS heap {}. \
+         Buffers, typed arrays and ArrayBuffers keep their bytes there; the snapshots show each \
+         as a `system / JSArrayBufferData` node held by its ArrayBuffer. Next: look for Buffers \
+         kept per request (queues, caches, bodies never consumed).",
+        per_iteration(external),
+        per_iteration(growth(|m| m.array_buffers_bytes)),
+        per_iteration(heap)
+    ))
 }
 
 /// A ladder's reachable heap, labelled with the snapshots' file names.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use leakhunt_findings::{Verdict, SCHEMA_VERSION};
+use leakhunt_findings::{GrowthFigure, Verdict, SCHEMA_VERSION};
 use leakhunt_hunt::{
     compare, hunt as run_hunt, HuntConfig, HuntEvent, HuntReport, Observer, TargetSpec,
 };
@@ -206,9 +206,13 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     reports::write(&args.reports, &findings, Annotations::Stdout)?;
     let too_much_growth = gate.is_some_and(|g| g.exceeded);
     if let Some(gate) = gate.filter(|g| g.exceeded) {
+        let what = match gate.figure {
+            GrowthFigure::HeapUsedPlusExternal => "heap used + external memory",
+            GrowthFigure::JsHeap => "the JS heap",
+        };
         eprintln!(
-            "leakhunt: the heap grew {} per iteration, more than --max-growth-per-iteration {}",
-            format_bytes(report.growth_bytes_per_iteration.max(0.0) as u64),
+            "leakhunt: {what} grew {} per iteration, more than --max-growth-per-iteration {}",
+            format_bytes(report.gated_growth().0.max(0.0) as u64),
             format_bytes(gate.max_bytes_per_iteration)
         );
     }

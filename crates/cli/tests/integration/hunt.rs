@@ -197,6 +197,57 @@ fn the_growth_gate_fails_a_leaky_service() {
     assert_eq!(h.report["growth_gate"]["exceeded"], true);
 }
 
+/// A hunt of a service that gets a 10 KB Buffer per request, with a 2 KB growth gate.
+fn buffer_hunt(name: &str) -> Hunt {
+    let file = service(name);
+    hunt(
+        &[
+            "--request",
+            "POST /upload/{{i}}",
+            "--iterations",
+            "200",
+            "--max-growth",
+            "2KB",
+        ],
+        &["node", file.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn buffers_kept_per_request_count_in_the_growth_and_trip_the_gate() {
+    let h = buffer_hunt("buffer-service.js");
+    let r = &h.report;
+    // The backing stores are outside the JS heap: the growth counts heap used + external.
+    assert_eq!(r["growth_gate"]["exceeded"], true, "{}", h.stderr);
+    let growth = r["memory_growth_bytes_per_iteration"].as_f64();
+    assert!(
+        growth.is_some_and(|g| g >= 8192.0),
+        "{growth:?}\n{}",
+        h.stderr
+    );
+    assert_eq!(r["growth_gate"]["figure"], "heap_used_plus_external");
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let memory = r["memory_after_gc"].as_array().unwrap();
+    assert_eq!(memory.len(), 3);
+    let buffers = |i: usize| memory[i]["array_buffers_bytes"].as_u64().unwrap();
+    assert!(buffers(2) >= buffers(0) + 2 * 200 * 8192, "{memory:?}");
+    assert!(memory.iter().all(|m| m["rss_bytes"].as_u64().unwrap() > 0));
+    // Most of it is native memory, and the report says so.
+    assert_eq!(r["grows_outside_js_heap"], true);
+    assert!(h.stderr.contains("--max-growth"), "{}", h.stderr);
+}
+
+#[test]
+fn buffers_dropped_per_request_pass_the_gate() {
+    let h = buffer_hunt("buffer-clean-service.js");
+    let r = &h.report;
+    assert_eq!(r["growth_gate"]["exceeded"], false, "{}", h.stderr);
+    assert_eq!(r["verdict"], "clean", "{:#}", r["suspects"]);
+    assert_eq!(h.code, Some(0), "{}", h.stderr);
+    assert_eq!(r["memory_after_gc"].as_array().unwrap().len(), 3);
+    assert_eq!(r["grows_outside_js_heap"], false);
+}
+
 #[test]
 fn typescript_service_is_reported_in_its_ts_source() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,19 +15,26 @@ pub fn hunt(r: &HuntReport, style: Style) -> String {
         r.scenario.source,
         crate::setup::rounds(r)
     );
-    let heaps: Vec<String> = r
-        .heap_after_gc_bytes
-        .iter()
-        .map(|&b| format_bytes(b))
+    let heaps: Vec<String> = crate::setup::hunt_heap(r)
+        .into_iter()
+        .map(|(_, b)| format_bytes(b))
         .collect();
     t.push_str(&format!(
-        "Heap after GC: {}  ({})\n",
+        "{}: {}  ({})\n",
+        crate::setup::hunt_heap_title(r),
         heaps.join(" → "),
         style.bold(&format!(
             "{} per iteration",
-            signed_bytes(r.growth_bytes_per_iteration)
+            signed_bytes(r.gated_growth().0)
         ))
     ));
+    t.push_str(&format!(
+        "  {}\n",
+        crate::spans::plain(&crate::setup::memory_detail(r))
+    ));
+    if let Some(note) = crate::setup::native_note(r) {
+        t.push_str(&format!("{}\n", crate::spans::plain(&note)));
+    }
     t.push_str(&format!("Load: {}\n", crate::setup::load(r)));
     for l in &r.load {
         for (e, n) in &l.errors {

@@ -163,6 +163,16 @@ fn round(iterations: u64) -> RoundLoad {
 }
 
 fn hunt_with(suspects: Vec<Suspect>, heap: Vec<u64>) -> HuntReport {
+    // `process.memoryUsage()` beside: a steady 1.2 MB of external memory, RSS 40 MB over the heap.
+    let memory = heap
+        .iter()
+        .map(|&h| MemoryAfterGc {
+            heap_used_bytes: h,
+            external_bytes: 1_200_000,
+            array_buffers_bytes: 40_000,
+            rss_bytes: 40_000_000 + h,
+        })
+        .collect();
     let growth = (heap[heap.len() - 1] as f64 - heap[0] as f64) / 2000.0;
     HuntReport {
         leaks: LeakReport::new(snapshots(&heap), suspects),
@@ -181,7 +191,12 @@ fn hunt_with(suspects: Vec<Suspect>, heap: Vec<u64>) -> HuntReport {
         load: vec![round(1000), round(1000), round(1000)],
         growth_gate: None,
         out_dir: None,
+        memory_after_gc: vec![],
+        memory_growth_bytes_per_iteration: None,
+        rss_growth_bytes_per_iteration: None,
+        grows_outside_js_heap: false,
     }
+    .with_memory(memory)
 }
 
 /// A hunt that found both suspects, went past its growth limit and saw a few requests fail.
@@ -229,4 +244,21 @@ pub fn comparison() -> Comparison {
             compared(Change::Remaining, &cache()),
         ],
     }
+}
+
+/// A hunt of a service keeping a 10 kB Buffer per iteration: external memory grows by 20 MB,
+/// the JS heap by 0.4 MB.
+pub fn buffer_hunt() -> HuntReport {
+    let heap = vec![5_000_000, 5_200_000, 5_400_000];
+    let memory = heap
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| MemoryAfterGc {
+            heap_used_bytes: h,
+            external_bytes: 1_000_000 + i as u64 * 10_240_000,
+            array_buffers_bytes: 40_000 + i as u64 * 10_240_000,
+            rss_bytes: 60_000_000 + i as u64 * 11_000_000,
+        })
+        .collect();
+    hunt_with(vec![], heap).with_memory(memory)
 }

@@ -96,3 +96,26 @@ fn html_fetches_nothing_and_runs_nothing() {
     assert!(page.contains("Session&lt;&#39;a&gt;|*x*"));
     assert!(!page.contains("Session<'a>"));
 }
+
+/// Buffers kept outside the JS heap: every format says it is native memory and what the
+/// snapshots show of it; a hunt whose external memory stays flat says nothing of the kind.
+#[test]
+fn native_memory_is_named_in_every_format() {
+    let native = buffer_hunt();
+    assert!(native.grows_outside_js_heap);
+    let f = Findings::Hunt(&native);
+    let texts = [
+        markdown::render(&f),
+        html::render(&f, &app_dir()),
+        terminal::hunt(&native, Style::plain()),
+    ];
+    for text in &texts {
+        assert!(
+            text.contains("Native memory grows outside the JS heap"),
+            "{text}"
+        );
+        assert!(text.contains("JSArrayBufferData"), "{text}");
+    }
+    let flat = markdown::render(&Findings::Hunt(&leaky_hunt()));
+    assert!(!flat.contains("Native memory"), "{flat}");
+}
