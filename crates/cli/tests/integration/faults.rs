@@ -423,16 +423,23 @@ fn snapshot_pid_leaves_an_inspector_it_did_not_open_open_and_says_so() {
     assert_eq!(listening_ports(target.pid()), vec![9229]);
 }
 
-#[test]
-fn hunt_pid_closes_the_inspector_it_opened() {
-    let _port = inspector_port_9229();
-    let dir = tempfile::tempdir().unwrap();
+/// The clean fixture service, started by the test without an inspector (for `--pid`), on a
+/// port it chose; with that port.
+fn clean_service_by_pid() -> (Service, u16) {
     let script = format!(
         "process.env.PORT = '0'; require({:?})",
         service("clean-service.js")
     );
-    let mut target = start_target(&[], &script, &[]);
+    let target = start_target(&[], &script, &[]);
     let port = service_port(&target);
+    (target, port)
+}
+
+#[test]
+fn hunt_pid_closes_the_inspector_it_opened() {
+    let _port = inspector_port_9229();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut target, port) = clean_service_by_pid();
     let out = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .args([
             "hunt",
@@ -486,12 +493,7 @@ fn snapshot_pid_closes_the_inspector_on_errors_too() {
 fn hunt_pid_closes_the_inspector_on_ctrl_c() {
     let _port = inspector_port_9229();
     let dir = tempfile::tempdir().unwrap();
-    let script = format!(
-        "process.env.PORT = '0'; require({:?})",
-        service("clean-service.js")
-    );
-    let mut target = start_target(&[], &script, &[]);
-    let port = service_port(&target);
+    let (mut target, port) = clean_service_by_pid();
     let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
     let mut hunt = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .args([
