@@ -53,6 +53,18 @@ fn main() {
             };
             b.edge(from, t, &name, to);
         }
+        // Allocation stacks on some objects, as a snapshot taken while tracking has them
+        // (frames in the app, in a library, in Node's own code).
+        let frames = [
+            ("make", "/srv/app.js", 3, 10),
+            ("store", "/srv/node_modules/lib/index.js", 8, 2),
+            ("emit", "node:events", 519, 28),
+            ("handle", "/srv/app.js", 12, 5),
+        ];
+        for (k, &n) in all.iter().enumerate().skip(2).step_by(3) {
+            let from = k % frames.len();
+            b.allocated_at(n, &frames[from..]);
+        }
         let g = b.build();
         std::fs::write(
             dir.join(format!("synthetic-{seed}.heapsnapshot")),

@@ -22,6 +22,9 @@ pub struct GraphBuilder {
     nodes: Vec<(NodeType, u32, u32, u64)>,
     edges: Vec<Vec<(EdgeType, u32, NodeIndex)>>,
     next_id: u32,
+    traces: crate::traces::AllocationTraces,
+    /// (node, trace node id)
+    traced: Vec<(NodeIndex, u32)>,
 }
 
 impl GraphBuilder {
@@ -75,6 +78,53 @@ impl GraphBuilder {
         self.edges[from as usize].push((t, name, to));
     }
 
+    /// Says `node` was allocated under `stack` (innermost frame first), as a snapshot taken
+    /// with allocation tracking does: each frame is `(function, script, line, column)`,
+    /// 1-based. Stacks sharing callers share tree nodes, as in V8's tree.
+    pub fn allocated_at(&mut self, node: NodeIndex, stack: &[(&str, &str, u32, u32)]) {
+        use crate::traces::{TraceFunction, NO_PARENT};
+        if self.traces.is_empty() {
+            let root = self.intern("(root)");
+            let empty = self.intern("");
+            self.traces.functions.push(TraceFunction {
+                name: root,
+                script_name: empty,
+                line: 0,
+                column: 0,
+            });
+            self.traces.push_node(1, NO_PARENT, 0);
+        }
+        let mut at = 0u32; // the root's index
+        for &(name, script, line, column) in stack.iter().rev() {
+            let f = TraceFunction {
+                name: self.intern(name),
+                script_name: self.intern(script),
+                line,
+                column,
+            };
+            let t = &mut self.traces;
+            let function = match t.functions.iter().position(|x| *x == f) {
+                Some(i) => i as u32,
+                None => {
+                    t.functions.push(f);
+                    t.functions.len() as u32 - 1
+                }
+            };
+            let child = (0..t.ids.len())
+                .find(|&i| t.parents[i] == at && t.function_of[i] == function)
+                .map(|i| i as u32);
+            at = match child {
+                Some(c) => c,
+                None => {
+                    let id = t.ids.len() as u32 + 1;
+                    t.push_node(id, at, function)
+                }
+            };
+        }
+        let id = self.traces.ids[at as usize];
+        self.traced.push((node, id));
+    }
+
     pub fn build(mut self) -> HeapGraph {
         let edge_total = self.edges.iter().map(Vec::len).sum();
         let mut g = HeapGraph::with_capacity(self.nodes.len(), edge_total);
@@ -86,6 +136,12 @@ impl GraphBuilder {
             g.push_node(t, name, id, size, g.edge_count() as u32);
         }
         g.strings = std::mem::take(&mut self.strings);
+        let count = g.node_count();
+        for &(n, id) in &self.traced {
+            g.set_trace_node_id(n, id, count);
+        }
+        g.traces = std::mem::take(&mut self.traces);
+        g.traces.finish();
         g
     }
 }

@@ -182,6 +182,10 @@ pub struct HeapGraph {
     pub(crate) producer: Producer,
     /// `snapshot.extra_native_bytes` (Node 24+): native memory no node accounts for.
     pub(crate) extra_native_bytes: u64,
+    /// Per node, its allocation stack in `traces` (0: none). Empty unless some node has one,
+    /// and no longer than the last node that has one: untracked snapshots pay nothing.
+    trace_node_ids: Vec<u32>,
+    pub(crate) traces: crate::traces::AllocationTraces,
 }
 
 /// What wrote the snapshot, guessed from its layout (the file carries no version).
@@ -277,6 +281,36 @@ impl HeapGraph {
 
     pub fn node_count(&self) -> usize {
         self.node_ids.len()
+    }
+
+    /// Records node `n`'s allocation stack (`trace_node_id`, non-zero). `limit`: the node
+    /// count, reserved once when the first traced node arrives.
+    pub(crate) fn set_trace_node_id(&mut self, n: NodeIndex, trace: u32, limit: usize) {
+        let n = n as usize;
+        if self.trace_node_ids.is_empty() {
+            self.trace_node_ids.reserve_exact(limit.max(n + 1));
+        }
+        if self.trace_node_ids.len() <= n {
+            self.trace_node_ids.resize(n + 1, 0);
+        }
+        self.trace_node_ids[n] = trace;
+    }
+
+    /// The node's allocation stack id in [`HeapGraph::traces`]; 0 when it has none (the
+    /// snapshot was taken without allocation tracking, or the object is older than it).
+    #[inline]
+    pub fn trace_node_id(&self, n: NodeIndex) -> u32 {
+        self.trace_node_ids.get(n as usize).copied().unwrap_or(0)
+    }
+
+    /// True when some node carries an allocation stack.
+    pub fn has_allocation_traces(&self) -> bool {
+        !self.trace_node_ids.is_empty() && !self.traces.is_empty()
+    }
+
+    /// The allocation stacks (`trace_tree`, `trace_function_infos`); empty without tracking.
+    pub fn traces(&self) -> &crate::traces::AllocationTraces {
+        &self.traces
     }
 
     pub fn edge_count(&self) -> usize {
@@ -450,6 +484,8 @@ impl HeapGraph {
             + self.edge_targets.capacity())
             + self.strings.heap_bytes()
             + std::mem::size_of::<Location>() * self.locations.capacity()
+            + 4 * self.trace_node_ids.capacity()
+            + self.traces.heap_bytes()
     }
 }
 

@@ -46,6 +46,7 @@ pub mod roots;
 pub mod strings;
 pub mod summary;
 pub mod timing;
+pub mod traces;
 pub mod weakmap;
 pub mod writer;
 

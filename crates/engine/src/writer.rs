@@ -20,25 +20,27 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
             r#""edge_fields":["type","name_or_index","to_node"],"edge_types":[[{}],"string_or_number","node"],"#,
             r#""trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"trace_node_fields":["id","function_info_index","count","size","children"],"#,
             r#""sample_fields":["timestamp_us","last_assigned_id"],"location_fields":["object_index","script_id","line","column"]}},"#,
-            r#""node_count":{},"edge_count":{},"trace_function_count":0}},"#,
+            r#""node_count":{},"edge_count":{},"trace_function_count":{}}},"#,
             "\n\"nodes\":["
         ),
         node_types,
         edge_types,
         g.node_count(),
-        g.edge_count()
+        g.edge_count(),
+        g.traces().functions().len()
     )?;
     for n in 0..g.node_count() as NodeIndex {
         let edges = g.edges_of(n);
         writeln!(
             out,
-            "{}{},{},{},{},{},0,0",
+            "{}{},{},{},{},{},{},0",
             if n == 0 { "" } else { "," },
             g.node_type(n) as u8,
             g.node_name_index(n),
             g.node_id(n),
             g.self_size(n),
-            edges.end - edges.start
+            edges.end - edges.start,
+            g.trace_node_id(n)
         )?;
     }
     out.write_all(b"],\n\"edges\":[")?;
@@ -52,9 +54,22 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
             g.edge_target(e) as usize * NODE_FIELDS
         )?;
     }
-    out.write_all(
-        b"],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[",
-    )?;
+    out.write_all(b"],\n\"trace_function_infos\":[")?;
+    for (i, f) in g.traces().functions().iter().enumerate() {
+        write!(
+            out,
+            "{}{},{},{},0,{},{}",
+            if i == 0 { "" } else { "," },
+            i,
+            f.name,
+            f.script_name,
+            f.line,
+            f.column
+        )?;
+    }
+    out.write_all(b"],\n\"trace_tree\":")?;
+    write_trace_tree(g.traces(), out)?;
+    out.write_all(b",\n\"samples\":[],\n\"locations\":[")?;
     for (i, l) in g.locations().iter().enumerate() {
         writeln!(
             out,
@@ -75,6 +90,39 @@ pub fn write_snapshot(g: &HeapGraph, out: &mut impl Write) -> io::Result<()> {
     }
     out.write_all(b"]}")?;
     Ok(())
+}
+
+/// The tree nested as V8 writes it: `[id,function,count,size,[children…]]`, count and size 0.
+fn write_trace_tree(t: &crate::traces::AllocationTraces, out: &mut impl Write) -> io::Result<()> {
+    use crate::traces::NO_PARENT;
+    let n = t.ids.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for i in 0..n {
+        match t.parents[i] {
+            NO_PARENT => roots.push(i),
+            p => children[p as usize].push(i),
+        }
+    }
+    // Depth first with an explicit stack: (node, is its closing).
+    out.write_all(b"[")?;
+    let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
+    let mut first = true;
+    while let Some((i, closing)) = stack.pop() {
+        if closing {
+            out.write_all(b"]")?;
+            first = false;
+            continue;
+        }
+        if !first {
+            out.write_all(b",")?;
+        }
+        write!(out, "{},{},0,0,[", t.ids[i], t.function_of[i])?;
+        first = true;
+        stack.push((i, true));
+        stack.extend(children[i].iter().rev().map(|&c| (c, false)));
+    }
+    out.write_all(b"]")
 }
 
 /// `"a","b","c"`: type names are plain ASCII words, nothing to escape.

@@ -407,14 +407,10 @@ fn strings_must_be_json_strings_in_utf8() {
         ("\"Window\"", "\"Win\\u12G4\"", &["bad \\u escape"]),
         ("\"Window\"", "\"Win\tdow\"", &["raw control character"]),
         ("\"Window\"", "\"Win\ndow\"", &["raw control character"]),
+        ("\"samples\":[]", "\"samples\":[\"a\\x\"]", &["bad escape"]),
         (
-            "\"trace_tree\":[]",
-            "\"trace_tree\":[\"a\\x\"]",
-            &["bad escape"],
-        ),
-        (
-            "\"trace_tree\":[]",
-            "\"trace_tree\":[\"a\u{7f}\u{1}\"]",
+            "\"samples\":[]",
+            "\"samples\":[\"a\u{7f}\u{1}\"]",
             &["raw control character"],
         ),
     ] {
@@ -517,40 +513,36 @@ fn locations_must_hold_whole_records() {
 fn skipped_sections_must_be_json_too() {
     let text = sample_text();
     for (to, words) in [
-        ("\"trace_tree\":[1 2]", &["inside 'trace_tree'"][..]),
-        ("\"trace_tree\":[1,]", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":[tru]", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":[01]", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":[1.]", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":[-]", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":{\"a\" 1}", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":{\"a\":1,}", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":{1:2}", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":[}", &["inside 'trace_tree'"]),
-        ("\"trace_tree\":nul", &["inside 'trace_tree'"]),
+        ("\"samples\":[1 2]", &["inside 'samples'"][..]),
+        ("\"samples\":[1,]", &["inside 'samples'"]),
+        ("\"samples\":[tru]", &["inside 'samples'"]),
+        ("\"samples\":[01]", &["inside 'samples'"]),
+        ("\"samples\":[1.]", &["inside 'samples'"]),
+        ("\"samples\":[-]", &["inside 'samples'"]),
+        ("\"samples\":{\"a\" 1}", &["inside 'samples'"]),
+        ("\"samples\":{\"a\":1,}", &["inside 'samples'"]),
+        ("\"samples\":{1:2}", &["inside 'samples'"]),
+        ("\"samples\":[}", &["inside 'samples'"]),
+        ("\"samples\":nul", &["inside 'samples'"]),
     ] {
-        refused(replace_once(&text, "\"trace_tree\":[]", to), words);
+        refused(replace_once(&text, "\"samples\":[]", to), words);
     }
     // Any valid JSON is skipped, however deep: the nesting lives on the heap.
     let deep = format!(
-        "\"trace_tree\":{}{{\"a\":[-0.5e+3,true,false,null,\"\\u00e9\"]}}{}",
+        "\"samples\":{}{{\"a\":[-0.5e+3,true,false,null,\"\\u00e9\"]}}{}",
         "[".repeat(1_000_000),
         "]".repeat(1_000_000)
     );
-    let g = read_bytes(replace_once(&text, "\"trace_tree\":[]", &deep)).unwrap();
+    let g = read_bytes(replace_once(&text, "\"samples\":[]", &deep)).unwrap();
     assert_same(&sample(), &g);
-    let unbalanced = format!("\"trace_tree\":{}", "[".repeat(1_000_000));
+    let unbalanced = format!("\"samples\":{}", "[".repeat(1_000_000));
     refused(
-        replace_once(&text, "\"trace_tree\":[]", &unbalanced),
-        &["unexpected ','", "inside 'trace_tree'"],
+        replace_once(&text, "\"samples\":[]", &unbalanced),
+        &["unexpected ','", "inside 'samples'"],
     );
-    let mut cut = text[..text
-        .windows(13)
-        .position(|w| w == b"\"trace_tree\":")
-        .unwrap()]
-        .to_vec();
+    let mut cut = text[..text.windows(10).position(|w| w == b"\"samples\":").unwrap()].to_vec();
     cut.extend_from_slice(unbalanced.as_bytes());
-    refused(cut, &["truncated", "the file ends inside 'trace_tree'"]);
+    refused(cut, &["truncated", "the file ends inside 'samples'"]);
 }
 
 #[test]

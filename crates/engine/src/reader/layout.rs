@@ -26,6 +26,10 @@ struct RawMeta {
     edge_types: Vec<serde_json::Value>,
     #[serde(default)]
     location_fields: Vec<String>,
+    #[serde(default)]
+    trace_function_info_fields: Vec<String>,
+    #[serde(default)]
+    trace_node_fields: Vec<String>,
 }
 
 /// What one value of a node record means to us.
@@ -36,6 +40,8 @@ pub(crate) enum NodeField {
     Id,
     SelfSize,
     EdgeCount,
+    /// The allocation stack's node in `trace_tree` (0: not tracked).
+    TraceNodeId,
     Ignored,
 }
 
@@ -64,6 +70,9 @@ pub(crate) struct Layout {
     pub node_fields: Vec<NodeField>,
     pub edge_fields: Vec<EdgeField>,
     pub location_fields: Vec<LocationField>,
+    /// `meta.trace_function_info_fields` and `meta.trace_node_fields`, by name.
+    pub trace_function_fields: Vec<String>,
+    pub trace_node_fields: Vec<String>,
     /// Snapshot type number → our `NodeType` (names we do not know → `Unknown`).
     pub node_type_map: Vec<NodeType>,
     /// Snapshot edge type number → our `EdgeType`.
@@ -87,6 +96,7 @@ impl Layout {
             "id" => NodeField::Id,
             "self_size" => NodeField::SelfSize,
             "edge_count" => NodeField::EdgeCount,
+            "trace_node_id" => NodeField::TraceNodeId,
             _ => NodeField::Ignored,
         });
         for (need, what) in [
@@ -149,6 +159,8 @@ impl Layout {
             node_fields,
             edge_fields,
             location_fields,
+            trace_function_fields: meta.trace_function_info_fields,
+            trace_node_fields: meta.trace_node_fields,
             node_type_map,
             edge_type_map,
         })

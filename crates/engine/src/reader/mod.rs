@@ -8,6 +8,7 @@ mod blocks;
 mod layout;
 mod lexer;
 mod numbers;
+mod traces;
 mod v8;
 
 use std::fs::File;
@@ -241,5 +242,142 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&snapshot_bytes(&g)).unwrap();
         assert_same(&g, &read_bytes(enc.finish().unwrap()).unwrap());
+    }
+
+    fn traced_graph() -> HeapGraph {
+        let mut b = GraphBuilder::new();
+        let root = b.root();
+        let a = b.node(NodeType::Object, "Record", 40);
+        let c = b.node(NodeType::Object, "Record", 40);
+        let d = b.node(NodeType::Object, "Other", 8);
+        b.edge(root, EdgeType::Element, "1", a);
+        b.edge(root, EdgeType::Element, "2", c);
+        b.edge(root, EdgeType::Element, "3", d);
+        let handler = ("handle", "/srv/app.js", 12, 5);
+        b.allocated_at(a, &[("makeRecord", "/srv/app.js", 3, 10), handler]);
+        b.allocated_at(c, &[("makeRecord", "/srv/app.js", 3, 10), handler]);
+        b.allocated_at(d, &[handler]);
+        b.build()
+    }
+
+    fn frames(g: &HeapGraph, n: u32) -> Vec<(String, String, u32, u32)> {
+        g.traces()
+            .stack(g.trace_node_id(n))
+            .iter()
+            .map(|f| {
+                (
+                    g.string(f.name).to_string(),
+                    g.string(f.script_name).to_string(),
+                    f.line,
+                    f.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn allocation_stacks_round_trip_through_the_nested_trace_tree() {
+        let g = traced_graph();
+        let read = read_bytes(snapshot_bytes(&g)).unwrap();
+        assert_same(&g, &read);
+        assert!(read.has_allocation_traces());
+        let want = vec![
+            ("makeRecord".to_string(), "/srv/app.js".to_string(), 3, 10),
+            ("handle".to_string(), "/srv/app.js".to_string(), 12, 5),
+        ];
+        assert_eq!(frames(&read, 1), want);
+        assert_eq!(read.trace_node_id(1), read.trace_node_id(2));
+        assert_eq!(frames(&read, 3), want[1..].to_vec());
+        assert_eq!(read.trace_node_id(0), 0);
+        assert!(frames(&read, 0).is_empty());
+    }
+
+    /// The layout V8 writes while tracking, verbatim in shape: a tree nested several levels
+    /// with empty children lists, sibling subtrees, and white space anywhere.
+    #[test]
+    fn reads_v8s_trace_tree_layout() {
+        let text = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["synthetic","object"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element"],"string_or_number","node"],"trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"trace_node_fields":["id","function_info_index","count","size","children"],"location_fields":["object_index","script_id","line","column"]},"node_count":3,"edge_count":2,"trace_function_count":3},
+"nodes":[0,0,1,0,2,0,0,1,1,3,16,0,5,0,1,1,5,16,0,2,0],
+"edges":[0,1,7,0,2,14],
+"trace_function_infos":[0,1,0,0,0,0,1,2,3,81,7,14,2,4,3,81,20,3],
+"trace_tree":[1,0,0,0,[2,1,84,3960,[],3,2,51,5856,[ 7 , 1 , 1 , 16 , [ ] ,5,1,0,0,[]]]],
+"samples":[],"locations":[],
+"strings":["<dummy>","(root)","LeakyRecord","/srv/leaky.js","handler"]}"#;
+        let g = read_bytes(text.as_bytes().to_vec()).unwrap();
+        assert_eq!(g.traces().tree_len(), 5);
+        assert_eq!(g.trace_node_id(0), 0);
+        let names = |n| {
+            frames(&g, n)
+                .into_iter()
+                .map(|f| format!("{}:{}", f.0, f.2))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(1), ["LeakyRecord:7", "handler:20"]);
+        assert_eq!(names(2), ["LeakyRecord:7"]);
+        // Without tracking (Node 24 writes no trace_node_id at all) nothing is kept per node.
+        let untracked = text
+            .replace(r#""trace_node_id","#, "")
+            .replace(
+                "0,0,1,0,2,0,0,1,1,3,16,0,5,0,1,1,5,16,0,2,0",
+                "0,0,1,0,2,0,1,1,3,16,0,0,1,1,5,16,0,0",
+            )
+            .replace("[0,1,7,0,2,14]", "[0,1,6,0,2,12]");
+        let u = read_bytes(untracked.into_bytes()).unwrap();
+        assert!(!u.has_allocation_traces());
+        assert_eq!(u.heap_bytes() + 4 * 3, g.heap_bytes());
+    }
+
+    #[test]
+    fn broken_trace_sections_are_named() {
+        let g = traced_graph();
+        let text = String::from_utf8(snapshot_bytes(&g)).unwrap();
+        let tree_at = text.find("\"trace_tree\":[").unwrap() + 14;
+        for (bad, want) in [
+            // a function index past the list
+            (
+                format!("{}1,99,{}", &text[..tree_at], &text[tree_at + 4..]),
+                "names function 99",
+            ),
+            // a record cut short
+            (
+                format!(
+                    "{}1,0,0{}",
+                    &text[..tree_at],
+                    &text[text[tree_at..].find("],\n\"samples").unwrap() + tree_at..]
+                ),
+                "not a whole number",
+            ),
+            // a number where the children should be
+            (
+                format!(
+                    "{}1,0,0,0,7]{}",
+                    &text[..tree_at],
+                    &text[text[tree_at..].find("],\n\"samples").unwrap() + tree_at..]
+                ),
+                "unexpected",
+            ),
+        ] {
+            let err = read_bytes(bad.into_bytes()).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    /// A program that recurses deeply gives a deep tree; it is read on a heap stack.
+    #[test]
+    fn a_deep_trace_tree_is_read_without_recursion() {
+        let g = traced_graph();
+        let text = String::from_utf8(snapshot_bytes(&g)).unwrap();
+        let depth = 200_000;
+        let mut tree = String::from("[");
+        for i in 0..depth {
+            tree.push_str(&format!("{},1,0,0,[", i + 100));
+        }
+        tree.push_str(&"]".repeat(depth + 1));
+        let at = text.find("\"trace_tree\":").unwrap() + 13;
+        let end = text.find(",\n\"samples\"").unwrap();
+        let deep = format!("{}{}{}", &text[..at], tree, &text[end..]);
+        let read = read_bytes(deep.into_bytes()).unwrap();
+        assert_eq!(read.traces().tree_len(), depth);
+        assert_eq!(read.traces().stack(100 + depth as u32 - 1).len(), depth - 1);
     }
 }

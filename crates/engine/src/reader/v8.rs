@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use super::layout::{EdgeField, Layout, LocationField, NodeField};
 
 use super::lexer::Lexer;
+use super::traces;
 use crate::error::{ErrorKind, Result, SnapshotError};
 use crate::graph::{EdgeType, HeapGraph, Location, Producer};
 use crate::strings::StringTable;
@@ -27,7 +28,7 @@ fn div_stride(v: u64, stride: u64) -> (u64, u64) {
 /// no difference an `i64`, and every size is exact as an `f64`.
 pub(crate) const MAX_HEAP_BYTES: u64 = 1 << 53;
 
-fn corrupt(msg: String) -> SnapshotError {
+pub(crate) fn corrupt(msg: String) -> SnapshotError {
     ErrorKind::Corrupt(msg).into()
 }
 
@@ -110,6 +111,14 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
                 "nodes" => read_nodes(lex, layout.as_ref().unwrap(), &mut g)?,
                 "edges" => read_edges(lex, layout.as_ref().unwrap(), &mut g)?,
                 "locations" => read_locations(lex, layout.as_ref().unwrap(), &mut g)?,
+                "trace_function_infos" if layout.is_some() => traces::read_functions(
+                    lex,
+                    &layout.as_ref().unwrap().trace_function_fields,
+                    &mut g,
+                )?,
+                "trace_tree" if layout.is_some() => {
+                    traces::read_tree(lex, &layout.as_ref().unwrap().trace_node_fields, &mut g)?
+                }
                 "strings" => {
                     let mut table = StringTable::new();
                     lex.read_strings_into(&mut table)?;
@@ -148,6 +157,7 @@ pub(crate) fn parse(lex: &mut Lexer, input_len: Option<u64>) -> Result<HeapGraph
         .into());
     }
     validate_names(&g)?;
+    traces::validate(&mut g)?;
     g.producer = if g.strings.get(0) == "<dummy>" {
         Producer::V8
     } else {
@@ -188,16 +198,16 @@ fn reservation(declared: u64, stride: usize, input_len: Option<u64>) -> usize {
 
 /// Cuts a stream of number batches into fixed-size records. Most records lie whole inside
 /// a batch and are handed out as sub-slices; only those straddling two batches are copied.
-struct Records<const MAX: usize> {
+pub(crate) struct Records<const MAX: usize> {
     stride: usize,
     pending: [u64; MAX],
-    filled: usize,
+    pub(crate) filled: usize,
     /// Values seen so far, for error messages and the final count check.
-    values: u64,
+    pub(crate) values: u64,
 }
 
 impl<const MAX: usize> Records<MAX> {
-    fn new(stride: usize) -> Result<Records<MAX>> {
+    pub(crate) fn new(stride: usize) -> Result<Records<MAX>> {
         if stride == 0 || stride > MAX {
             return Err(ErrorKind::UnknownLayout(format!(
                 "records of {stride} fields (expected 1 to {MAX})"
@@ -213,7 +223,11 @@ impl<const MAX: usize> Records<MAX> {
     }
 
     #[inline]
-    fn feed(&mut self, mut vals: &[u64], mut each: impl FnMut(&[u64]) -> Result<()>) -> Result<()> {
+    pub(crate) fn feed(
+        &mut self,
+        mut vals: &[u64],
+        mut each: impl FnMut(&[u64]) -> Result<()>,
+    ) -> Result<()> {
         self.values += vals.len() as u64;
         if self.filled > 0 {
             let take = (self.stride - self.filled).min(vals.len());
@@ -256,6 +270,7 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
         NodeField::EdgeCount,
     ]
     .map(|f| field_index(fields, f));
+    let trace_at = fields.iter().position(|f| *f == NodeField::TraceNodeId);
     let mut records = Records::<16>::new(stride)?;
     let mut edges_so_far: u64 = 0;
     let mut total_size: u64 = 0;
@@ -287,6 +302,12 @@ fn read_nodes(lex: &mut Lexer, layout: &Layout, g: &mut HeapGraph) -> Result<()>
             let name = fit_u32(rec[ni], "a node name")?;
             let id = fit_u32(rec[ii], "a node id")?;
             g.push_node(t, name, id, rec[si], edges_so_far as u32);
+            if let Some(k) = trace_at {
+                if rec[k] != 0 {
+                    let trace = fit_u32(rec[k], "a trace node id")?;
+                    g.set_trace_node_id(g.node_count() as u32 - 1, trace, n);
+                }
+            }
             Ok(())
         })
     })?;
@@ -409,7 +430,7 @@ fn bad_type(what: &str, ordinal: usize, t: u64, list: &str, known: usize) -> Sna
 }
 
 #[inline]
-fn fit_u32(v: u64, what: &str) -> Result<u32> {
+pub(crate) fn fit_u32(v: u64, what: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| corrupt(format!("{what} ({v}) does not fit in 32 bits")))
 }
 
