@@ -182,6 +182,27 @@ pub struct Suspect {
     pub explanation: Explanation,
     /// One representative object's shortest path from the GC roots.
     pub path: RetainerPath,
+    /// Where the leaked objects were allocated, by call stack, most objects first (at most
+    /// three). Empty when the snapshots carry no allocation stacks (taken without
+    /// allocation tracking).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocation_stacks: Vec<AllocationStack>,
+    /// When the objects are created or stored inside a library (`node_modules`): that
+    /// library's code; `location` is then the app's line that calls it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library_location: Option<SourceLocation>,
+}
+
+/// One call stack that allocated leaked objects (V8's allocation tracking), and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocationStack {
+    /// Leaked objects allocated under this stack, in the last snapshot.
+    pub count: u64,
+    /// The bytes they retain.
+    pub bytes: u64,
+    /// Innermost first: the function that allocated, then its callers. Each frame is the
+    /// function's own position (V8 records functions, not call sites), through source maps.
+    pub frames: Vec<SourceLocation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +215,10 @@ pub struct LeakReport {
     pub steps: usize,
     /// Largest growth per step first.
     pub suspects: Vec<Suspect>,
+    /// The last snapshot carried allocation stacks (taken with allocation tracking on).
+    /// Not part of the JSON: each suspect's `allocation_stacks` says what they showed.
+    #[serde(skip)]
+    pub allocation_stacks_recorded: bool,
 }
 
 impl LeakReport {
@@ -208,6 +233,7 @@ impl LeakReport {
             steps: snapshots.len().saturating_sub(1),
             snapshots,
             suspects,
+            allocation_stacks_recorded: false,
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct HuntConfig {
     pub leak_options: LeakOptions,
     /// How long to wait for a launched service to accept connections.
     pub ready_timeout: Duration,
+    /// Record where objects are allocated (V8's allocation tracking, on from the warm-up to
+    /// the last snapshot), so suspects show the stacks that created them.
+    pub allocation_stacks: bool,
 }
 
 impl HuntConfig {
@@ -55,6 +58,7 @@ impl HuntConfig {
             out_dir,
             leak_options: LeakOptions::default(),
             ready_timeout: Duration::from_secs(30),
+            allocation_stacks: true,
         }
     }
 }

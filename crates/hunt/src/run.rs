@@ -194,72 +194,21 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
     let mut service = service::start(&config.target, base_url, config.ready_timeout, observer)?;
 
     let per_round = scenario.iterations;
-    let warmup = config.warmup_iterations.unwrap_or(per_round);
-    let mut next_iteration = 0u64;
-    let mut load = Vec::new();
-    let mut heap_after_gc = Vec::new();
-    // `process.memoryUsage()` at each snapshot, `None` once the target could not say.
-    let mut memory: Option<Vec<MemoryAfterGc>> = Some(Vec::new());
-    let mut earlier: Vec<Facts> = Vec::new();
-    let mut pending: Option<Pending> = None;
-    let mut files = Vec::new();
-
-    for index in 0..config.snapshots {
-        let iterations = if index == 0 { warmup } else { per_round };
-        let during = if index == 0 {
-            "the warm-up".to_string()
-        } else {
-            format!("round {index} of {}", config.snapshots - 1)
-        };
-        let stats = round(
-            &mut service,
-            scenario,
-            iterations,
-            next_iteration,
-            index,
-            config.snapshots,
-            observer,
-        );
-        // Whatever the load saw, a service that died explains it.
-        if service.gone() {
-            return Err(service_died(&mut service, &during, &files));
-        }
-        let stats = stats?;
-        next_iteration += iterations;
-        observer.event(HuntEvent::RoundFinished {
-            round: index,
-            stats: &stats,
-        });
-        load.push(round_load(&stats));
-
-        let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
-        let taken = snapshot(&mut service, &path, index, config.snapshots, observer);
-        if taken.is_err() && service.gone() {
-            let during = format!("snapshot {}", index + 1);
-            return Err(service_died(&mut service, &during, &files));
-        }
-        let (used, after_gc, parser) = taken?;
-        heap_after_gc.push(used);
-        memory = match (memory, after_gc) {
-            (Some(mut all), Some(m)) => {
-                all.push(m);
-                Some(all)
-            }
-            _ => None,
-        };
-        observer.event(HuntEvent::SnapshotSaved {
-            index,
-            path: &path,
-            heap_used: used,
-        });
-        files.push(path);
-        // The previous snapshot's measures were taken while this round ran.
-        if let Some(p) = pending.replace(parser) {
-            earlier.push(join(p)?.into_facts());
-        }
+    // From the warm-up on, so that every object new since the first snapshot has its stack.
+    let tracking = config.allocation_stacks && start_tracking(&mut service);
+    let ladder = rounds_and_snapshots(config, &mut service, tracking, observer);
+    if tracking && ladder.is_err() && !service.gone() {
+        // A service we attached to keeps running: leave it as we found it. (Closing the
+        // session would stop the tracking too; this says so at once.)
+        let _ = service.session.stop_allocation_tracking();
     }
-    observer.event(HuntEvent::Diagnosing);
-    let last = join(pending.take().expect("at least one snapshot"))?;
+    let Ladder {
+        load,
+        heap_after_gc,
+        memory,
+        earlier,
+        last,
+    } = ladder?;
 
     let mut maps = SourceMaps::new();
     for s in service.session.scripts() {
@@ -305,6 +254,111 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
     .with_memory(memory.unwrap_or_default());
     write_report(&config.out_dir.join("report.json"), &report)?;
     Ok(report)
+}
+
+/// What the rounds measured: the load, the heap after each GC, and the snapshots' measures
+/// (the last one in full).
+struct Ladder {
+    load: Vec<leakhunt_findings::RoundLoad>,
+    heap_after_gc: Vec<u64>,
+    memory: Option<Vec<MemoryAfterGc>>,
+    earlier: Vec<Facts>,
+    last: Measured,
+}
+
+/// Turns allocation tracking on; false when the runtime cannot (the hunt goes on without
+/// stacks).
+fn start_tracking(service: &mut Service) -> bool {
+    service.session.start_allocation_tracking().is_ok()
+}
+
+/// The warm-up and the rounds, each followed by a snapshot. Allocation tracking, when on,
+/// is turned off as soon as the last snapshot is taken.
+fn rounds_and_snapshots(
+    config: &HuntConfig,
+    service: &mut Service,
+    tracking: bool,
+    observer: &dyn Observer,
+) -> Result<Ladder, HuntError> {
+    let scenario = &config.scenario;
+    let per_round = scenario.iterations;
+    let warmup = config.warmup_iterations.unwrap_or(per_round);
+    let mut next_iteration = 0u64;
+    let mut load = Vec::new();
+    let mut heap_after_gc = Vec::new();
+    // `process.memoryUsage()` at each snapshot, `None` once the target could not say.
+    let mut memory: Option<Vec<MemoryAfterGc>> = Some(Vec::new());
+    let mut earlier: Vec<Facts> = Vec::new();
+    let mut pending: Option<Pending> = None;
+    let mut files = Vec::new();
+
+    for index in 0..config.snapshots {
+        let iterations = if index == 0 { warmup } else { per_round };
+        let during = if index == 0 {
+            "the warm-up".to_string()
+        } else {
+            format!("round {index} of {}", config.snapshots - 1)
+        };
+        let stats = round(
+            service,
+            scenario,
+            iterations,
+            next_iteration,
+            index,
+            config.snapshots,
+            observer,
+        );
+        // Whatever the load saw, a service that died explains it.
+        if service.gone() {
+            return Err(service_died(service, &during, &files));
+        }
+        let stats = stats?;
+        next_iteration += iterations;
+        observer.event(HuntEvent::RoundFinished {
+            round: index,
+            stats: &stats,
+        });
+        load.push(round_load(&stats));
+
+        let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
+        let taken = snapshot(service, &path, index, config.snapshots, observer);
+        if taken.is_err() && service.gone() {
+            let during = format!("snapshot {}", index + 1);
+            return Err(service_died(service, &during, &files));
+        }
+        let (used, after_gc, parser) = taken?;
+        heap_after_gc.push(used);
+        memory = match (memory, after_gc) {
+            (Some(mut all), Some(m)) => {
+                all.push(m);
+                Some(all)
+            }
+            _ => None,
+        };
+        observer.event(HuntEvent::SnapshotSaved {
+            index,
+            path: &path,
+            heap_used: used,
+        });
+        files.push(path);
+        // The previous snapshot's measures were taken while this round ran.
+        if let Some(p) = pending.replace(parser) {
+            earlier.push(join(p)?.into_facts());
+        }
+    }
+    observer.event(HuntEvent::Diagnosing);
+    let last = join(pending.take().expect("at least one snapshot"))?;
+
+    if tracking {
+        let _ = service.session.stop_allocation_tracking();
+    }
+    Ok(Ladder {
+        load,
+        heap_after_gc,
+        memory,
+        earlier,
+        last,
+    })
 }
 
 /// The service is gone: why, and what stays.

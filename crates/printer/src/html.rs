@@ -302,6 +302,13 @@ fn suspect(n: usize, s: &Suspect, labels: &[String], f: &Findings, cwd: &Path) -
             escape(&path::position(l))
         );
     }
+    if let Some(l) = &s.library_location {
+        let _ = writeln!(
+            h,
+            "<p>in library <span class=\"mono\">{}</span></p>",
+            escape(&crate::stacks::frame(l))
+        );
+    }
     if let Some(o) = &s.owner {
         let _ = writeln!(
             h,
@@ -334,6 +341,19 @@ fn suspect(n: usize, s: &Suspect, labels: &[String], f: &Findings, cwd: &Path) -
         svg::SMALL,
     ));
     h.push_str("\n</div>\n</div>\n");
+    let stacks = crate::stacks::blocks(s);
+    if !stacks.is_empty() {
+        h.push_str("<details><summary>Where they were allocated</summary>\n");
+        for (amount, lines) in &stacks {
+            let _ = writeln!(
+                h,
+                "<p class=\"muted\">{}</p>\n<pre>{}</pre>",
+                escape(amount),
+                escape(&lines.join("\n"))
+            );
+        }
+        h.push_str("</details>\n");
+    }
     if let Some(e) = s.location.as_ref().and_then(|l| sources::excerpt(cwd, l)) {
         let file = s.location.as_ref().map_or("", |l| l.file.as_str());
         let _ = write!(

@@ -23,6 +23,7 @@ pub mod sarif;
 pub mod setup;
 pub mod sources;
 pub mod spans;
+pub mod stacks;
 pub mod style;
 pub mod svg;
 pub mod table;

@@ -224,6 +224,12 @@ fn suspect(n: usize, s: &Suspect, f: &Findings) -> String {
             code(&path::position(l), false)
         ));
     }
+    if let Some(l) = &s.library_location {
+        facts.push(format!(
+            "in library {}",
+            code(&crate::stacks::frame(l), false)
+        ));
+    }
     if let Some(o) = &s.owner {
         facts.push(format!("held by {}", code(&prose::owner(o), false)));
     }
@@ -246,6 +252,20 @@ fn suspect(n: usize, s: &Suspect, f: &Findings) -> String {
             .map(|c| format!("{} ({})", code(&c.name, false), format_bytes(c.bytes)))
             .collect();
         let _ = writeln!(m, "\nCaptured variables: {}", names.join(", "));
+    }
+    let stacks = crate::stacks::blocks(s);
+    if !stacks.is_empty() {
+        let body: Vec<String> = stacks
+            .iter()
+            .map(|(amount, lines)| format!("{amount}:\n{}", lines.join("\n")))
+            .collect();
+        let body = body.join("\n\n");
+        let fence =
+            "`".repeat(3.max(body.split(|c| c != '`').map(str::len).max().unwrap_or(0) + 1));
+        let _ = write!(
+            m,
+            "\n<details><summary>Where they were allocated</summary>\n\n{fence}text\n{body}\n{fence}\n\n</details>\n",
+        );
     }
     // The path inside a fenced block: no escaping needed but a fence the text cannot close.
     let lines: Vec<String> = path::lines(&s.path)

@@ -166,6 +166,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     config.warmup_iterations = args.warmup;
     config.leak_options.min_bytes_per_step = args.min_growth;
     config.ready_timeout = std::time::Duration::from_secs(args.ready_timeout);
+    config.allocation_stacks = !args.no_allocation_stacks;
     let style = Style::for_stdout();
     let progress = Progress::with_phase_lines(true);
     let result = run_hunt(

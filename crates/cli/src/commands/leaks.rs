@@ -10,6 +10,9 @@ use crate::progress::Progress;
 use crate::reports::{self, Annotations};
 use crate::{EXIT_CLEAN, EXIT_LEAK};
 
+/// Said when suspects were found in snapshots without allocation stacks.
+const RECORD_STACKS_HINT: &str = "hint: these snapshots have no allocation stacks; to see where the leaked objects were created, take them from `node --track-heap-objects` or with DevTools' \"Allocation instrumentation on timeline\" (leakhunt hunt records them itself)";
+
 pub fn run(args: &LeaksArgs) -> Result<u8> {
     let progress = Progress::new(!args.json);
     let on_progress = |p: LeakProgress| match p {
@@ -38,6 +41,9 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
         Annotations::Stdout
     };
     reports::write(&args.reports, &Findings::Leaks(&report), annotations)?;
+    if report.verdict == Verdict::Leak && !report.allocation_stacks_recorded {
+        eprintln!("{RECORD_STACKS_HINT}");
+    }
     Ok(if report.verdict == Verdict::Leak {
         EXIT_LEAK
     } else {

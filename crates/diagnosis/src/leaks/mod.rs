@@ -23,6 +23,7 @@ pub mod growth;
 pub mod patterns;
 pub mod roots;
 pub mod source;
+pub mod stacks;
 
 use std::path::{Path, PathBuf};
 
@@ -206,22 +207,35 @@ pub fn diagnose_measured(
     all.push(&last_facts);
     let locator = Locator::new(&last, std::mem::take(maps), opts.paths_relative_to.clone());
     let candidates = candidates::find(&last, &keys, &all, opts);
+    // Allocation stacks, when the snapshots have them.
+    let leaked = stacks::LeakedObjects::new(&last, &keys, all[0]);
+    let stack_reader = stacks::StackReader::new(&locator);
     let suspects = candidates
         .into_iter()
         .map(|c| {
-            patterns::explain(
+            let mut suspect = patterns::explain(
                 &locator,
                 c.object,
                 Some(c.anchor),
                 c.is_collection,
                 c.growth,
-            )
+            );
+            if let Some(leaked) = &leaked {
+                let found = stack_reader.explain(
+                    leaked,
+                    c.anchor,
+                    c.object,
+                    c.is_collection,
+                    &suspect.class,
+                );
+                stacks::apply(found, &mut suspect);
+            }
+            suspect
         })
         .collect();
-    Ok(LeakReport::new(
-        all.iter().map(|f| f.info.clone()).collect(),
-        suspects,
-    ))
+    let mut report = LeakReport::new(all.iter().map(|f| f.info.clone()).collect(), suspects);
+    report.allocation_stacks_recorded = leaked.is_some();
+    Ok(report)
 }
 
 fn check_one_process(first: &Facts, last: &Facts) -> Result<(), LeakError> {

@@ -34,6 +34,9 @@ impl Session {
             }
             // Late or stray snapshot traffic outside `take_snapshot`: nothing to do with it.
             "HeapProfiler.addHeapSnapshotChunk" | "HeapProfiler.reportHeapSnapshotProgress" => {}
+            // Allocation tracking reports heap statistics many times a second; we read the
+            // stacks from the snapshots instead.
+            "HeapProfiler.heapStatsUpdate" | "HeapProfiler.lastSeenObjectId" => {}
             _ => {
                 if self.events.len() >= MAX_BUFFERED_EVENTS {
                     self.events.pop_front();

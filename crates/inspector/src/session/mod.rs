@@ -359,6 +359,25 @@ impl Session {
         Ok(())
     }
 
+    /// Turns V8's allocation tracking on: from now on each new object records the call
+    /// stack that allocated it, and snapshots carry those stacks (`trace_tree`).
+    pub fn start_allocation_tracking(&mut self) -> Result<()> {
+        self.call(
+            "HeapProfiler.startTrackingHeapObjects",
+            json!({ "trackAllocations": true }),
+        )?;
+        Ok(())
+    }
+
+    /// Turns allocation tracking off again, without the snapshot that
+    /// `HeapProfiler.stopTrackingHeapObjects` would take: disabling the domain stops it (and
+    /// forgets object ids, so take no more snapshots to diff after this). Closing the
+    /// session stops it too, which is what happens on every error path.
+    pub fn stop_allocation_tracking(&mut self) -> Result<()> {
+        self.call("HeapProfiler.disable", json!({}))?;
+        Ok(())
+    }
+
     /// `(used, total)` bytes of the V8 heap (`Runtime.getHeapUsage`); cheap, no GC.
     pub fn heap_usage(&mut self) -> Result<(u64, u64)> {
         #[derive(Deserialize)]

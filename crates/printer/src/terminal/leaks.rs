@@ -52,6 +52,12 @@ fn suspect(number: usize, s: &Suspect, style: Style) -> String {
             .unwrap_or_default();
         t.push_str(&format!("   at {}{function}\n", style.cyan(&position(l))));
     }
+    if let Some(l) = &s.library_location {
+        t.push_str(&format!("   in library {}\n", crate::stacks::frame(l)));
+    }
+    if let Some(line) = crate::stacks::top_line(s) {
+        t.push_str(&format!("   allocated by {line}\n"));
+    }
     if let Some(o) = &s.owner {
         t.push_str(&format!("   held by {}\n", prose::owner(o)));
     }

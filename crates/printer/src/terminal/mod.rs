@@ -114,6 +114,8 @@ mod tests {
                 },
                 steps,
             },
+            allocation_stacks: Vec::new(),
+            library_location: None,
         };
         let snapshot = |size| SnapshotInfo {
             file: "s.heapsnapshot".into(),

@@ -102,6 +102,8 @@ pub fn listener() -> Suspect {
                 ),
             ],
         },
+        allocation_stacks: Vec::new(),
+        library_location: None,
     }
 }
 
@@ -146,6 +148,8 @@ pub fn cache() -> Suspect {
                 )])
                 .collect(),
         },
+        allocation_stacks: Vec::new(),
+        library_location: None,
     }
 }
 

@@ -148,6 +148,8 @@ pub fn explain(
         captured: finding.captured,
         explanation: finding.explanation,
         path: locator.path(&path),
+        allocation_stacks: Vec::new(),
+        library_location: None,
     }
 }
 

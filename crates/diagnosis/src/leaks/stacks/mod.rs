@@ -1,0 +1,322 @@
+//! Allocation stacks: where the leaked objects were created, when the snapshots were taken
+//! with allocation tracking on (`hunt` turns it on; `node --track-heap-objects`; DevTools'
+//! allocation instrumentation).
+//!
+//! A suspect's leaked objects (its leak roots new since the first snapshot; for a collection
+//! growing by itself, its new storage and entries) are grouped by the stack V8 recorded
+//! for them and counted. Frames name functions; each frame's line is turned into the
+//! statement it stands for (the call of the next frame, or in the innermost frame the
+//! creation of the object) by reading the function's text, then mapped through source maps.
+//!
+//! The suspect's `location` becomes the statement in the first frame of the user's own
+//! code (not `node_modules`, not the runtime's `node:` scripts). When the objects are created
+//! inside a library, or stored there (the collection's storage grew inside a library
+//! function), that library's statement is `library_location`.
+
+mod statement;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leakhunt_engine::fold::is_storage;
+use leakhunt_engine::graph::{EdgeType, HeapGraph};
+use leakhunt_engine::traces::TraceFunction;
+use leakhunt_engine::{Analysis, NodeIndex};
+use leakhunt_findings::{AllocationStack, SourceLocation, Suspect};
+
+use super::anchors::AnchoredKeys;
+use super::facts::Facts;
+use super::source::{read_script, LineColumn};
+use crate::hash::FastMap;
+use crate::locator::Locator;
+use statement::Needle;
+
+/// Stacks shown per suspect.
+const TOP_STACKS: usize = 3;
+/// Frames kept per stack: the app's frames are near the top; past these come the
+/// runtime's (the HTTP parser, the event loop), which say nothing about the leak.
+const MAX_FRAMES: usize = 12;
+/// Methods that grow a collection's storage, for the statement that stores in a library.
+const GROWING_METHODS: &[&str] = &["push", "set", "add", "unshift", "splice", "concat"];
+
+/// What the stacks say about one suspect.
+#[derive(Debug, Default)]
+pub struct StackFindings {
+    pub stacks: Vec<AllocationStack>,
+    /// The statement in the user's code (first frame outside libraries and the runtime).
+    pub location: Option<SourceLocation>,
+    pub library_location: Option<SourceLocation>,
+}
+
+/// The leaked objects of every suspect, found once per diagnosis.
+pub struct LeakedObjects<'a> {
+    last: &'a Analysis,
+    first: &'a Facts,
+    /// Traced leak roots by anchor.
+    by_anchor: FastMap<NodeIndex, Vec<NodeIndex>>,
+}
+
+impl<'a> LeakedObjects<'a> {
+    /// `None` when the last snapshot has no allocation stacks (nothing to do, nothing spent).
+    pub fn new(
+        last: &'a Analysis,
+        keys: &AnchoredKeys,
+        first: &'a Facts,
+    ) -> Option<LeakedObjects<'a>> {
+        let g = &last.graph;
+        if !g.has_allocation_traces() {
+            return None;
+        }
+        let mut by_anchor: FastMap<NodeIndex, Vec<NodeIndex>> = FastMap::default();
+        for root in super::roots::leak_roots(last, &keys.order, first) {
+            if g.trace_node_id(root) != 0 {
+                by_anchor
+                    .entry(keys.anchor[root as usize])
+                    .or_default()
+                    .push(root);
+            }
+        }
+        Some(LeakedObjects {
+            last,
+            first,
+            by_anchor,
+        })
+    }
+
+    fn is_new(&self, n: NodeIndex) -> bool {
+        !self.first.has_id(self.last.graph.node_id(n))
+    }
+
+    /// The objects a suspect's growth is made of: its anchor's leak roots, or for a
+    /// collection growing by itself, what is new in and right under it (its storage, the
+    /// entries' keys and values).
+    fn of_suspect(
+        &self,
+        anchor: NodeIndex,
+        object: NodeIndex,
+        is_collection: bool,
+    ) -> Vec<NodeIndex> {
+        if !is_collection {
+            return self.by_anchor.get(&anchor).cloned().unwrap_or_default();
+        }
+        let g = &self.last.graph;
+        let mut out = Vec::new();
+        let mut level = vec![object];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for &n in &level {
+                for e in g.edges_of(n) {
+                    if g.edge_type(e) == EdgeType::Weak {
+                        continue;
+                    }
+                    let t = g.edge_target(e);
+                    if self.is_new(t) && g.trace_node_id(t) != 0 {
+                        out.push(t);
+                    }
+                    if is_storage(g, t) {
+                        next.push(t);
+                    }
+                }
+            }
+            level = next;
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The storage that holds the representative object (a new backing store of the
+    /// collection it sits in, or the collection's own when V8 shows entries on the
+    /// collection itself): where that collection grew, by its own stack.
+    fn storage_holding(&self, object: NodeIndex) -> Option<NodeIndex> {
+        let g = &self.last.graph;
+        let traced_new = |n: NodeIndex| self.is_new(n) && g.trace_node_id(n) != 0;
+        let path = self.last.shortest_path(object)?;
+        path.steps.iter().take(3).find_map(|s| {
+            let h = s.holder;
+            if is_storage(g, h) && traced_new(h) {
+                return Some(h);
+            }
+            g.edges_of(h)
+                .filter(|&e| g.edge_type(e) == EdgeType::Internal)
+                .map(|e| g.edge_target(e))
+                .find(|&t| is_storage(g, t) && traced_new(t))
+        })
+    }
+}
+
+/// Turns V8's frames into statements and places people read, reading each script once.
+pub struct StackReader<'l, 'a> {
+    locator: &'l Locator<'a>,
+    scripts: RefCell<HashMap<String, Option<Rc<str>>>>,
+}
+
+/// One frame: the function's name and its place in the script that runs (1-based).
+struct Frame {
+    function: String,
+    script: String,
+    at: LineColumn,
+}
+
+impl<'l, 'a> StackReader<'l, 'a> {
+    pub fn new(locator: &'l Locator<'a>) -> StackReader<'l, 'a> {
+        StackReader {
+            locator,
+            scripts: RefCell::default(),
+        }
+    }
+
+    /// The stacks of a suspect's leaked objects, and the places they point at.
+    pub fn explain(
+        &self,
+        leaked: &LeakedObjects,
+        anchor: NodeIndex,
+        object: NodeIndex,
+        is_collection: bool,
+        class: &str,
+    ) -> StackFindings {
+        let a = leaked.last;
+        let g = &a.graph;
+        let objects = leaked.of_suspect(anchor, object, is_collection);
+        // By stack (a trace node is one exact stack): objects and retained bytes.
+        let mut groups: FastMap<u32, (u64, u64)> = FastMap::default();
+        for &n in &objects {
+            let bytes = if is_collection {
+                g.self_size(n)
+            } else {
+                a.dominators.retained[n as usize]
+            };
+            let e = groups.entry(g.trace_node_id(n)).or_default();
+            e.0 += 1;
+            e.1 += bytes;
+        }
+        let mut groups: Vec<(u32, (u64, u64))> = groups.into_iter().collect();
+        groups.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let mut findings = StackFindings::default();
+        for (i, &(trace, (count, bytes))) in groups.iter().take(TOP_STACKS).enumerate() {
+            let frames = self.frames(g, trace);
+            // The innermost frame created the object: its statement is the creation.
+            let creating = if is_collection {
+                Needle::AnyMethod(GROWING_METHODS)
+            } else {
+                match Needle::creating(class) {
+                    Some(n) => n,
+                    None => Needle::ObjectLiteral,
+                }
+            };
+            let shown = self.statements(&frames, creating);
+            if i == 0 {
+                let (user, library) = user_and_library(&shown);
+                findings.location = user.cloned();
+                findings.library_location = library.cloned();
+            }
+            findings.stacks.push(AllocationStack {
+                count,
+                bytes,
+                frames: shown.into_iter().take(MAX_FRAMES).collect(),
+            });
+        }
+        if findings.library_location.is_none() && !is_collection {
+            // Created in the app but stored by a library: the library function that grew
+            // the storage holding it.
+            if let Some(storage) = leaked.storage_holding(object) {
+                let frames = self.frames(g, g.trace_node_id(storage));
+                let shown = self.statements(&frames, Needle::AnyMethod(GROWING_METHODS));
+                let innermost_code = shown.iter().find(|f| !f.is_runtime());
+                if let Some(lib) = innermost_code.filter(|f| in_library(&f.file)) {
+                    findings.library_location = Some(lib.clone());
+                    if findings.location.is_none() {
+                        findings.location = user_and_library(&shown).0.cloned();
+                    }
+                }
+            }
+        }
+        findings
+    }
+
+    fn frames(&self, g: &HeapGraph, trace: u32) -> Vec<Frame> {
+        g.traces()
+            .stack(trace)
+            .into_iter()
+            .map(|f: TraceFunction| Frame {
+                function: g.string(f.name).to_string(),
+                script: g.string(f.script_name).to_string(),
+                at: LineColumn {
+                    line: f.line,
+                    column: f.column,
+                },
+            })
+            .collect()
+    }
+
+    /// Each frame as the statement it stands for, as people read it: the innermost finds
+    /// `creating`, the others the call of the frame inside them.
+    fn statements(&self, frames: &[Frame], creating: Needle) -> Vec<SourceLocation> {
+        let mut out = Vec::with_capacity(frames.len().min(MAX_FRAMES + 1));
+        for (i, f) in frames.iter().enumerate().take(MAX_FRAMES + 1) {
+            let needle = if i == 0 {
+                Some(creating.clone())
+            } else {
+                Needle::calling(&frames[i - 1].function)
+            };
+            let at = needle
+                .and_then(|n| self.find(&f.script, f.at, &n))
+                .unwrap_or(f.at);
+            out.push(self.locator.display(SourceLocation {
+                file: f.script.clone(),
+                line: at.line,
+                column: at.column,
+                function: Some(f.function.clone()).filter(|n| !n.is_empty()),
+            }));
+        }
+        out
+    }
+
+    fn find(&self, script: &str, at: LineColumn, needle: &Needle) -> Option<LineColumn> {
+        if at.line == 0 || script.is_empty() || script.starts_with("node:") {
+            return None;
+        }
+        let text = self
+            .scripts
+            .borrow_mut()
+            .entry(script.to_string())
+            .or_insert_with(|| read_script(script).map(Rc::from))
+            .clone()?;
+        statement::find(&text, at, needle)
+    }
+}
+
+/// Puts what the stacks found into the suspect. The stack's statement replaces the place the
+/// rules guessed from the snapshot, except for closures: a closure's own position, which
+/// the snapshot records exactly, is where it was created.
+pub fn apply(found: StackFindings, suspect: &mut Suspect) {
+    suspect.allocation_stacks = found.stacks;
+    let keep_rules = suspect.class == "(closure)" && suspect.location.is_some();
+    if let (Some(location), false) = (found.location, keep_rules) {
+        suspect.location = Some(location);
+    }
+    suspect.library_location = found.library_location;
+}
+
+/// A library's code: a package installed under `node_modules`.
+fn in_library(file: &str) -> bool {
+    file.starts_with("node_modules/") || file.contains("/node_modules/")
+}
+
+/// The first frame of the user's own code, and the innermost library frame inside it (the
+/// library code the user's call reached, where the object was made).
+fn user_and_library(
+    frames: &[SourceLocation],
+) -> (Option<&SourceLocation>, Option<&SourceLocation>) {
+    let user = frames
+        .iter()
+        .position(|f| !f.is_runtime() && !in_library(&f.file));
+    let library = frames[..user.unwrap_or(frames.len())]
+        .iter()
+        .find(|f| in_library(&f.file));
+    (user.map(|u| &frames[u]), library)
+}
+
+#[cfg(test)]
+mod tests;
