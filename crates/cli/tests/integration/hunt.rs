@@ -11,10 +11,13 @@ fn service(name: &str) -> PathBuf {
     fixture("services").join(name)
 }
 
+/// The line a suspect's `location` names: where the leaked objects are made (`// ALLOC:`,
+/// which allocation stacks find) when that is not the line that keeps them (`// LEAK:`).
 fn leak_line(file: &Path) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
-    text.lines()
-        .position(|l| l.contains("// LEAK:"))
+    let marked = |marker: &str| text.lines().position(|l| l.contains(marker));
+    marked("// ALLOC:")
+        .or_else(|| marked("// LEAK:"))
         .expect("a // LEAK: marker") as u64
         + 1
 }
@@ -140,7 +143,14 @@ fn cache_without_eviction() {
         &["node", file.to_str().unwrap()],
     );
     assert_leak(&h, "unbounded-collection", &file);
-    assert_eq!(h.report["suspects"][0]["owner"]["path"], "profileCache");
+    let top = &h.report["suspects"][0];
+    assert_eq!(top["owner"]["path"], "profileCache");
+    // The profile is made in loadProfile, called by the handler on the line that caches it.
+    let frames = &top["allocation_stacks"][0]["frames"];
+    assert_eq!(frames[0]["function"], "loadProfile", "{frames:#}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let set_line = text.lines().position(|l| l.contains("// LEAK:")).unwrap() as u64 + 1;
+    assert_eq!(frames[1]["line"], set_line, "{frames:#}");
 }
 
 #[test]

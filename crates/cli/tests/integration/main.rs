@@ -20,5 +20,6 @@ mod report_files;
 mod retainers;
 mod runtimes;
 mod snapshot;
+mod stacks;
 mod summary;
 mod test_script;
