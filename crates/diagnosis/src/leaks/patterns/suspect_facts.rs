@@ -325,26 +325,48 @@ impl<'a> SuspectFacts<'a> {
 
     /// Where the program grows the node at `index`, held under a name: the `name.set(`/
     /// `push(`/… call (one of `methods`), `name[…] =` or `name +=` in the module that holds
-    /// it, found by reading that script.
+    /// it, found by reading that script: in the function whose scope holds it (a variable)
+    /// or the class or function that made the object holding it (a property).
     pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<SourceLocation> {
         let held_as = self.nodes.get(index)?.held_as?;
-        let name = match held_as.kind {
-            EdgeType::Context | EdgeType::Property => held_as.name?,
+        let receiver = match held_as.kind {
+            EdgeType::Context => source::Receiver::Variable(held_as.name?),
+            EdgeType::Property => source::Receiver::Property(held_as.name?),
             _ => return None,
         };
         let holder = self.nodes.get(index + 1)?;
-        let file = if holder.kind == NodeKind::Scope {
-            self.scope_file(holder)
+        let (file, near) = if holder.kind == NodeKind::Scope {
+            // A function above the scope on the path uses it: it is inside the block that
+            // declares the variable.
+            let user = self.nodes[index + 1..]
+                .iter()
+                .find(|p| p.kind != NodeKind::Scope)
+                .filter(|p| p.kind == NodeKind::Closure)
+                .and_then(|p| p.location.as_ref());
+            match user {
+                Some(l) => (l.file.clone(), Some(l)),
+                None => (self.scope_file(holder)?, None),
+            }
         } else {
-            holder
+            let file = holder
                 .location
                 .as_ref()
                 .map(|l| l.file.clone())
                 .or_else(|| self.exports_of_module(index + 1))
-                .or_else(|| self.closure_above().map(|l| l.file.clone()))
-        }?;
+                .or_else(|| self.closure_above().map(|l| l.file.clone()))?;
+            let near = holder.location.as_ref().filter(|l| l.file == file);
+            (file, near)
+        };
         let text = source::read_script(&file)?;
-        let at = source::find_growth_call(&text, name, methods)?;
+        let query = source::GrowthQuery {
+            receiver,
+            methods,
+            near: near.map(|l| source::LineColumn {
+                line: l.line,
+                column: l.column,
+            }),
+        };
+        let at = source::find_growth_site(&text, &query)?;
         Some(SourceLocation {
             file,
             line: at.line,
