@@ -194,6 +194,10 @@ pub struct LeakReport {
     pub steps: usize,
     /// Largest growth per step first.
     pub suspects: Vec<Suspect>,
+    /// What the reader should know about how places were found (a source map found but
+    /// empty, or without a mapping for a position), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl LeakReport {
@@ -208,6 +212,7 @@ impl LeakReport {
             steps: snapshots.len().saturating_sub(1),
             snapshots,
             suspects,
+            notes: Vec::new(),
         }
     }
 }

@@ -218,10 +218,9 @@ pub fn diagnose_measured(
             )
         })
         .collect();
-    Ok(LeakReport::new(
-        all.iter().map(|f| f.info.clone()).collect(),
-        suspects,
-    ))
+    let mut report = LeakReport::new(all.iter().map(|f| f.info.clone()).collect(), suspects);
+    report.notes = locator.source_map_warnings();
+    Ok(report)
 }
 
 fn check_one_process(first: &Facts, last: &Facts) -> Result<(), LeakError> {

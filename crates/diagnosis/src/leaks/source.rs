@@ -124,6 +124,19 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
     Some(lines.position(source, code.t.list[at].start))
 }
 
+/// Where the variable `name` is declared: in the innermost block around `near` (a
+/// function using it, as the snapshot gives it) that declares it, else at the top level.
+pub fn find_declaration(source: &str, name: &str, near: Option<LineColumn>) -> Option<LineColumn> {
+    let lines = LineIndex::new(source);
+    let code = Code::new(source);
+    let block = near
+        .and_then(|p| lines.offset(source, p))
+        .and_then(|off| code.declaring_block(code.enclosing_at(off), name))
+        .unwrap_or(NO_BLOCK);
+    let at = code.declaration(block, name)?;
+    Some(lines.position(source, code.t.list[at].start))
+}
+
 /// Line starts, to go between 1-based line/column (columns in UTF-16 units, as V8 and
 /// source maps count them) and byte offsets.
 struct LineIndex {
@@ -205,8 +218,11 @@ impl<'a> Code<'a> {
         }
     }
 
-    /// Tokens strictly inside block `b`.
+    /// Tokens strictly inside block `b` (all of them for the module).
     fn block_range(&self, b: usize) -> (usize, usize) {
+        if b == NO_BLOCK {
+            return (0, self.t.len());
+        }
         (b + 1, self.t.partner(b).unwrap_or(self.t.len()))
     }
 
@@ -223,13 +239,19 @@ impl<'a> Code<'a> {
     }
 
     fn declares(&self, block: usize, name: &str) -> bool {
-        self.declared_in_statements(block, name) || self.declared_in_header(block, name)
+        self.declaration(block, name).is_some()
+    }
+
+    /// The token that declares `name` in `block` (or the module), if it does.
+    fn declaration(&self, block: usize, name: &str) -> Option<usize> {
+        self.declared_in_statements(block, name)
+            .or_else(|| self.declared_in_header(block, name))
     }
 
     /// `const|let|var|function|class name`, also later in a declaration list
     /// (`const a = 1, name = …`) or destructured (`const { name } = …`), at the block's
     /// own level.
-    fn declared_in_statements(&self, block: usize, name: &str) -> bool {
+    fn declared_in_statements(&self, block: usize, name: &str) -> Option<usize> {
         let t = &self.t;
         let (mut i, end) = self.block_range(block);
         let mut in_declaration = false;
@@ -243,26 +265,26 @@ impl<'a> Code<'a> {
                 let declared =
                     DECLARES.contains(prev) || (in_declaration && *prev == "," && t.is(i + 1, "="));
                 if declared && t.list[i - 1].kind != Kind::Literal {
-                    return true;
+                    return Some(i);
                 }
             } else if t.is(i, "{") || t.is(i, "[") || t.is(i, "(") {
                 let close = t.partner(i).unwrap_or(end);
                 let destructures = ["const", "let", "var"].iter().any(|k| t.is_ident(i - 1, k));
-                if destructures && self.binds(i, close, name) {
-                    return true;
+                if let Some(at) = destructures.then(|| self.binds(i, close, name)).flatten() {
+                    return Some(at);
                 }
                 i = close;
             }
             i += 1;
         }
-        false
+        None
     }
 
     /// Whether the brackets `open..close` bind `name`: a parameter list, a destructuring
     /// pattern (`name` as an element, not a value after `:` or `=`).
-    fn binds(&self, open: usize, close: usize, name: &str) -> bool {
+    fn binds(&self, open: usize, close: usize, name: &str) -> Option<usize> {
         let t = &self.t;
-        (open + 1..close).any(|i| {
+        (open + 1..close).find(|&i| {
             t.is_ident(i, name)
                 && ["(", ",", "{", "[", "...", "const", "let", "var"]
                     .iter()
@@ -277,30 +299,29 @@ impl<'a> Code<'a> {
 
     /// The block's header: the function's parameters (`(a, name) {`, `name => {`,
     /// `(name) => {`), a `for (const name of …)` or `catch (name)`.
-    fn declared_in_header(&self, block: usize, name: &str) -> bool {
+    fn declared_in_header(&self, block: usize, name: &str) -> Option<usize> {
         let t = &self.t;
-        let Some(mut before) = block.checked_sub(1) else {
-            return false;
-        };
+        if block == NO_BLOCK {
+            return None;
+        }
+        let mut before = block.checked_sub(1)?;
         if t.is(before, "=>") {
-            match before.checked_sub(1) {
-                Some(p) if t.is_ident(p, name) => return true,
-                Some(p) => before = p,
-                None => return false,
+            let p = before.checked_sub(1)?;
+            if t.is_ident(p, name) {
+                return Some(p);
             }
+            before = p;
         }
         if !t.is(before, ")") {
-            return false;
+            return None;
         }
-        let Some(open) = t.partner(before) else {
-            return false;
-        };
+        let open = t.partner(before)?;
         let keyword = open.checked_sub(1).map(|k| t.str(k));
         match keyword {
             // Conditions name variables; they declare none.
-            Some("if" | "while" | "switch" | "with") => false,
+            Some("if" | "while" | "switch" | "with") => None,
             // `for (name of list)` assigns; only `for (const name …)` declares.
-            Some("for") => (open + 1..before).any(|i| {
+            Some("for") => (open + 1..before).find(|&i| {
                 t.is_ident(i, name) && ["const", "let", "var"].iter().any(|k| t.is(i - 1, k))
             }),
             _ => self.binds(open, before, name),
@@ -512,6 +533,54 @@ function makeServer() {
         let at = find_growth_site(src, &variable("m", &["set"])).unwrap();
         // '😀' is two UTF-16 units (four bytes).
         assert_eq!(at.column, 38);
+    }
+
+    #[test]
+    fn finds_where_a_variable_is_declared() {
+        let q = |near| find_declaration(FACTORIES, "cache", near).map(|at| at.line);
+        assert_eq!(
+            q(Some(LineColumn {
+                line: 8,
+                column: 22
+            })),
+            Some(6)
+        );
+        assert_eq!(
+            q(Some(LineColumn {
+                line: 3,
+                column: 10
+            })),
+            Some(2)
+        );
+        let bundle = "// src/a.ts\nvar updates = new EventEmitter();\n// src/b.ts\n\
+                      function open(id) { updates.on('x', () => id); }\n";
+        let at = find_declaration(
+            bundle,
+            "updates",
+            Some(LineColumn {
+                line: 4,
+                column: 14,
+            }),
+        );
+        assert_eq!(at, Some(LineColumn { line: 2, column: 5 }));
+        assert_eq!(find_declaration(bundle, "nothing", None), None);
+        // A parameter.
+        let src = "function wrap(store) {\n  return () => store.size;\n}\n";
+        let at = find_declaration(
+            src,
+            "store",
+            Some(LineColumn {
+                line: 2,
+                column: 10,
+            }),
+        );
+        assert_eq!(
+            at,
+            Some(LineColumn {
+                line: 1,
+                column: 15
+            })
+        );
     }
 
     /// `read_script(path)` on a thread, with a generous deadline: a read that blocks fails
