@@ -21,4 +21,5 @@ mod retainers;
 mod runtimes;
 mod snapshot;
 mod summary;
+mod tanstack;
 mod test_script;
