@@ -5,7 +5,8 @@
 # it), each `vite build` with Nitro's node-server output in .cache/tanstack-start/<variant>/
 # .output/server/index.mjs. Builds with Node 24 from .cache/runtimes (install-runtimes.sh
 # installs it first). Idempotent: installs again only when package.json changed, builds a
-# variant again only when a source file is newer than its output.
+# variant again only when a source file is newer than its output. package-lock.json pins
+# every package (regenerate it with `npm install` in .cache/tanstack-start and copy it back).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fixture="$root/crates/cli/tests/fixtures/tanstack-start"
@@ -15,10 +16,15 @@ node_bin="$root/.cache/runtimes/node24/node_modules/node/bin"
 export PATH="$node_bin:$PATH"
 
 mkdir -p "$dest"
-if ! cmp -s "$fixture/package.json" "$dest/package.json" || [ ! -d "$dest/node_modules/@tanstack/react-start" ]; then
+if ! cmp -s "$fixture/package.json" "$dest/package.json" \
+  || ! cmp -s "$fixture/package-lock.json" "$dest/package-lock.json" \
+  || [ ! -d "$dest/node_modules/@tanstack/react-start" ]; then
   echo "installing the TanStack Start fixture's packages into $dest" >&2
-  cp "$fixture/package.json" "$dest/package.json"
-  (cd "$dest" && npm install --no-audit --no-fund --loglevel=error >&2)
+  cp "$fixture/package.json" "$fixture/package-lock.json" "$dest/"
+  # The lock pins every package the build uses, not only the ones package.json names.
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # Built with other packages: build again.
+  rm -rf "$dest/leaky" "$dest/fixed"
 fi
 
 for variant in leaky fixed; do
