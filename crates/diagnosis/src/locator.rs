@@ -85,6 +85,12 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// Warnings about source maps found but unable to place a position (one per script),
+    /// taken: what the report's notes say.
+    pub fn source_map_warnings(&self) -> Vec<String> {
+        self.maps.borrow_mut().take_warnings()
+    }
+
     /// A script path as a person would type it: relative to the root when inside it,
     /// `file://` URLs as paths.
     pub fn display_file(&self, file: &str) -> String {

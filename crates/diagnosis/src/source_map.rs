@@ -135,6 +135,14 @@ impl SourceMap {
                 } else {
                     format!("{}/{s}", root.trim_end_matches('/'))
                 };
+                // Bundlers name variants of one file with a query (Vite's
+                // `index.tsx?tss-serverfn-split`); the file is the part before it.
+                let joined = match joined.split_once('?') {
+                    Some((file, _)) if !joined.contains("://") && !file.is_empty() => {
+                        file.to_string()
+                    }
+                    _ => joined,
+                };
                 match (base, joined.strip_prefix("file://")) {
                     (_, Some(abs)) => abs.to_string(),
                     (Some(b), None)
@@ -187,6 +195,11 @@ impl SourceMap {
         })
     }
 
+    /// Whether the map maps nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.lines.iter().all(Vec::is_empty) && self.sections.iter().all(|(_, _, m)| m.is_empty())
+    }
+
     /// The original position of a generated 1-based `line:column`: the mapping at or before
     /// the column on that line.
     pub fn lookup(&self, line: u32, column: u32) -> Option<OriginalPosition> {
@@ -235,6 +248,10 @@ pub struct SourceMaps {
     maps: HashMap<String, Option<SourceMap>>,
     /// Script → the `sourceMapURL` the inspector reported for it.
     announced: HashMap<String, String>,
+    /// One line per script whose map was found but could not place a position: the map is
+    /// empty (a build step that strips mappings), or it has nothing for that line.
+    warnings: Vec<String>,
+    warned: std::collections::HashSet<String>,
 }
 
 impl SourceMaps {
@@ -266,14 +283,35 @@ impl SourceMaps {
         Some(found)
     }
 
-    /// The position one map away, if `file` has a map.
+    /// The position one map away, if `file` has a map. A map that is there but has no
+    /// mapping for the position is worth a warning: the place shown stays in the generated
+    /// file, and the person reading it should know why.
     fn lookup_one(&mut self, file: &str, line: u32, column: u32) -> Option<OriginalPosition> {
         let path = script_path(file).to_string();
         if !self.maps.contains_key(&path) {
             let map = self.load(&path);
             self.maps.insert(path.clone(), map);
         }
-        self.maps.get(&path)?.as_ref()?.lookup(line, column)
+        let map = self.maps.get(&path)?.as_ref()?;
+        let found = map.lookup(line, column);
+        if found.is_none() && self.warned.insert(path.clone()) {
+            self.warnings.push(if map.is_empty() {
+                format!(
+                    "the source map of {path} has no mappings (a build step emptied it?): its places are shown in the generated file"
+                )
+            } else {
+                format!(
+                    "the source map of {path} has no mapping for line {line}: that place is shown in the generated file"
+                )
+            });
+        }
+        found
+    }
+
+    /// The warnings about maps that could not place a position (one per script), taken:
+    /// a second call returns only newer ones.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     fn load(&self, script: &str) -> Option<SourceMap> {
@@ -420,5 +458,53 @@ mod tests {
         let p = maps.original(bundle.to_str().unwrap(), 2, 1).unwrap();
         assert!(p.file.ends_with("src/a.ts"), "{}", p.file);
         assert_eq!((p.line, p.column, p.name.as_deref()), (7, 5, Some("x")));
+    }
+    #[test]
+    fn a_query_after_a_source_file_is_not_part_of_its_path() {
+        let json = r#"{"version":3,"sources":["src/index.tsx?tss-serverfn-split","http://x/a.js?v=1"],"names":[],"mappings":"AAAA,CCAA"}"#;
+        let m = SourceMap::parse(json, Some(Path::new("/srv"))).unwrap();
+        assert_eq!(m.lookup(1, 1).unwrap().file, "/srv/src/index.tsx");
+        assert_eq!(m.lookup(1, 2).unwrap().file, "http://x/a.js?v=1");
+    }
+
+    #[test]
+    fn warns_once_per_script_when_its_map_cannot_place_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        // Mappings emptied by a build step (Nitro's sourcemap minification does this to
+        // files whose sources are all under node_modules).
+        write("empty.js", "x();\n//# sourceMappingURL=empty.js.map\n");
+        write(
+            "empty.js.map",
+            r#"{"version":3,"sources":["../node_modules/.cache/a.js"],"names":[],"mappings":""}"#,
+        );
+        // Line 1 is mapped, line 2 (generated code) is not.
+        write("some.js", "x();\ny();\n//# sourceMappingURL=some.js.map\n");
+        write(
+            "some.js.map",
+            r#"{"version":3,"sources":["a.ts"],"names":[],"mappings":"AAAA;"}"#,
+        );
+        let path = |n: &str| dir.path().join(n).display().to_string();
+        let mut maps = SourceMaps::new();
+        assert_eq!(maps.original(&path("empty.js"), 1, 1), None);
+        assert_eq!(maps.original(&path("empty.js"), 1, 3), None);
+        assert!(maps.original(&path("some.js"), 1, 1).is_some());
+        assert_eq!(maps.original(&path("some.js"), 2, 1), None);
+        assert_eq!(maps.original(&path("some.js"), 2, 2), None);
+        let warnings = maps.take_warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        assert!(
+            warnings[0].contains("empty.js") && warnings[0].contains("no mappings"),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings[1].contains("some.js") && warnings[1].contains("line 2"),
+            "{warnings:#?}"
+        );
+        assert!(maps.take_warnings().is_empty());
+        // A script without a map is no reason for a warning.
+        write("plain.js", "x();\n");
+        assert_eq!(maps.original(&path("plain.js"), 1, 1), None);
+        assert!(maps.take_warnings().is_empty());
     }
 }

@@ -219,6 +219,10 @@ pub struct LeakReport {
     /// Not part of the JSON: each suspect's `allocation_stacks` says what they showed.
     #[serde(skip)]
     pub allocation_stacks_recorded: bool,
+    /// What the reader should know about how places were found (a source map found but
+    /// empty, or without a mapping for a position), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl LeakReport {
@@ -234,6 +238,7 @@ impl LeakReport {
             snapshots,
             suspects,
             allocation_stacks_recorded: false,
+            notes: Vec::new(),
         }
     }
 }

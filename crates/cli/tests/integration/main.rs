@@ -22,4 +22,5 @@ mod runtimes;
 mod snapshot;
 mod stacks;
 mod summary;
+mod tanstack;
 mod test_script;

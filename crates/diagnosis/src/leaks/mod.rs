@@ -235,6 +235,7 @@ pub fn diagnose_measured(
         .collect();
     let mut report = LeakReport::new(all.iter().map(|f| f.info.clone()).collect(), suspects);
     report.allocation_stacks_recorded = leaked.is_some();
+    report.notes = locator.source_map_warnings();
     Ok(report)
 }
 

@@ -33,6 +33,12 @@ pub(super) fn verdict_and_suspects(r: &LeakReport, style: Style) -> String {
     for (i, s) in r.suspects.iter().enumerate() {
         t.push_str(&suspect(i + 1, s, style));
     }
+    for note in &r.notes {
+        t.push_str(&format!("\nnote: {note}"));
+    }
+    if !r.notes.is_empty() {
+        t.push('\n');
+    }
     t
 }
 

@@ -274,10 +274,11 @@ impl<'a> SuspectFacts<'a> {
         let held_as = self.nodes.get(index)?.held_as?;
         let holder = self.nodes.get(index + 1)?;
         let name = held_as.name?;
-        let variable = |scope: &PathNode, path: String| match self.scope_file(scope) {
+        // The variable `path` names, in the scope at `at` on the path.
+        let variable = |at: usize, path: String| match self.scope_file(&self.nodes[at]) {
             Some(file) => Owner {
                 kind: OwnerKind::ModuleVariable,
-                module: Some(self.locator.display_file(&file)),
+                module: Some(self.variable_module(&file, at, &path)),
                 path,
             },
             None => Owner {
@@ -287,7 +288,7 @@ impl<'a> SuspectFacts<'a> {
             },
         };
         match held_as.kind {
-            EdgeType::Context => Some(variable(holder, name.to_string())),
+            EdgeType::Context => Some(variable(index + 1, name.to_string())),
             EdgeType::Property | EdgeType::Internal => {
                 let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
                 // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
@@ -300,9 +301,9 @@ impl<'a> SuspectFacts<'a> {
                 }
                 // An object in a variable reads best through that variable:
                 // `module src/rooms.js > channels.news`, `module lib/db.js > Connection.all`.
-                if let (Some(up), Some(scope)) = (holder.held_as, self.nodes.get(index + 2)) {
+                if let (Some(up), Some(_)) = (holder.held_as, self.nodes.get(index + 2)) {
                     if let (EdgeType::Context, Some(var)) = (up.kind, up.name) {
-                        return Some(variable(scope, format!("{var}.{prop}")));
+                        return Some(variable(index + 2, format!("{var}.{prop}")));
                     }
                 }
                 // A class's static field hangs off its constructor: `Connection.all`.
@@ -325,32 +326,86 @@ impl<'a> SuspectFacts<'a> {
 
     /// Where the program grows the node at `index`, held under a name: the `name.set(`/
     /// `push(`/… call (one of `methods`), `name[…] =` or `name +=` in the module that holds
-    /// it, found by reading that script.
+    /// it, found by reading that script: in the function whose scope holds it (a variable)
+    /// or the class or function that made the object holding it (a property).
     pub fn growth_site(&self, index: usize, methods: &[&str]) -> Option<SourceLocation> {
         let held_as = self.nodes.get(index)?.held_as?;
-        let name = match held_as.kind {
-            EdgeType::Context | EdgeType::Property => held_as.name?,
+        let receiver = match held_as.kind {
+            EdgeType::Context => source::Receiver::Variable(held_as.name?),
+            EdgeType::Property => source::Receiver::Property(held_as.name?),
             _ => return None,
         };
         let holder = self.nodes.get(index + 1)?;
-        let file = if holder.kind == NodeKind::Scope {
-            self.scope_file(holder)
+        let (file, near) = if holder.kind == NodeKind::Scope {
+            match self.scope_user(index + 1) {
+                Some(l) => (l.file.clone(), Some(l)),
+                None => (self.scope_file(holder)?, None),
+            }
         } else {
-            holder
+            let file = holder
                 .location
                 .as_ref()
                 .map(|l| l.file.clone())
                 .or_else(|| self.exports_of_module(index + 1))
-                .or_else(|| self.closure_above().map(|l| l.file.clone()))
-        }?;
+                .or_else(|| self.closure_above().map(|l| l.file.clone()))?;
+            let near = holder.location.as_ref().filter(|l| l.file == file);
+            (file, near)
+        };
         let text = source::read_script(&file)?;
-        let at = source::find_growth_call(&text, name, methods)?;
+        let query = source::GrowthQuery {
+            receiver,
+            methods,
+            near: near.map(|l| source::LineColumn {
+                line: l.line,
+                column: l.column,
+            }),
+        };
+        let at = source::find_growth_site(&text, &query)?;
         Some(SourceLocation {
             file,
             line: at.line,
             column: at.column,
             function: None,
         })
+    }
+
+    /// Where a function using the scope at `index` is: the closure above it on the path
+    /// (past outer scopes), which is inside the block that declares the scope's variables.
+    fn scope_user(&self, index: usize) -> Option<&SourceLocation> {
+        self.nodes[index..]
+            .iter()
+            .find(|p| p.kind != NodeKind::Scope)
+            .filter(|p| p.kind == NodeKind::Closure)
+            .and_then(|p| p.location.as_ref())
+    }
+
+    /// The module a variable (`path`'s first name) of the scope at `scope` belongs to, as
+    /// people read it: where it is declared in `file`, through the script's source map. A
+    /// bundle puts many modules in one script; the variable's own is the one to name.
+    fn variable_module(&self, file: &str, scope: usize, path: &str) -> String {
+        let name = path.split('.').next().unwrap_or(path);
+        let near = self
+            .scope_user(scope)
+            .filter(|l| l.file == file)
+            .map(|l| source::LineColumn {
+                line: l.line,
+                column: l.column,
+            });
+        let declared =
+            source::read_script(file).and_then(|text| source::find_declaration(&text, name, near));
+        match declared {
+            Some(at) => {
+                self.locator
+                    .display(SourceLocation {
+                        file: file.to_string(),
+                        line: at.line,
+                        column: at.column,
+                        function: None,
+                    })
+                    .file
+            }
+            None => self.locator.display_file(file),
+        }
     }
 
     /// When the node at `index` is a CommonJS module's `exports`, that module's file (Node's

@@ -1,0 +1,39 @@
+//! Reading the program without allocation stacks: on plain snapshots the line that grows a
+//! collection is found by reading the script the snapshot names, in the function that holds
+//! the collection (its scope as the snapshot shows it), not at the first mention of its name.
+
+use std::path::{Path, PathBuf};
+
+use leakhunt_diagnosis::{diagnose, LeakOptions, Verdict};
+use leakhunt_findings::Pattern;
+use leakhunt_testkit::runtime::node;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The 1-based line of the fixture marked `// LEAK:`.
+fn leak_line(file: &Path) -> u32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .position(|l| l.contains("// LEAK:"))
+        .expect("a // LEAK: marker") as u32
+        + 1
+}
+
+/// The name is mentioned first in a comment, then grown in a module-level array of the same
+/// name and read in another method: the insert is the one in the factory's nested function.
+#[test]
+fn the_insert_in_the_function_that_holds_the_collection() {
+    let script = fixture("nested-insert-leak.js");
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &script, 3);
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    assert_eq!(report.verdict, Verdict::Leak, "{report:#?}");
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, Pattern::UnboundedCollection, "{top:#?}");
+    let loc = top.location.as_ref().expect("a location");
+    assert!(loc.file.ends_with("nested-insert-leak.js"), "{loc:?}");
+    assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+}
