@@ -36,4 +36,6 @@ fn the_insert_in_the_function_that_holds_the_collection() {
     let loc = top.location.as_ref().expect("a location");
     assert!(loc.file.ends_with("nested-insert-leak.js"), "{loc:?}");
     assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+    // Named by the function around the insert.
+    assert_eq!(loc.function.as_deref(), Some("track"), "{loc:?}");
 }

@@ -88,11 +88,21 @@ pub struct GrowthQuery<'a> {
     pub near: Option<LineColumn>,
 }
 
+/// Where a collection is grown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrowthSite {
+    /// The receiver's position (`cache` in `cache.set(`).
+    pub at: LineColumn,
+    /// The innermost named function around it (`track` for `const track = () => {…}`,
+    /// a method's or function declaration's name), if any.
+    pub function: Option<String>,
+}
+
 /// The place in `source` where the collection `q` describes is grown, as its receiver's
 /// position: only code counts (not comments, strings or template text), and only uses that
 /// resolve to the collection's own scope (a variable of the same name declared in another
 /// function is another variable).
-pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
+pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<GrowthSite> {
     let lines = LineIndex::new(source);
     let code = Code::new(source);
     let near = q.near.and_then(|p| lines.offset(source, p));
@@ -121,7 +131,10 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
                 .or_else(|| find((0, code.t.len())))
         }
     }?;
-    Some(lines.position(source, code.t.list[at].start))
+    Some(GrowthSite {
+        at: lines.position(source, code.t.list[at].start),
+        function: code.function_around(at).map(str::to_string),
+    })
 }
 
 /// Where the variable `name` is declared: in the innermost block around `near` (a
@@ -328,6 +341,62 @@ impl<'a> Code<'a> {
         }
     }
 
+    /// The name of the innermost named function whose body holds token `i`: walking out
+    /// through blocks, the first that is a function body with a name (anonymous callbacks
+    /// are passed, so an insert in a `forEach` callback is named by the function around it).
+    fn function_around(&self, i: usize) -> Option<&'a str> {
+        let mut block = self.enclosing[i];
+        while block != NO_BLOCK {
+            if let Some(name) = self.function_name(block) {
+                return Some(name);
+            }
+            block = self.enclosing[block];
+        }
+        None
+    }
+
+    /// The name of the function whose body is block `b`: `function name(…) {`, a method
+    /// `name(…) {`, `name = function (…) {`, `name = (…) => {`, `name: (…) => {`.
+    fn function_name(&self, b: usize) -> Option<&'a str> {
+        let t = &self.t;
+        let mut before = b.checked_sub(1)?;
+        let arrow = t.is(before, "=>");
+        let mut start = before; // the first token of the parameters
+        if arrow {
+            before = before.checked_sub(1)?;
+            start = before;
+        }
+        if t.is(before, ")") {
+            start = t.partner(before)?;
+        } else if !arrow {
+            return None;
+        }
+        let head = start.checked_sub(1)?;
+        let is_name = |k: usize| t.list[k].kind == Kind::Ident;
+        if !arrow && is_name(head) {
+            let word = t.str(head);
+            if ["if", "for", "while", "switch", "catch", "with"].contains(&word) {
+                return None;
+            }
+            if word != "function" {
+                return Some(word); // `function name(` or a method `name(`
+            }
+        }
+        // An expression: named by what it is assigned to (`name =`, `name:`), after an
+        // optional `function` and `async`.
+        let mut k = head;
+        if !arrow && t.is(k, "function") {
+            k = k.checked_sub(1)?;
+        }
+        if t.is(k, "async") {
+            k = k.checked_sub(1)?;
+        }
+        if (t.is(k, "=") || t.is(k, ":")) && k > 0 && is_name(k - 1) {
+            return Some(t.str(k - 1));
+        }
+        None
+    }
+
     /// The body of the function or class whose position (as V8 gives it: its parameter list,
     /// its name, or `class`) is at byte `offset`: the first `{` after the parameter list and
     /// anything up to it (`extends …`, `=>`).
@@ -406,20 +475,57 @@ mod tests {
     }
 
     fn line_of(src: &str, q: GrowthQuery) -> Option<u32> {
-        find_growth_site(src, &q).map(|at| at.line)
+        find_growth_site(src, &q).map(|s| s.at.line)
+    }
+
+    fn function_of(src: &str, q: GrowthQuery) -> Option<String> {
+        find_growth_site(src, &q).and_then(|s| s.function)
+    }
+
+    #[test]
+    fn names_the_function_around_the_insert() {
+        let q = variable("clients", &["push"]);
+        assert_eq!(function_of(NESTED, q).as_deref(), Some("register"));
+        let q = variable("cache", &["set"]);
+        assert_eq!(
+            function_of(FACTORIES, near(q, 8, 22)).as_deref(),
+            Some("put")
+        );
+        let cases = [
+            ("const track = async (x) => { seen.add(x) }", Some("track")),
+            (
+                "const o = { keep: function (x) { seen.add(x) } }",
+                Some("keep"),
+            ),
+            ("class A { remember(x) { seen.add(x) } }", Some("remember")),
+            (
+                "function load() { xs.forEach((x) => { seen.add(x) }) }",
+                Some("load"),
+            ),
+            ("const f = x => { seen.add(x) }", Some("f")),
+            ("if (a) { seen.add(1) }", None),
+            ("seen.add(1)", None),
+        ];
+        for (src, want) in cases {
+            let q = variable("seen", &["add"]);
+            assert_eq!(function_of(src, q).as_deref(), want, "{src}");
+        }
     }
 
     #[test]
     fn finds_the_call_that_grows_a_collection() {
-        let at = find_growth_site(SRC, &variable("userCache", &["set", "push", "add"])).unwrap();
-        assert_eq!(at, LineColumn { line: 4, column: 3 });
+        let site = find_growth_site(SRC, &variable("userCache", &["set", "push", "add"])).unwrap();
+        assert_eq!(site.at, LineColumn { line: 4, column: 3 });
+        assert_eq!(site.function.as_deref(), Some("get"));
         assert_eq!(line_of(SRC, variable("sessions", &["set"])), Some(7));
     }
 
     #[test]
     fn finds_a_string_appended_to() {
         let src = "let auditLog = '';\nconst n = auditLog.length;\n  auditLog += line;\n";
-        let at = find_growth_site(src, &variable("auditLog", &[])).unwrap();
+        let at = find_growth_site(src, &variable("auditLog", &[]))
+            .unwrap()
+            .at;
         assert_eq!(at, LineColumn { line: 3, column: 3 });
         assert_eq!(
             find_growth_site("auditLogs += 1", &variable("auditLog", &[])),
@@ -530,7 +636,7 @@ function makeServer() {
     #[test]
     fn positions_count_utf16_units() {
         let src = "const s = '😀'; const m = new Map(); m.set(1, 2);\n";
-        let at = find_growth_site(src, &variable("m", &["set"])).unwrap();
+        let at = find_growth_site(src, &variable("m", &["set"])).unwrap().at;
         // '😀' is two UTF-16 units (four bytes).
         assert_eq!(at.column, 38);
     }

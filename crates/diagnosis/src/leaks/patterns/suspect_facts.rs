@@ -360,12 +360,12 @@ impl<'a> SuspectFacts<'a> {
                 column: l.column,
             }),
         };
-        let at = source::find_growth_site(&text, &query)?;
+        let site = source::find_growth_site(&text, &query)?;
         Some(SourceLocation {
             file,
-            line: at.line,
-            column: at.column,
-            function: None,
+            line: site.at.line,
+            column: site.at.column,
+            function: site.function,
         })
     }
 
