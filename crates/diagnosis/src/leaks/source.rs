@@ -116,7 +116,7 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<GrowthSite> {
                 .map_or((0, code.t.len()), |b| code.block_range(b));
             (range.0..range.1).find(|&i| {
                 code.grows_at(i, q, false)
-                    && scope.is_none_or(|s| code.declaring_block(code.enclosing[i], name) == s)
+                    && scope.is_none_or(|s| code.declaring_block(code.parent(i), name) == s)
             })
         }
         Receiver::Property(_) => {
@@ -132,7 +132,7 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<GrowthSite> {
         }
     }?;
     Some(GrowthSite {
-        at: lines.position(source, code.t.list[at].start),
+        at: lines.position(source, code.t.list[at].start()),
         function: code.function_around(at).map(str::to_string),
     })
 }
@@ -147,7 +147,7 @@ pub fn find_declaration(source: &str, name: &str, near: Option<LineColumn>) -> O
         .and_then(|off| code.declaring_block(code.enclosing_at(off), name))
         .unwrap_or(NO_BLOCK);
     let at = code.declaration(block, name)?;
-    Some(lines.position(source, code.t.list[at].start))
+    Some(lines.position(source, code.t.list[at].start()))
 }
 
 /// Line starts, to go between 1-based line/column (columns in UTF-16 units, as V8 and
@@ -194,8 +194,9 @@ impl LineIndex {
 /// block (function body, class body, module) a use of a name is in.
 struct Code<'a> {
     t: Tokens<'a>,
-    /// Token → the innermost `{` (or `${`) containing it; `NO_BLOCK` at the top level.
-    enclosing: Vec<usize>,
+    /// Token → the innermost `{` (or `${`) containing it; `u32::MAX` at the top level
+    /// (read through [`Code::parent`]).
+    enclosing: Vec<u32>,
 }
 
 const NO_BLOCK: usize = usize::MAX;
@@ -214,7 +215,7 @@ impl<'a> Code<'a> {
             if open.last().is_some_and(|&b| t.partner(b) == Some(i)) {
                 open.pop();
             }
-            enclosing.push(open.last().copied().unwrap_or(NO_BLOCK));
+            enclosing.push(open.last().map_or(u32::MAX, |&b| b as u32));
             if (t.is(i, "{") || t.is(i, "${")) && t.partner(i).is_some() {
                 open.push(i);
             }
@@ -222,13 +223,17 @@ impl<'a> Code<'a> {
         Code { t, enclosing }
     }
 
+    /// The innermost block around token `i` (`NO_BLOCK` at the top level).
+    fn parent(&self, i: usize) -> usize {
+        match self.enclosing.get(i) {
+            Some(&b) if b != u32::MAX => b as usize,
+            _ => NO_BLOCK,
+        }
+    }
+
     /// The innermost block around byte `offset`.
     fn enclosing_at(&self, offset: usize) -> usize {
-        let i = self.t.at_or_after(offset);
-        match self.enclosing.get(i) {
-            Some(&b) => b,
-            None => NO_BLOCK,
-        }
+        self.parent(self.t.at_or_after(offset))
     }
 
     /// Tokens strictly inside block `b` (all of them for the module).
@@ -246,7 +251,7 @@ impl<'a> Code<'a> {
             if self.declares(block, name) {
                 return Some(block);
             }
-            block = self.enclosing[block];
+            block = self.parent(block);
         }
         None
     }
@@ -345,12 +350,12 @@ impl<'a> Code<'a> {
     /// through blocks, the first that is a function body with a name (anonymous callbacks
     /// are passed, so an insert in a `forEach` callback is named by the function around it).
     fn function_around(&self, i: usize) -> Option<&'a str> {
-        let mut block = self.enclosing[i];
+        let mut block = self.parent(i);
         while block != NO_BLOCK {
             if let Some(name) = self.function_name(block) {
                 return Some(name);
             }
-            block = self.enclosing[block];
+            block = self.parent(block);
         }
         None
     }
