@@ -60,3 +60,19 @@ fn an_empty_source_map_is_noted() {
         "{note}"
     );
 }
+
+/// An ES module's variable: its scope is held by the module's code, not a closure; a local of
+/// the same name grown in another function is another variable.
+#[test]
+fn a_module_variable_of_an_es_module() {
+    let script = fixture("esm-shadow-leak.mjs");
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &script, 3);
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    assert_eq!(report.verdict, Verdict::Leak, "{report:#?}");
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, Pattern::UnboundedCollection, "{top:#?}");
+    let loc = top.location.as_ref().expect("a location");
+    assert!(loc.file.ends_with("esm-shadow-leak.mjs"), "{loc:?}");
+    assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+    assert_eq!(loc.function.as_deref(), Some("handle"), "{loc:?}");
+}
