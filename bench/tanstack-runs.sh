@@ -15,6 +15,8 @@ leakhunt="${LEAKHUNT:-$root/target/debug/leakhunt}"
 node="$root/.cache/runtimes/node24/node_modules/.bin/node"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# Anything but a 200 counts as a failed request (an erroring build would look clean).
+printf 'iterations = 150\n\n[[step]]\npath = "/?user=u{{i}}"\nexpect_status = 200\n' >"$work/scenario.toml"
 for variant in $variants; do
   clean=0
   for run in $(seq 1 "$runs"); do
@@ -22,7 +24,7 @@ for variant in $variants; do
     start=$(date +%s.%N)
     code=0
     (cd "$root/.cache/tanstack-start/$variant" && HOST=127.0.0.1 NO_COLOR=1 "$leakhunt" hunt \
-      --request 'GET /?user=u{{i}}' --iterations 150 --out "$out" --json "$out.json" \
+      --scenario "$work/scenario.toml" --out "$out" --json "$out.json" \
       -- "$node" .output/server/index.mjs >"$out.log" 2>&1) || code=$?
     seconds=$(echo "$(date +%s.%N) - $start" | bc)
     summary=$(node -e '
@@ -30,7 +32,8 @@ for variant in $variants; do
       const s = r.suspects[0];
       const at = s && s.location ? `${s.location.file}:${s.location.line}` : "";
       const held = s && s.owner ? `held by ${s.owner.module || ""} > ${s.owner.path}` : "";
-      console.log([r.verdict, s ? s.pattern : "", at, held].join(" ").trim());
+      const failed = r.load.reduce((n, l) => n + l.failed, 0);
+      console.log([r.verdict, s ? s.pattern : "", at, held, failed ? `${failed} requests failed` : ""].join(" ").trim());
     ' "$out.json" 2>/dev/null || echo "no report")
     [ "$code" = 0 ] && clean=$((clean + 1))
     printf '%s run %2d: exit %s  %s  (%.1f s)\n' "$variant" "$run" "$code" "$summary" "$seconds"

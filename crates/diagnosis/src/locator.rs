@@ -88,7 +88,11 @@ impl<'a> Locator<'a> {
     /// Warnings about source maps found but unable to place a position (one per script),
     /// taken: what the report's notes say.
     pub fn source_map_warnings(&self) -> Vec<String> {
-        self.maps.borrow_mut().take_warnings()
+        let warnings = self.maps.borrow_mut().take_warnings();
+        warnings
+            .iter()
+            .map(|w| w.text(|script| self.display_file(script)))
+            .collect()
     }
 
     /// A script path as a person would type it: relative to the root when inside it,

@@ -250,8 +250,32 @@ pub struct SourceMaps {
     announced: HashMap<String, String>,
     /// One line per script whose map was found but could not place a position: the map is
     /// empty (a build step that strips mappings), or it has nothing for that line.
-    warnings: Vec<String>,
+    warnings: Vec<MapWarning>,
     warned: std::collections::HashSet<String>,
+}
+
+/// A script whose source map was found but could not place a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapWarning {
+    /// The script (as a path).
+    pub script: String,
+    /// The first line it had no mapping for; `None` when the map has no mappings at all.
+    pub line: Option<u32>,
+}
+
+impl MapWarning {
+    /// One line for people, with the script named by `display`.
+    pub fn text(&self, display: impl Fn(&str) -> String) -> String {
+        let script = display(&self.script);
+        match self.line {
+            None => format!(
+                "the source map of {script} has no mappings (a build step emptied it?): its places are shown in the generated file"
+            ),
+            Some(line) => format!(
+                "the source map of {script} has no mapping for line {line}: that place is shown in the generated file"
+            ),
+        }
+    }
 }
 
 impl SourceMaps {
@@ -295,22 +319,15 @@ impl SourceMaps {
         let map = self.maps.get(&path)?.as_ref()?;
         let found = map.lookup(line, column);
         if found.is_none() && self.warned.insert(path.clone()) {
-            self.warnings.push(if map.is_empty() {
-                format!(
-                    "the source map of {path} has no mappings (a build step emptied it?): its places are shown in the generated file"
-                )
-            } else {
-                format!(
-                    "the source map of {path} has no mapping for line {line}: that place is shown in the generated file"
-                )
-            });
+            let line = (!map.is_empty()).then_some(line);
+            self.warnings.push(MapWarning { script: path, line });
         }
         found
     }
 
     /// The warnings about maps that could not place a position (one per script), taken:
     /// a second call returns only newer ones.
-    pub fn take_warnings(&mut self) -> Vec<String> {
+    pub fn take_warnings(&mut self) -> Vec<MapWarning> {
         std::mem::take(&mut self.warnings)
     }
 
@@ -491,7 +508,11 @@ mod tests {
         assert!(maps.original(&path("some.js"), 1, 1).is_some());
         assert_eq!(maps.original(&path("some.js"), 2, 1), None);
         assert_eq!(maps.original(&path("some.js"), 2, 2), None);
-        let warnings = maps.take_warnings();
+        let warnings: Vec<String> = maps
+            .take_warnings()
+            .iter()
+            .map(|w| w.text(|s| s.to_string()))
+            .collect();
         assert_eq!(warnings.len(), 2, "{warnings:#?}");
         assert!(
             warnings[0].contains("empty.js") && warnings[0].contains("no mappings"),

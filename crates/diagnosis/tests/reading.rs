@@ -36,4 +36,43 @@ fn the_insert_in_the_function_that_holds_the_collection() {
     let loc = top.location.as_ref().expect("a location");
     assert!(loc.file.ends_with("nested-insert-leak.js"), "{loc:?}");
     assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+    // Named by the function around the insert.
+    assert_eq!(loc.function.as_deref(), Some("track"), "{loc:?}");
+}
+
+/// A script whose source map is there but empty: the place stays in the script, and a note
+/// says why.
+#[test]
+fn an_empty_source_map_is_noted() {
+    let script = fixture("empty-map-leak.js");
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &script, 3);
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    assert_eq!(report.verdict, Verdict::Leak, "{report:#?}");
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, Pattern::EventListener, "{top:#?}");
+    let loc = top.location.as_ref().expect("a location");
+    assert!(loc.file.ends_with("empty-map-leak.js"), "{loc:?}");
+    assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+    assert_eq!(report.notes.len(), 1, "{:#?}", report.notes);
+    let note = &report.notes[0];
+    assert!(
+        note.contains("empty-map-leak.js") && note.contains("no mappings"),
+        "{note}"
+    );
+}
+
+/// An ES module's variable: its scope is held by the module's code, not a closure; a local of
+/// the same name grown in another function is another variable.
+#[test]
+fn a_module_variable_of_an_es_module() {
+    let script = fixture("esm-shadow-leak.mjs");
+    let files = leakhunt_testkit::snapshots::ladder(&node(), &script, 3);
+    let report = diagnose(&files, &LeakOptions::default(), &|_| {}).expect("diagnosis");
+    assert_eq!(report.verdict, Verdict::Leak, "{report:#?}");
+    let top = &report.suspects[0];
+    assert_eq!(top.pattern, Pattern::UnboundedCollection, "{top:#?}");
+    let loc = top.location.as_ref().expect("a location");
+    assert!(loc.file.ends_with("esm-shadow-leak.mjs"), "{loc:?}");
+    assert_eq!(loc.line, leak_line(&script), "{loc:?}");
+    assert_eq!(loc.function.as_deref(), Some("handle"), "{loc:?}");
 }

@@ -81,6 +81,9 @@ pub fn render(f: &Findings) -> String {
     for (i, s) in leaks.suspects.iter().enumerate() {
         m.push_str(&suspect(i + 1, s, f));
     }
+    for note in &leaks.notes {
+        m.push_str(&format!("> Note: {}\n\n", escape(note)));
+    }
     m
 }
 

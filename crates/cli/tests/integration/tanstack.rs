@@ -29,19 +29,22 @@ struct Hunt {
 }
 
 /// `leakhunt hunt` of the built server in `dir`, rendering the dashboard of the same 150
-/// users every round.
+/// users every round. Anything but a 200 is a failed request: a build that only answers
+/// errors would otherwise look clean.
 fn hunt(dir: &Path) -> Hunt {
     let out = tempfile::tempdir().unwrap();
     let json = out.path().join("report.json");
+    let scenario = out.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "iterations = 150\n\n[[step]]\npath = \"/?user=u{{i}}\"\nexpect_status = 200\n",
+    )
+    .unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
         .current_dir(dir)
-        .args([
-            "hunt",
-            "--request",
-            "GET /?user=u{{i}}",
-            "--iterations",
-            "150",
-        ])
+        .arg("hunt")
+        .arg("--scenario")
+        .arg(&scenario)
         .arg("--out")
         .arg(out.path().join("out"))
         .arg("--json")
@@ -57,6 +60,9 @@ fn hunt(dir: &Path) -> Hunt {
     let report = std::fs::read_to_string(&json)
         .map(|t| serde_json::from_str(&t).unwrap())
         .unwrap_or(serde_json::Value::Null);
+    for round in report["load"].as_array().into_iter().flatten() {
+        assert_eq!(round["failed"], 0, "requests failed: {round}");
+    }
     Hunt {
         report,
         code: run.status.code(),

@@ -88,11 +88,21 @@ pub struct GrowthQuery<'a> {
     pub near: Option<LineColumn>,
 }
 
+/// Where a collection is grown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrowthSite {
+    /// The receiver's position (`cache` in `cache.set(`).
+    pub at: LineColumn,
+    /// The innermost named function around it (`track` for `const track = () => {…}`,
+    /// a method's or function declaration's name), if any.
+    pub function: Option<String>,
+}
+
 /// The place in `source` where the collection `q` describes is grown, as its receiver's
 /// position: only code counts (not comments, strings or template text), and only uses that
 /// resolve to the collection's own scope (a variable of the same name declared in another
 /// function is another variable).
-pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
+pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<GrowthSite> {
     let lines = LineIndex::new(source);
     let code = Code::new(source);
     let near = q.near.and_then(|p| lines.offset(source, p));
@@ -106,7 +116,7 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
                 .map_or((0, code.t.len()), |b| code.block_range(b));
             (range.0..range.1).find(|&i| {
                 code.grows_at(i, q, false)
-                    && scope.is_none_or(|s| code.declaring_block(code.enclosing[i], name) == s)
+                    && scope.is_none_or(|s| code.declaring_block(code.parent(i), name) == s)
             })
         }
         Receiver::Property(_) => {
@@ -121,7 +131,10 @@ pub fn find_growth_site(source: &str, q: &GrowthQuery) -> Option<LineColumn> {
                 .or_else(|| find((0, code.t.len())))
         }
     }?;
-    Some(lines.position(source, code.t.list[at].start))
+    Some(GrowthSite {
+        at: lines.position(source, code.t.list[at].start()),
+        function: code.function_around(at).map(str::to_string),
+    })
 }
 
 /// Where the variable `name` is declared: in the innermost block around `near` (a
@@ -134,7 +147,7 @@ pub fn find_declaration(source: &str, name: &str, near: Option<LineColumn>) -> O
         .and_then(|off| code.declaring_block(code.enclosing_at(off), name))
         .unwrap_or(NO_BLOCK);
     let at = code.declaration(block, name)?;
-    Some(lines.position(source, code.t.list[at].start))
+    Some(lines.position(source, code.t.list[at].start()))
 }
 
 /// Line starts, to go between 1-based line/column (columns in UTF-16 units, as V8 and
@@ -181,8 +194,9 @@ impl LineIndex {
 /// block (function body, class body, module) a use of a name is in.
 struct Code<'a> {
     t: Tokens<'a>,
-    /// Token → the innermost `{` (or `${`) containing it; `NO_BLOCK` at the top level.
-    enclosing: Vec<usize>,
+    /// Token → the innermost `{` (or `${`) containing it; `u32::MAX` at the top level
+    /// (read through [`Code::parent`]).
+    enclosing: Vec<u32>,
 }
 
 const NO_BLOCK: usize = usize::MAX;
@@ -201,7 +215,7 @@ impl<'a> Code<'a> {
             if open.last().is_some_and(|&b| t.partner(b) == Some(i)) {
                 open.pop();
             }
-            enclosing.push(open.last().copied().unwrap_or(NO_BLOCK));
+            enclosing.push(open.last().map_or(u32::MAX, |&b| b as u32));
             if (t.is(i, "{") || t.is(i, "${")) && t.partner(i).is_some() {
                 open.push(i);
             }
@@ -209,13 +223,17 @@ impl<'a> Code<'a> {
         Code { t, enclosing }
     }
 
+    /// The innermost block around token `i` (`NO_BLOCK` at the top level).
+    fn parent(&self, i: usize) -> usize {
+        match self.enclosing.get(i) {
+            Some(&b) if b != u32::MAX => b as usize,
+            _ => NO_BLOCK,
+        }
+    }
+
     /// The innermost block around byte `offset`.
     fn enclosing_at(&self, offset: usize) -> usize {
-        let i = self.t.at_or_after(offset);
-        match self.enclosing.get(i) {
-            Some(&b) => b,
-            None => NO_BLOCK,
-        }
+        self.parent(self.t.at_or_after(offset))
     }
 
     /// Tokens strictly inside block `b` (all of them for the module).
@@ -233,7 +251,7 @@ impl<'a> Code<'a> {
             if self.declares(block, name) {
                 return Some(block);
             }
-            block = self.enclosing[block];
+            block = self.parent(block);
         }
         None
     }
@@ -328,6 +346,62 @@ impl<'a> Code<'a> {
         }
     }
 
+    /// The name of the innermost named function whose body holds token `i`: walking out
+    /// through blocks, the first that is a function body with a name (anonymous callbacks
+    /// are passed, so an insert in a `forEach` callback is named by the function around it).
+    fn function_around(&self, i: usize) -> Option<&'a str> {
+        let mut block = self.parent(i);
+        while block != NO_BLOCK {
+            if let Some(name) = self.function_name(block) {
+                return Some(name);
+            }
+            block = self.parent(block);
+        }
+        None
+    }
+
+    /// The name of the function whose body is block `b`: `function name(…) {`, a method
+    /// `name(…) {`, `name = function (…) {`, `name = (…) => {`, `name: (…) => {`.
+    fn function_name(&self, b: usize) -> Option<&'a str> {
+        let t = &self.t;
+        let mut before = b.checked_sub(1)?;
+        let arrow = t.is(before, "=>");
+        let mut start = before; // the first token of the parameters
+        if arrow {
+            before = before.checked_sub(1)?;
+            start = before;
+        }
+        if t.is(before, ")") {
+            start = t.partner(before)?;
+        } else if !arrow {
+            return None;
+        }
+        let head = start.checked_sub(1)?;
+        let is_name = |k: usize| t.list[k].kind == Kind::Ident;
+        if !arrow && is_name(head) {
+            let word = t.str(head);
+            if ["if", "for", "while", "switch", "catch", "with"].contains(&word) {
+                return None;
+            }
+            if word != "function" {
+                return Some(word); // `function name(` or a method `name(`
+            }
+        }
+        // An expression: named by what it is assigned to (`name =`, `name:`), after an
+        // optional `function` and `async`.
+        let mut k = head;
+        if !arrow && t.is(k, "function") {
+            k = k.checked_sub(1)?;
+        }
+        if t.is(k, "async") {
+            k = k.checked_sub(1)?;
+        }
+        if (t.is(k, "=") || t.is(k, ":")) && k > 0 && is_name(k - 1) {
+            return Some(t.str(k - 1));
+        }
+        None
+    }
+
     /// The body of the function or class whose position (as V8 gives it: its parameter list,
     /// its name, or `class`) is at byte `offset`: the first `{` after the parameter list and
     /// anything up to it (`extends …`, `=>`).
@@ -406,20 +480,57 @@ mod tests {
     }
 
     fn line_of(src: &str, q: GrowthQuery) -> Option<u32> {
-        find_growth_site(src, &q).map(|at| at.line)
+        find_growth_site(src, &q).map(|s| s.at.line)
+    }
+
+    fn function_of(src: &str, q: GrowthQuery) -> Option<String> {
+        find_growth_site(src, &q).and_then(|s| s.function)
+    }
+
+    #[test]
+    fn names_the_function_around_the_insert() {
+        let q = variable("clients", &["push"]);
+        assert_eq!(function_of(NESTED, q).as_deref(), Some("register"));
+        let q = variable("cache", &["set"]);
+        assert_eq!(
+            function_of(FACTORIES, near(q, 8, 22)).as_deref(),
+            Some("put")
+        );
+        let cases = [
+            ("const track = async (x) => { seen.add(x) }", Some("track")),
+            (
+                "const o = { keep: function (x) { seen.add(x) } }",
+                Some("keep"),
+            ),
+            ("class A { remember(x) { seen.add(x) } }", Some("remember")),
+            (
+                "function load() { xs.forEach((x) => { seen.add(x) }) }",
+                Some("load"),
+            ),
+            ("const f = x => { seen.add(x) }", Some("f")),
+            ("if (a) { seen.add(1) }", None),
+            ("seen.add(1)", None),
+        ];
+        for (src, want) in cases {
+            let q = variable("seen", &["add"]);
+            assert_eq!(function_of(src, q).as_deref(), want, "{src}");
+        }
     }
 
     #[test]
     fn finds_the_call_that_grows_a_collection() {
-        let at = find_growth_site(SRC, &variable("userCache", &["set", "push", "add"])).unwrap();
-        assert_eq!(at, LineColumn { line: 4, column: 3 });
+        let site = find_growth_site(SRC, &variable("userCache", &["set", "push", "add"])).unwrap();
+        assert_eq!(site.at, LineColumn { line: 4, column: 3 });
+        assert_eq!(site.function.as_deref(), Some("get"));
         assert_eq!(line_of(SRC, variable("sessions", &["set"])), Some(7));
     }
 
     #[test]
     fn finds_a_string_appended_to() {
         let src = "let auditLog = '';\nconst n = auditLog.length;\n  auditLog += line;\n";
-        let at = find_growth_site(src, &variable("auditLog", &[])).unwrap();
+        let at = find_growth_site(src, &variable("auditLog", &[]))
+            .unwrap()
+            .at;
         assert_eq!(at, LineColumn { line: 3, column: 3 });
         assert_eq!(
             find_growth_site("auditLogs += 1", &variable("auditLog", &[])),
@@ -530,7 +641,7 @@ function makeServer() {
     #[test]
     fn positions_count_utf16_units() {
         let src = "const s = '😀'; const m = new Map(); m.set(1, 2);\n";
-        let at = find_growth_site(src, &variable("m", &["set"])).unwrap();
+        let at = find_growth_site(src, &variable("m", &["set"])).unwrap().at;
         // '😀' is two UTF-16 units (four bytes).
         assert_eq!(at.column, 38);
     }

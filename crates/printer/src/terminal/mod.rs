@@ -153,6 +153,22 @@ mod tests {
     }
 
     #[test]
+    fn notes_follow_the_suspects() {
+        let mut r = report(0);
+        r.notes = vec!["the source map of dist/a.js has no mappings".into()];
+        let text = leaks(&r, Style::plain());
+        assert!(
+            text.ends_with("\nnote: the source map of dist/a.js has no mappings\n"),
+            "{text}"
+        );
+        let md = crate::markdown::render(&crate::Findings::Leaks(&r));
+        assert!(
+            md.contains("> Note: the source map of dist/a.js has no mappings\n"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn long_chains_are_folded_into_one_line() {
         let text = leaks(&report(300), Style::plain());
         assert!(

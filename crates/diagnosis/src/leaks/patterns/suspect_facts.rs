@@ -73,6 +73,8 @@ pub struct SuspectFacts<'a> {
     /// The measure in the last snapshot (for a collection: its entries now).
     pub count_now: u64,
     callback: OnceCell<Option<SourceLocation>>,
+    /// Scope → where a function using it is ([`SuspectFacts::scope_user`]).
+    scope_users: std::cell::RefCell<std::collections::HashMap<NodeIndex, Option<SourceLocation>>>,
 }
 
 impl<'a> SuspectFacts<'a> {
@@ -123,6 +125,7 @@ impl<'a> SuspectFacts<'a> {
             is_collection,
             count_now: growth.series.counts.last().copied().unwrap_or(0),
             callback: OnceCell::new(),
+            scope_users: Default::default(),
         }
     }
 
@@ -348,7 +351,7 @@ impl<'a> SuspectFacts<'a> {
                 .map(|l| l.file.clone())
                 .or_else(|| self.exports_of_module(index + 1))
                 .or_else(|| self.closure_above().map(|l| l.file.clone()))?;
-            let near = holder.location.as_ref().filter(|l| l.file == file);
+            let near = holder.location.clone().filter(|l| l.file == file);
             (file, near)
         };
         let text = source::read_script(&file)?;
@@ -360,23 +363,42 @@ impl<'a> SuspectFacts<'a> {
                 column: l.column,
             }),
         };
-        let at = source::find_growth_site(&text, &query)?;
+        let site = source::find_growth_site(&text, &query)?;
         Some(SourceLocation {
             file,
-            line: at.line,
-            column: at.column,
-            function: None,
+            line: site.at.line,
+            column: site.at.column,
+            function: site.function,
         })
     }
 
-    /// Where a function using the scope at `index` is: the closure above it on the path
-    /// (past outer scopes), which is inside the block that declares the scope's variables.
-    fn scope_user(&self, index: usize) -> Option<&SourceLocation> {
-        self.nodes[index..]
+    /// Where a function using the scope at `index` is, which is inside the block that
+    /// declares the scope's variables: the closure above it on the path (past outer scopes),
+    /// else any closure of the program whose scope it is (an ES module's scope is held by
+    /// the module's own code, not a closure). Found once per scope.
+    fn scope_user(&self, index: usize) -> Option<SourceLocation> {
+        let on_path = self.nodes[index..]
             .iter()
             .find(|p| p.kind != NodeKind::Scope)
             .filter(|p| p.kind == NodeKind::Closure)
-            .and_then(|p| p.location.as_ref())
+            .and_then(|p| p.location.clone());
+        if on_path.is_some() || self.nodes[index].kind != NodeKind::Scope {
+            return on_path;
+        }
+        let context = self.nodes[index].node;
+        if let Some(known) = self.scope_users.borrow().get(&context) {
+            return known.clone();
+        }
+        let g = self.graph();
+        let found = (0..g.node_count() as NodeIndex)
+            .filter(|&v| g.node_type(v) == NodeType::Closure)
+            .filter(|&v| {
+                g.edges_of(v)
+                    .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"))
+            })
+            .find_map(|v| user_location(self.locator, v));
+        self.scope_users.borrow_mut().insert(context, found.clone());
+        found
     }
 
     /// The module a variable (`path`'s first name) of the scope at `scope` belongs to, as

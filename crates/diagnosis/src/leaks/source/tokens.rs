@@ -15,12 +15,24 @@ pub enum Kind {
     Literal,
 }
 
+/// 12 bytes: a script is at most [`super::MAX_SOURCE`] bytes, so offsets fit in 32 bits, and
+/// a bundle has millions of tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     pub kind: Kind,
     /// Byte range in the text.
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
+}
+
+impl Token {
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    pub fn end(&self) -> usize {
+        self.end as usize
+    }
 }
 
 pub struct Tokens<'a> {
@@ -64,6 +76,8 @@ fn is_ident_byte(b: u8) -> bool {
 }
 
 impl<'a> Tokens<'a> {
+    /// Tokens of `text`, which must be shorter than 4 GB (scripts are read up to
+    /// [`super::MAX_SOURCE`]).
     pub fn new(text: &'a str) -> Tokens<'a> {
         let mut t = Tokens {
             text,
@@ -81,7 +95,7 @@ impl<'a> Tokens<'a> {
     /// The text of token `i`.
     pub fn str(&self, i: usize) -> &'a str {
         let t = self.list[i];
-        &self.text[t.start..t.end]
+        &self.text[t.start()..t.end()]
     }
 
     pub fn is(&self, i: usize, punct_or_word: &str) -> bool {
@@ -102,11 +116,15 @@ impl<'a> Tokens<'a> {
 
     /// The index of the first token starting at or after byte `offset`.
     pub fn at_or_after(&self, offset: usize) -> usize {
-        self.list.partition_point(|t| t.start < offset)
+        self.list.partition_point(|t| t.start() < offset)
     }
 
     fn push(&mut self, kind: Kind, start: usize, end: usize) {
-        self.list.push(Token { kind, start, end });
+        self.list.push(Token {
+            kind,
+            start: start as u32,
+            end: end as u32,
+        });
         self.partner.push(NONE);
     }
 
@@ -122,7 +140,7 @@ impl<'a> Tokens<'a> {
         let Some(&last) = self.list.last() else {
             return true;
         };
-        let s = &self.text[last.start..last.end];
+        let s = &self.text[last.start()..last.end()];
         match last.kind {
             Kind::Literal => false,
             Kind::Ident => BEFORE_REGEX.contains(&s),
@@ -205,7 +223,7 @@ impl<'a> Tokens<'a> {
                             // unpaired rather than unbalancing everything after them.
                             if let Some(k) = open
                                 .iter()
-                                .rposition(|&(t, tpl)| !tpl && b[self.list[t].start] == want)
+                                .rposition(|&(t, tpl)| !tpl && b[self.list[t].start()] == want)
                             {
                                 let (at, _) = open[k];
                                 open.truncate(k);
