@@ -32,6 +32,10 @@ install devtools "heap-snapshot-toolkit@1" heap-snapshot-toolkit/package.json
 # The SARIF 2.1.0 JSON schema the SARIF reports are validated against (lib/schemas/).
 install sarif-schema "@microsoft/jest-sarif@1.0.0-beta.0" @microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
 
+# The npm libraries the library fixtures leak through (crates/cli/tests/fixtures/libs), at the
+# versions their users reported the leaks with, into .cache/libs.
+"$root/scripts/install-test-libs.sh"
+
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing chromium (Debian) for the HTML report test" >&2
