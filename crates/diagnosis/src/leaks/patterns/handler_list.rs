@@ -83,3 +83,204 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use leakhunt_engine::{EdgeType, NodeIndex, NodeType};
+    use leakhunt_findings::SourceLocation;
+
+    use super::*;
+    use crate::leaks::patterns::testing::Builder;
+
+    /// Registers `file` as script `id`, as a snapshot does: a function of it whose shared
+    /// info points at the script.
+    fn script(h: &mut Builder, id: u32, file: &Path) {
+        let f = h.node(NodeType::Closure, "", 32);
+        let shared = h.node(NodeType::Code, "system / SharedFunctionInfo", 32);
+        let script = h.node(NodeType::Code, file.to_str().unwrap(), 32);
+        h.edge(f, EdgeType::Internal, "shared", shared);
+        h.edge(shared, EdgeType::Internal, "script_or_debug_info", script);
+        h.b.location(f, id, 0, 0);
+    }
+
+    /// A library's file under `dir/node_modules/<package>/`, with `text`.
+    fn library_file(dir: &Path, package: &str, text: &str) -> std::path::PathBuf {
+        let file = dir.join("node_modules").join(package).join("lib.js");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    const MANAGER: &str = "function Manager() { this.handlers = []; }\n\
+                           Manager.prototype.use = function (f) {\n  this.handlers.push({ fulfilled: f });\n};\n\
+                           Manager.prototype.eject = function (id) { this.handlers[id] = null; };\n";
+
+    /// `client.interceptors` (a `Manager` of the library in `manager_file`) keeps `{
+    /// fulfilled }` records in `handlers`; the record's function is in `handler_file` at line
+    /// 10. Returns the builder, the record and the list.
+    fn interceptors(manager_file: &Path, handler_file: &Path) -> (Builder, NodeIndex, NodeIndex) {
+        let mut h = Builder::new();
+        script(&mut h, 1, manager_file);
+        script(&mut h, 2, handler_file);
+        let client = h.var("client", NodeType::Object, "Client", 40);
+        let manager = h.node(NodeType::Object, "Manager", 40);
+        h.b.location(manager, 1, 0, 9);
+        let proto = h.node(NodeType::Object, "Object", 40);
+        let eject = h.node(NodeType::Closure, "", 32);
+        h.b.location(eject, 1, 4, 26);
+        let use_ = h.node(NodeType::Closure, "", 32);
+        h.b.location(use_, 1, 1, 24);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let record = h.node(NodeType::Object, "Object", 32);
+        let handler = h.node(NodeType::Closure, "", 32);
+        h.b.location(handler, 2, 9, 4);
+        h.edge(client, EdgeType::Property, "interceptors", manager);
+        h.edge(manager, EdgeType::Property, "__proto__", proto);
+        h.edge(proto, EdgeType::Property, "eject", eject);
+        h.edge(proto, EdgeType::Property, "use", use_);
+        h.edge(manager, EdgeType::Property, "handlers", list);
+        h.edge(list, EdgeType::Element, "0", record);
+        h.edge(record, EdgeType::Property, "fulfilled", handler);
+        (h, record, list)
+    }
+
+    #[test]
+    fn fires_for_records_of_the_programs_functions_in_a_list_a_library_grows() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "client", MANAGER);
+        let app = dir.path().join("server.js");
+        let (h, record, list) = interceptors(&lib, &app);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, record, list)).expect("a handler list");
+        assert_eq!(f.pattern, Pattern::EventListener);
+        assert_eq!(
+            f.location,
+            Some(SourceLocation {
+                file: app.to_str().unwrap().into(),
+                line: 10,
+                column: 5,
+                function: None
+            }),
+            "the program's line, not the library's"
+        );
+        assert_eq!(f.owner.unwrap().path, "Manager.handlers");
+        assert_eq!(
+            f.explanation,
+            Explanation::HandlerList {
+                holder_class: "Manager".into(),
+                record_class: Some("Object".into()),
+                removal: vec!["Manager.eject".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn quiet_for_a_list_the_program_grows_itself() {
+        // The same shapes in the program's own files: its collection, its fix (an LRU,
+        // removing entries) is another rule's.
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("manager.js");
+        std::fs::write(&own, MANAGER).unwrap();
+        let (h, record, list) = interceptors(&own, &dir.path().join("server.js"));
+        let heap = h.build();
+        let locator = heap.locator();
+        assert!(check(&heap.facts(&locator, record, list)).is_none());
+    }
+
+    #[test]
+    fn a_librarys_own_functions_on_its_entries_are_not_handlers() {
+        // A metric object with its bound methods, kept in its library's registry: a
+        // collection of the library's objects, not a handler list.
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "client", MANAGER);
+        let (h, record, list) = interceptors(&lib, &lib);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, record, list)).expect("a library collection");
+        assert_eq!(f.pattern, Pattern::UnboundedCollection);
+        let Explanation::LibraryCollection {
+            holder_class,
+            removal,
+            ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(holder_class.as_deref(), Some("Manager"));
+        assert_eq!(removal, ["Manager.eject"]);
+    }
+
+    #[test]
+    fn fires_for_instances_kept_in_a_list_of_nodes_own_code() {
+        // Node's async_hooks keep every enabled AsyncLocalStorage in a variable of their
+        // module scope, which no function of the program shares.
+        let mut h = Builder::new();
+        script(&mut h, 3, Path::new("node:async_hooks"));
+        let hooks = h.node(NodeType::Closure, "AsyncResource", 32);
+        h.b.location(hooks, 3, 162, 13);
+        let scope = h.scope;
+        h.edge(hooks, EdgeType::Internal, "context", scope);
+        let list = h.var("storageList", NodeType::Object, "Array", 32);
+        let storage = h.node(NodeType::Object, "AsyncLocalStorage", 40);
+        h.b.location(storage, 3, 284, 13);
+        let proto = h.node(NodeType::Object, "AsyncLocalStorage", 40);
+        let disable = h.node(NodeType::Closure, "disable", 32);
+        let run = h.node(NodeType::Closure, "run", 32);
+        h.edge(list, EdgeType::Element, "0", storage);
+        h.edge(storage, EdgeType::Property, "__proto__", proto);
+        h.edge(proto, EdgeType::Property, "disable", disable);
+        h.edge(proto, EdgeType::Property, "run", run);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, storage, list)).expect("a library collection");
+        assert_eq!(f.pattern, Pattern::UnboundedCollection);
+        assert_eq!(
+            f.explanation,
+            Explanation::LibraryCollection {
+                collection_class: "Array".into(),
+                value_class: Some("AsyncLocalStorage".into()),
+                holder_class: None,
+                removal: vec!["AsyncLocalStorage.disable".into()],
+                shared_by: None,
+                values_have_class: true,
+            }
+        );
+    }
+
+    #[test]
+    fn quiet_for_a_scope_no_function_of_nodes_uses() {
+        // A scope whose functions have no known position is nobody's in particular: other
+        // rules' business.
+        let mut h = Builder::new();
+        let list = h.var("samples", NodeType::Object, "Array", 32);
+        let item = h.node(NodeType::Object, "Item", 40);
+        h.edge(list, EdgeType::Element, "0", item);
+        let heap = h.build();
+        let locator = heap.locator();
+        assert!(check(&heap.facts(&locator, item, list)).is_none());
+    }
+
+    #[test]
+    fn quiet_for_a_collection_in_the_programs_module_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("server.js");
+        let mut h = Builder::new();
+        script(&mut h, 2, &app);
+        // A function of the program's module uses the scope.
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        h.b.location(handler, 2, 3, 0);
+        let scope = h.scope;
+        h.edge(handler, EdgeType::Internal, "context", scope);
+        let map = h.var("userCache", NodeType::Object, "Map", 40);
+        let table = h.node(NodeType::Array, "", 64);
+        let user = h.node(NodeType::Object, "User", 64);
+        h.edge(map, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", user);
+        let heap = h.build();
+        let locator = heap.locator();
+        assert!(check(&heap.facts(&locator, user, map)).is_none());
+    }
+}

@@ -92,8 +92,10 @@ impl SuspectFacts<'_> {
         self.nodes[index].held_as?;
         if holder.kind == NodeKind::Scope {
             return match self.scope_file(holder) {
-                // No closure of the program uses the scope: Node's internals.
-                None => Some(Keeper::Runtime),
+                // No closure of the program uses the scope, and one of Node's does.
+                None => self
+                    .scope_is_runtime(holder.node)
+                    .then_some(Keeper::Runtime),
                 Some(file) if is_library_file(&file) => {
                     let base = file.rsplit(['/', '\\']).next().unwrap_or(&file);
                     Some(Keeper::Library(base.to_string()))
@@ -114,6 +116,23 @@ impl SuspectFacts<'_> {
                 holder.class.to_string()
             },
         ))
+    }
+
+    /// Whether a function of Node's own code (`node:…`) uses the scope `context`. Asked
+    /// only for a scope no function of the program uses: one scan of the closures.
+    fn scope_is_runtime(&self, context: NodeIndex) -> bool {
+        let g = self.graph();
+        (0..g.node_count() as NodeIndex)
+            .filter(|&v| g.node_type(v) == NodeType::Closure)
+            .filter(|&v| {
+                g.edges_of(v)
+                    .any(|e| g.edge_target(e) == context && g.edge_name(e) == Some("context"))
+            })
+            .any(|v| {
+                self.locator
+                    .script_location(v)
+                    .is_some_and(|l| l.is_runtime() && !l.file.is_empty())
+            })
     }
 
     /// The handler the suspect's object is or holds: the object itself when it is a
