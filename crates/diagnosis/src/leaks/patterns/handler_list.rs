@@ -140,6 +140,13 @@ mod tests {
         h.edge(manager, EdgeType::Property, "__proto__", proto);
         h.edge(proto, EdgeType::Property, "eject", eject);
         h.edge(proto, EdgeType::Property, "use", use_);
+        // Methods generated from one function literal, one per HTTP method (`delete`
+        // routes DELETE requests): not a removal.
+        for verb in ["get", "post", "delete"] {
+            let route = h.node(NodeType::Closure, "", 32);
+            h.b.location(route, 1, 6, 2);
+            h.edge(proto, EdgeType::Property, verb, route);
+        }
         h.edge(manager, EdgeType::Property, "handlers", list);
         h.edge(list, EdgeType::Element, "0", record);
         h.edge(record, EdgeType::Property, "fulfilled", handler);
@@ -173,7 +180,8 @@ mod tests {
                 holder_class: "Manager".into(),
                 record_class: Some("Object".into()),
                 removal: vec!["Manager.eject".into()],
-            }
+            },
+            "`eject`, not the generated `delete`"
         );
     }
 
