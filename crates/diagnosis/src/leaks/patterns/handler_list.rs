@@ -121,6 +121,15 @@ mod tests {
     /// fulfilled }` records in `handlers`; the record's function is in `handler_file` at line
     /// 10. Returns the builder, the record and the list.
     fn interceptors(manager_file: &Path, handler_file: &Path) -> (Builder, NodeIndex, NodeIndex) {
+        interceptors_with(manager_file, handler_file, true)
+    }
+
+    /// As [`interceptors`], the Manager's prototype with or without its own `eject`.
+    fn interceptors_with(
+        manager_file: &Path,
+        handler_file: &Path,
+        with_eject: bool,
+    ) -> (Builder, NodeIndex, NodeIndex) {
         let mut h = Builder::new();
         script(&mut h, 1, manager_file);
         script(&mut h, 2, handler_file);
@@ -138,8 +147,23 @@ mod tests {
         h.b.location(handler, 2, 9, 4);
         h.edge(client, EdgeType::Property, "interceptors", manager);
         h.edge(manager, EdgeType::Property, "__proto__", proto);
-        h.edge(proto, EdgeType::Property, "eject", eject);
+        if with_eject {
+            h.edge(proto, EdgeType::Property, "eject", eject);
+        }
         h.edge(proto, EdgeType::Property, "use", use_);
+        // A parent class of Node's (EventEmitter) with its own removal methods: they take
+        // out listeners, not handlers.
+        script(&mut h, 4, Path::new("node:events"));
+        let emitter = h.node(NodeType::Object, "EventEmitter", 40);
+        let remove_listener = h.node(NodeType::Closure, "removeListener", 32);
+        h.b.location(remove_listener, 4, 500, 2);
+        h.edge(proto, EdgeType::Property, "__proto__", emitter);
+        h.edge(
+            emitter,
+            EdgeType::Property,
+            "removeListener",
+            remove_listener,
+        );
         // Methods generated from one function literal, one per HTTP method (`delete`
         // routes DELETE requests): not a removal.
         for verb in ["get", "post", "delete"] {
@@ -183,6 +207,22 @@ mod tests {
             },
             "`eject`, not the generated `delete`"
         );
+    }
+
+    #[test]
+    fn removal_inherited_from_nodes_classes_is_not_offered() {
+        // Without its own `eject`, the Manager has only generated routes and, a level up,
+        // EventEmitter's `removeListener` (node:events): nothing to offer.
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "client", MANAGER);
+        let (h, record, list) = interceptors_with(&lib, &dir.path().join("server.js"), false);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, record, list)).expect("a handler list");
+        let Explanation::HandlerList { removal, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        assert!(removal.is_empty(), "{removal:?}");
     }
 
     #[test]

@@ -189,6 +189,11 @@ impl SuspectFacts<'_> {
     pub fn removal_methods(&self, index: usize, name: &str) -> Vec<String> {
         let g = self.graph();
         let mut object = self.nodes[index].node;
+        // An object of Node's own (an AsyncLocalStorage) takes Node's methods.
+        let own_is_runtime = self
+            .locator
+            .script_location(object)
+            .is_some_and(|l| l.is_runtime() && !l.file.is_empty());
         for _ in 0..PROTOTYPE_LEVELS {
             let Some(proto) = prototype(g, object) else {
                 break;
@@ -207,15 +212,23 @@ impl SuspectFacts<'_> {
                 object = proto;
                 continue;
             }
-            // Leave out generated families: one function literal behind many names.
+            // Leave out generated families (one function literal behind many names), and
+            // what a library class inherits from Node's own classes (EventEmitter's
+            // `removeListener` takes out listeners, not the library's entries).
             let at = |n: NodeIndex| self.locator.script_location(n);
             found.retain(|&(_, m)| {
                 let Some((_, n)) = methods.iter().find(|(name, _)| *name == m) else {
                     return false;
                 };
                 let here = at(*n);
-                here.is_none()
-                    || methods.iter().filter(|(_, o)| at(*o) == here).count() <= GENERATED_NAMES
+                let inherited_from_node = !own_is_runtime
+                    && here
+                        .as_ref()
+                        .is_some_and(|l| l.is_runtime() && !l.file.is_empty());
+                !inherited_from_node
+                    && (here.is_none()
+                        || methods.iter().filter(|(_, o)| at(*o) == here).count()
+                            <= GENERATED_NAMES)
             });
             if found.is_empty() {
                 object = proto;
