@@ -253,6 +253,11 @@ fn socket_io_rooms_never_left() {
     assert!(!fix.contains("LRU"), "{fix}");
 }
 
+#[test]
+fn socket_io_rooms_left_when_done_are_clean() {
+    assert_clean(&hunt("socket-io", "fixed.js", "POST /track/o{{seq}}"));
+}
+
 /// TanStack Query: one QueryClient at module scope for every server render (TanStack/query
 /// #1762): on the server queries are never garbage collected, so the QueryCache keeps one
 /// per product.
