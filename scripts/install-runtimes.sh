@@ -34,6 +34,9 @@ install sarif-schema "@microsoft/jest-sarif@1.0.0-beta.0" @microsoft/jest-sarif/
 
 # The TanStack Start fixture (the walkthrough on a real framework build), with Node 24.
 "$root/scripts/build-tanstack-fixture.sh"
+# The npm libraries the library fixtures leak through (crates/cli/tests/fixtures/libs), at the
+# versions their users reported the leaks with, into .cache/libs.
+"$root/scripts/install-test-libs.sh"
 
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

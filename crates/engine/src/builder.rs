@@ -1,7 +1,7 @@
 //! Builds small heap graphs in code, for tests and examples: the same columns the reader
 //! fills, without writing JSON.
 
-use crate::graph::{EdgeType, HeapGraph, NodeIndex, NodeType, Producer};
+use crate::graph::{EdgeType, HeapGraph, Location, NodeIndex, NodeType, Producer};
 use crate::strings::StringTable;
 
 /// Accumulates nodes and edges; `build` lays them out as the reader would.
@@ -21,6 +21,7 @@ pub struct GraphBuilder {
     string_ids: std::collections::HashMap<String, u32>,
     nodes: Vec<(NodeType, u32, u32, u64)>,
     edges: Vec<Vec<(EdgeType, u32, NodeIndex)>>,
+    locations: Vec<Location>,
     next_id: u32,
     traces: crate::traces::AllocationTraces,
     /// (node, trace node id)
@@ -125,6 +126,18 @@ impl GraphBuilder {
         self.traced.push((node, id));
     }
 
+    /// Records where V8 says a node's code is (`snapshot.locations`: a script id, 0-based
+    /// line and column). The script's path comes, as in a snapshot, from a function of that
+    /// script: closure → `shared` → `script_or_debug_info`, whose name is the path.
+    pub fn location(&mut self, node: NodeIndex, script_id: u32, line: u32, column: u32) {
+        self.locations.push(Location {
+            node,
+            script_id,
+            line,
+            column,
+        });
+    }
+
     pub fn build(mut self) -> HeapGraph {
         let edge_total = self.edges.iter().map(Vec::len).sum();
         let mut g = HeapGraph::with_capacity(self.nodes.len(), edge_total);
@@ -142,6 +155,7 @@ impl GraphBuilder {
         }
         g.traces = std::mem::take(&mut self.traces);
         g.traces.finish();
+        g.locations = std::mem::take(&mut self.locations);
         g
     }
 }

@@ -136,6 +136,47 @@ pub enum Explanation {
     },
     /// A string that only grows by `+=`. The variable is the suspect's `owner`.
     GrowingString,
+    /// Handlers a library keeps in a list (HTTP client interceptors, a router's middleware,
+    /// hooks), added per request and never removed: closures, or records of closures. The
+    /// list is the suspect's `owner`; the pattern is `event-listener`.
+    HandlerList {
+        /// The class of the library object that keeps the list (`InterceptorManager`).
+        holder_class: String,
+        /// The class of the records the handlers sit in (`Layer`, `Object`), when the list
+        /// holds records rather than bare functions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record_class: Option<String>,
+        /// Methods that take an entry back out, found on the objects on the way
+        /// (`InterceptorManager.eject`); empty when the library has none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removal: Vec<String>,
+    },
+    /// A collection that a library (or Node itself) keeps and fills on each call the program
+    /// makes: a metrics registry, rooms, a query cache, Node's list of enabled
+    /// AsyncLocalStorage instances. It is the suspect's `owner`; the pattern is
+    /// `unbounded-collection`.
+    LibraryCollection {
+        /// `Map`, `Set`, `Array`, `Object` (a dictionary) …
+        collection_class: String,
+        /// The class of the entries' values.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value_class: Option<String>,
+        /// The class of the library object that keeps the collection; `None` when it is a
+        /// variable of Node's own code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder_class: Option<String>,
+        /// Methods that take an entry back out, as in `HandlerList`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removal: Vec<String>,
+        /// The program's variable that holds the library object, shared by every request
+        /// (`queryClient`), when the path goes through one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shared_by: Option<String>,
+        /// Whether the values are instances of a class defined in code (a library's or
+        /// Node's), which the program could create once and reuse, rather than built-ins.
+        #[serde(default)]
+        values_have_class: bool,
+    },
     /// None of the patterns: the first holder on the path.
     Other {
         #[serde(default, skip_serializing_if = "Option::is_none")]

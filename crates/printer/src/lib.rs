@@ -15,6 +15,7 @@ pub mod document;
 pub mod github;
 pub mod html;
 pub mod json;
+pub mod library_prose;
 pub mod markdown;
 pub mod path;
 pub mod prose;

@@ -145,6 +145,9 @@ pub fn explanation(s: &Suspect) -> String {
                  everything ever appended stays in memory."
             )
         }
+        Explanation::HandlerList { .. } | Explanation::LibraryCollection { .. } => {
+            crate::library_prose::explanation(s).unwrap_or_default()
+        }
         Explanation::Other { holder_class } => {
             let holder = holder_class.as_deref().unwrap_or("the GC roots");
             format!(
@@ -202,6 +205,9 @@ pub fn fix(s: &Suspect) -> String {
                  logger), or keep only the last lines in a bounded array, and reset {short} once it \
                  has been sent."
             )
+        }
+        Explanation::HandlerList { .. } | Explanation::LibraryCollection { .. } => {
+            crate::library_prose::fix(s).unwrap_or_default()
         }
         Explanation::Other { .. } => {
             "Find where your code stores the first holder on the path and release the reference when \

@@ -12,6 +12,7 @@ mod fuzz_regressions;
 mod hunt;
 mod layout;
 mod leaks;
+mod libs;
 #[cfg(unix)] // runs the binary under a memory limit (ulimit) and watches it in /proc
 mod mutations;
 mod output_files;

@@ -12,6 +12,7 @@ mod closure_capture;
 mod event_listener;
 mod growing_collection;
 mod growing_string;
+mod handler_list;
 mod other;
 mod retained_request;
 pub mod suspect_facts;
@@ -56,7 +57,7 @@ pub struct Rule {
 }
 
 /// The rules, in the order they are tried. The last rule for each subject always matches.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 9] = [
     Rule {
         name: "retained-request",
         subject: Subject::Objects,
@@ -71,6 +72,11 @@ pub const RULES: [Rule; 8] = [
         name: "timer",
         subject: Subject::Both,
         check: timer::check,
+    },
+    Rule {
+        name: "handler-list",
+        subject: Subject::Objects,
+        check: handler_list::check,
     },
     Rule {
         name: "closure-capture",

@@ -7,6 +7,8 @@
 //! Rules read these facts and never the graph: following one suspect through the rules
 //! stays in this file and the rule's own.
 
+mod library;
+
 use std::cell::OnceCell;
 
 use leakhunt_engine::fold::is_storage;
@@ -18,6 +20,7 @@ use crate::leaks::facts::numbers_store;
 use crate::leaks::growth::Growth;
 use crate::leaks::source;
 use crate::locator::Locator;
+pub use library::{is_library_file, Keeper};
 
 /// What kind of node a path node is, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

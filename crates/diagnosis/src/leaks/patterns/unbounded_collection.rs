@@ -10,7 +10,7 @@ use leakhunt_findings::Explanation;
 use super::suspect_facts::{NodeKind, SuspectFacts};
 use super::{Finding, Pattern};
 
-const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
+pub const COLLECTION_CLASSES: [&str; 5] = ["Map", "Set", "Array", "WeakMap", "Object"];
 /// The calls that add to a collection, to find the line that grows it.
 pub const GROW_METHODS: [&str; 5] = ["set", "push", "add", "unshift", "splice"];
 

@@ -1,0 +1,287 @@
+//! `leakhunt hunt` on services that leak through real npm libraries, the way the libraries'
+//! users reported it (crates/cli/tests/fixtures/libs: each folder pins the versions,
+//! `scripts/install-test-libs.sh` installs them into .cache/libs). Each leaky service marks
+//! the line that registers something per request with `// LEAK:`; the hunt must name the
+//! pattern, the place and a fix that fits how the library is meant to be used. The fixed
+//! twins register once (or create per request) and must come out clean.
+//!
+//! Where the line is the library's today (a library's collection of objects the program
+//! creates: no closure of the program on the path), allocation stacks will give the
+//! program's line as `location` and the library's as `library_location`; the assertions
+//! marked "stacks:" tighten then.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+use leakhunt_testkit::service::process_running;
+
+struct Hunt {
+    report: serde_json::Value,
+    /// What the terminal shows: the explanation and the fix in words.
+    text: String,
+    code: Option<i32>,
+    stderr: String,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture_file(case: &str, file: &str) -> PathBuf {
+    fixture("libs").join(case).join(file)
+}
+
+/// The case's installed libraries: a failure, not a skip, when missing (the test command
+/// installs them).
+fn node_modules(case: &str) -> PathBuf {
+    let dir = repo_root()
+        .join(".cache/libs")
+        .join(case)
+        .join("node_modules");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run scripts/install-test-libs.sh (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// One hunt of `case/file` with a scenario of one request, 150 iterations a round.
+fn hunt(case: &str, file: &str, request: &str) -> Hunt {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("service.pid");
+    let json = dir.path().join("report.json");
+    let script = fixture_file(case, file);
+    let out = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .args(["hunt", "--request", request, "--iterations", "150"])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--json")
+        .arg(&json)
+        .arg("--")
+        .arg(node())
+        .arg(&script)
+        .env("NODE_PATH", node_modules(case))
+        .env("LEAKHUNT_TEST_PIDFILE", &pidfile)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = std::fs::read_to_string(&json)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(serde_json::Value::Null);
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .map(|p| p.trim().parse().unwrap())
+        .unwrap_or(0);
+    assert!(pid != 0, "the service recorded its pid: {stderr}");
+    assert!(
+        !process_running(pid),
+        "the service (pid {pid}) outlived the hunt"
+    );
+    Hunt {
+        report,
+        text: String::from_utf8_lossy(&out.stdout).into_owned(),
+        code: out.status.code(),
+        stderr,
+        _dir: dir,
+    }
+}
+
+fn leak_line(file: &Path) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .position(|l| l.contains("// LEAK:"))
+        .expect("a // LEAK: marker") as u64
+        + 1
+}
+
+/// The one suspect of a leaky hunt, with its pattern and explanation kind checked.
+fn suspect<'a>(h: &'a Hunt, pattern: &str, kind: &str) -> &'a serde_json::Value {
+    assert_eq!(h.code, Some(1), "{}\n{}", h.text, h.stderr);
+    let top = &h.report["suspects"][0];
+    assert_eq!(top["pattern"], pattern, "{top:#}");
+    assert_eq!(top["explanation"]["kind"], kind, "{top:#}");
+    top
+}
+
+/// The suspect is located at the fixture's `// LEAK:` line.
+fn assert_at_leak_line(top: &serde_json::Value, file: &Path) {
+    let loc = &top["location"];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(loc["file"].as_str().unwrap().ends_with(name), "{loc}");
+    assert_eq!(loc["line"].as_u64().unwrap(), leak_line(file), "{loc}");
+}
+
+/// stacks: today the line is where the library stores the entry (its file under
+/// node_modules); allocation stacks make `location` the program's `// LEAK:` line and this
+/// the `library_location`.
+fn assert_at_library_line(top: &serde_json::Value, library_file: &str) {
+    let file = top["location"]["file"].as_str().unwrap_or_default();
+    assert!(
+        file.contains("node_modules") && file.ends_with(library_file),
+        "{:#}",
+        top["location"]
+    );
+}
+
+fn removal(top: &serde_json::Value) -> Vec<&str> {
+    top["explanation"]["removal"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m.as_str()).collect())
+        .unwrap_or_default()
+}
+
+fn fix_line(h: &Hunt) -> &str {
+    h.text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Fix:"))
+        .unwrap_or_else(|| panic!("no Fix: line in\n{}", h.text))
+}
+
+fn assert_clean(h: &Hunt) {
+    assert_eq!(
+        h.report["verdict"], "clean",
+        "{:#}\n{}",
+        h.report["suspects"], h.stderr
+    );
+    assert_eq!(h.code, Some(0), "{}", h.stderr);
+}
+
+/// axios: `axios.interceptors.request.use(…)` in the handler (axios#1645, #4345): the
+/// default instance's InterceptorManager keeps `{ fulfilled, rejected }` per request.
+#[test]
+fn axios_interceptor_added_per_request() {
+    let h = hunt("axios-interceptors", "leaky.js", "GET /r/{{seq}}");
+    let top = suspect(&h, "event-listener", "handler-list");
+    assert_at_leak_line(top, &fixture_file("axios-interceptors", "leaky.js"));
+    assert_eq!(top["owner"]["path"], "InterceptorManager.handlers");
+    assert_eq!(top["explanation"]["holder_class"], "InterceptorManager");
+    assert_eq!(top["explanation"]["record_class"], "Object");
+    assert!(
+        removal(top).contains(&"InterceptorManager.eject"),
+        "{top:#}"
+    );
+    let fix = fix_line(&h);
+    assert!(fix.contains("Register the handler once"), "{fix}");
+    assert!(fix.contains("`InterceptorManager.eject`"), "{fix}");
+    // stacks: the library line that stores it (InterceptorManager.js, `handlers.push`).
+}
+
+#[test]
+fn axios_interceptor_registered_once_is_clean() {
+    assert_clean(&hunt("axios-interceptors", "fixed.js", "GET /r/{{seq}}"));
+}
+
+/// Express: `app.use(…)` inside a route handler: the router's stack gains a Layer per request.
+#[test]
+fn express_middleware_added_per_request() {
+    let h = hunt("express-router", "leaky.js", "GET /t/t{{seq}}/report");
+    let top = suspect(&h, "event-listener", "handler-list");
+    assert_at_leak_line(top, &fixture_file("express-router", "leaky.js"));
+    assert_eq!(top["owner"]["path"], "router.stack");
+    assert_eq!(top["explanation"]["record_class"], "Layer");
+    // Express 4's router has no call that removes a layer (its `delete` routes the HTTP
+    // method): registering once is the whole fix.
+    assert!(removal(top).is_empty(), "{top:#}");
+    let fix = fix_line(&h);
+    assert!(fix.contains("Register the handler once"), "{fix}");
+    assert!(!fix.contains("LRU"), "{fix}");
+}
+
+#[test]
+fn express_middleware_registered_once_is_clean() {
+    assert_clean(&hunt(
+        "express-router",
+        "fixed.js",
+        "GET /t/t{{seq}}/report",
+    ));
+}
+
+/// prom-client: a Histogram created per job, named after it: the default registry keeps
+/// every metric for the scrape.
+#[test]
+fn prom_client_metric_created_per_request() {
+    let h = hunt("prom-client", "leaky.js", "GET /jobs/j{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["class"], "Histogram");
+    assert_eq!(top["owner"]["path"], "Registry._metrics");
+    assert_eq!(top["explanation"]["holder_class"], "Registry");
+    assert!(
+        removal(top).contains(&"Registry.removeSingleMetric"),
+        "{top:#}"
+    );
+    assert_at_library_line(top, "prom-client/lib/registry.js");
+    let fix = fix_line(&h);
+    assert!(fix.contains("Create the Histogram once"), "{fix}");
+    assert!(!fix.contains("LRU"), "{fix}");
+}
+
+#[test]
+fn prom_client_metric_created_once_is_clean() {
+    assert_clean(&hunt("prom-client", "fixed.js", "GET /jobs/j{{seq}}"));
+}
+
+/// AsyncLocalStorage created per request and never disabled: Node's async_hooks keep every
+/// enabled instance in `storageList` (Node 20; Node 24's AsyncContextFrame keeps none).
+#[test]
+fn async_local_storage_never_disabled() {
+    let h = hunt("async-local-storage", "leaky.js", "GET /r/{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["class"], "AsyncLocalStorage");
+    assert_eq!(top["owner"]["path"], "storageList");
+    // Node's own code keeps the list: no library class.
+    assert!(top["explanation"]["holder_class"].is_null(), "{top:#}");
+    assert_eq!(removal(top), ["AsyncLocalStorage.disable"]);
+    // stacks: no line today (Node's internals hold it, no closure of the program on the
+    // path); allocation stacks give the `new AsyncLocalStorage()` line.
+    assert!(top["location"].is_null(), "{:#}", top["location"]);
+    let fix = fix_line(&h);
+    assert!(fix.contains("Create the AsyncLocalStorage once"), "{fix}");
+    assert!(fix.contains("`AsyncLocalStorage.disable`"), "{fix}");
+}
+
+/// socket.io: the dashboard's socket joins a room per order and never leaves it (socket.io
+/// #4067, #1808): the adapter's `rooms` map gains a Set per room.
+#[test]
+fn socket_io_rooms_never_left() {
+    let h = hunt("socket-io", "leaky.js", "POST /track/o{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["owner"]["path"], "Adapter.rooms");
+    assert_eq!(top["explanation"]["shared_by"], "dashboard");
+    assert!(removal(top).contains(&"dashboard.leave"), "{top:#}");
+    assert_at_library_line(top, "socket.io-adapter/dist/in-memory-adapter.js");
+    let fix = fix_line(&h);
+    assert!(fix.contains("`dashboard.leave`"), "{fix}");
+    assert!(!fix.contains("LRU"), "{fix}");
+}
+
+#[test]
+fn socket_io_rooms_left_when_done_are_clean() {
+    assert_clean(&hunt("socket-io", "fixed.js", "POST /track/o{{seq}}"));
+}
+
+/// TanStack Query: one QueryClient at module scope for every server render (TanStack/query
+/// #1762): on the server queries are never garbage collected, so the QueryCache keeps one
+/// per product.
+#[test]
+fn tanstack_query_client_shared_across_server_renders() {
+    let h = hunt("tanstack-query", "leaky.js", "GET /products/p{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["class"], "Query");
+    assert_eq!(top["owner"]["path"], "QueryCache.#queries");
+    assert_eq!(top["explanation"]["shared_by"], "queryClient");
+    // The line the library stores it at, through its source map (queryCache.ts).
+    assert_at_library_line(top, "queryCache.ts");
+    let fix = fix_line(&h);
+    assert!(
+        fix.contains("`queryClient` holds state for one request only, create it per request"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn tanstack_query_client_per_request_is_clean() {
+    assert_clean(&hunt(
+        "tanstack-query",
+        "fixed.js",
+        "GET /products/p{{seq}}",
+    ));
+}
