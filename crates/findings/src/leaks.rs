@@ -111,6 +111,14 @@ pub enum Explanation {
         /// Node files timers by their duration; the list's duration when the path shows it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u32>,
+        /// `true` for `setInterval`, `false` for a one-shot `setTimeout` (Node's `_repeat`);
+        /// `None` when the snapshot does not show a timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeats: Option<bool>,
+        /// The timers' durations differ (backoff, jitter), so each has a timer list of its
+        /// own in Node's timer map and queue: the lists are what accumulates.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        one_list_per_duration: bool,
     },
     /// Kept closures whose scope holds most of what they retain (the suspect's `captured`).
     ClosureCapture {

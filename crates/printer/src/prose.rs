@@ -72,14 +72,43 @@ pub fn explanation(s: &Suspect) -> String {
                  listener lives as long as its emitter unless it is removed."
             )
         }
-        Explanation::Timer { duration_ms, .. } => {
+        Explanation::Timer {
+            duration_ms,
+            repeats,
+            one_list_per_duration,
+        } => {
+            let (timers, lasting, stays) = match repeats {
+                Some(false) => (
+                    "timeouts",
+                    " after",
+                    "A timeout stays alive until it fires or clearTimeout is called, even when \
+                     nothing else refers to it.",
+                ),
+                Some(true) => (
+                    "intervals",
+                    " every",
+                    "An interval stays alive until clearInterval is called, even when nothing \
+                     else refers to it.",
+                ),
+                None => (
+                    "timers",
+                    " every",
+                    "A timer stays alive until it is cleared (an interval) or fires (a timeout), \
+                     even when nothing else refers to it.",
+                ),
+            };
             let every = duration_ms
-                .map(|ms| format!(" (every {ms} ms)"))
+                .map(|ms| format!(" ({}{lasting} {ms} ms)", lasting.trim_start()))
                 .unwrap_or_default();
+            let lists = if *one_list_per_duration {
+                " Their durations differ (a backoff or a jitter), so Node files each in a timer \
+                 list of its own in its timer map and queue: what accumulates is those lists."
+            } else {
+                ""
+            };
             format!(
-                "Every step starts {n} timers{every} that are never cleared, so Node's timer list keeps \
-                 each callback and everything it captures ({bytes} per step). An interval stays alive \
-                 until clearInterval is called, even when nothing else refers to it."
+                "Every step starts {n} {timers}{every} that are still pending, so Node's timer lists \
+                 keep each callback and everything it captures ({bytes} per step).{lists} {stays}"
             )
         }
         Explanation::ClosureCapture { function } => {
@@ -165,11 +194,17 @@ pub fn fix(s: &Suspect) -> String {
              with once() or an AbortSignal so it goes away by itself."
                 .into()
         }
-        Explanation::Timer { .. } => {
-            "Keep the handle that setInterval/setTimeout returns and clear it (clearInterval/\
-             clearTimeout) when its owner — session, connection, request — ends; unref() only lets \
-             the process exit, it frees nothing."
-                .into()
+        Explanation::Timer { repeats, .. } => {
+            let (call, clear) = match repeats {
+                Some(false) => ("setTimeout", "clearTimeout"),
+                Some(true) => ("setInterval", "clearInterval"),
+                None => ("setInterval/setTimeout", "clearInterval/clearTimeout"),
+            };
+            format!(
+                "Keep the handle that {call} returns and clear it ({clear}) when its owner — \
+                 session, connection, request, job — ends; unref() only lets the process exit, it \
+                 frees nothing."
+            )
         }
         Explanation::ClosureCapture { .. } => {
             let first = s.captured.first().map(|c| c.name.as_str()).unwrap_or("obj");

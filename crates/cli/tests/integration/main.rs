@@ -19,6 +19,7 @@ mod pipes;
 mod report_files;
 mod retainers;
 mod runtimes;
+mod shapes;
 mod snapshot;
 mod summary;
 mod test_script;

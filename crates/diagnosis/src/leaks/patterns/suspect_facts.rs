@@ -184,6 +184,36 @@ impl<'a> SuspectFacts<'a> {
             .as_ref()
     }
 
+    /// Whether the timer at or just below the object (a `Timeout`, or the first one a
+    /// `TimersList` links to) repeats: Node sets its `_repeat` to `null` for `setTimeout` and
+    /// to the interval's duration (a number, which the snapshot may leave out) for
+    /// `setInterval`. `None` when there is no such timer.
+    pub fn timer_repeats(&self) -> Option<bool> {
+        let g = self.graph();
+        let property = |n: NodeIndex, name: &str| {
+            g.edges_of(n)
+                .find(|&e| g.edge_type(e) == EdgeType::Property && g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let object = self.object().node;
+        let timer = match self.object().class {
+            "Timeout" => object,
+            "TimersList" => {
+                property(object, "_idleNext").filter(|&t| self.locator.class_of(t) == "Timeout")?
+            }
+            _ => return None,
+        };
+        let Some(repeat) = property(timer, "_repeat") else {
+            return Some(true);
+        };
+        // An oddball (`null`, `undefined`) names itself through its first hidden string.
+        let is_null = g.node_type(repeat) == NodeType::Hidden
+            && g.edges_of(repeat)
+                .map(|e| g.edge_target(e))
+                .any(|v| g.node_type(v).is_string() && g.node_name(v) == "null");
+        Some(!is_null)
+    }
+
     /// Whether V8 probably keeps the node at `index` as a dictionary: it switches an object
     /// to dictionary mode beyond a few dozen added properties or after deletes, and its keys
     /// are then data (user ids, request ids), not structure. The snapshot shows that as

@@ -1,0 +1,75 @@
+//! Shapes real services leak in (issue 9): each a real Node service hunted with the real
+//! binary, with a fixed twin that must stay quiet. Small loads: the shape shows at every
+//! step whatever the size.
+
+use std::path::Path;
+
+use crate::hunt::{hunt, leak_line, service, Hunt};
+
+/// The top suspect, checked for its pattern and for the line marked `// LEAK:` in `file`.
+fn top_suspect<'a>(h: &'a Hunt, pattern: &str, file: &Path) -> &'a serde_json::Value {
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let top = &h.report["suspects"][0];
+    assert_eq!(top["pattern"], pattern, "{top:#}");
+    let loc = &top["location"];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(loc["file"].as_str().unwrap().ends_with(name), "{loc}");
+    assert_eq!(loc["line"].as_u64().unwrap(), leak_line(file), "{loc}");
+    top
+}
+
+fn assert_clean(h: &Hunt) {
+    assert_eq!(h.code, Some(0), "{}\n{:#}", h.stderr, h.report["suspects"]);
+    assert_eq!(h.report["verdict"], "clean");
+}
+
+fn node(file: &Path) -> [&str; 2] {
+    ["node", file.to_str().unwrap()]
+}
+
+/// Retries with backoff and jitter: every pending retry has a duration of its own, so Node
+/// files each in a timer list of its own, held by its timer map and its queue at once.
+#[test]
+fn retries_with_distinct_durations_are_pending_timeouts() {
+    let file = service("retry-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /order {"id":"o{{seq}}","attempt":{{i}}}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    let top = top_suspect(&h, "timer", &file);
+    let why = &top["explanation"];
+    assert_eq!(why["repeats"], false, "a setTimeout is no interval: {why}");
+    assert_eq!(why["one_list_per_duration"], true, "{why}");
+    // The bytes are the callbacks' and their orders', not the timer lists' own.
+    let per_timer =
+        top["bytes_per_step"].as_f64().unwrap() / top["count_per_step"].as_f64().unwrap();
+    assert!(per_timer > 400.0, "{top:#}");
+    assert_eq!(
+        h.report["suspects"].as_array().unwrap().len(),
+        1,
+        "the timer queue is the same growth"
+    );
+}
+
+/// The fixed twin: confirmed orders cancel their retry and clear their status poll.
+#[test]
+fn retries_cancelled_and_polls_cleared_are_clean() {
+    let file = service("retry-clean-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /order {"id":"o{{seq}}","attempt":{{i}}}"#,
+            "--request",
+            r#"POST /paid {"id":"o{{seq}}"}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    assert_clean(&h);
+}
