@@ -141,6 +141,10 @@ pub enum Explanation {
     RetainedRequest {
         /// The class of what keeps them when it has no name (`Array`, `Map`).
         holder_class: String,
+        /// When the objects kept are the program's records holding a request object
+        /// (`{ res, timer }`): which property holds which.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<RequestInRecord>,
     },
     /// A string that only grows by `+=`. The variable is the suspect's `owner`.
     GrowingString,
@@ -149,6 +153,15 @@ pub enum Explanation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder_class: Option<String>,
     },
+}
+
+/// A request, response or socket object in a property of the program's own record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestInRecord {
+    /// `res`
+    pub property: String,
+    /// `ServerResponse`
+    pub class: String,
 }
 
 /// One snapshot of the ladder.

@@ -30,8 +30,8 @@ pub use hunt::{
     RoundLoad, ScenarioInfo,
 };
 pub use leaks::{
-    Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern, SnapshotInfo, Suspect,
-    Verdict,
+    Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern, RequestInRecord,
+    SnapshotInfo, Suspect, Verdict,
 };
 pub use location::SourceLocation;
 pub use path::{EdgeKind, HeapObject, PathStep, RetainerPath};

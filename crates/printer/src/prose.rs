@@ -152,16 +152,27 @@ pub fn explanation(s: &Suspect) -> String {
                  Keyed per request or user, it grows with traffic until the process runs out of memory."
             )
         }
-        Explanation::RetainedRequest { holder_class } => {
+        Explanation::RetainedRequest {
+            holder_class,
+            record,
+        } => {
             let held_by = s
                 .owner
                 .as_ref()
                 .map(owner)
                 .unwrap_or_else(|| holder_class.clone());
-            format!(
-                "{n} {class} objects per step are kept by {held_by} after their requests ended. Each \
-                 keeps its socket, headers, parser and buffers alive ({bytes} per step)."
-            )
+            match record {
+                Some(r) => format!(
+                    "{n} {class} records per step, each holding a {} in its `{}`, are kept by \
+                     {held_by} after their requests ended. Each keeps that {}'s socket, headers, \
+                     parser and buffers alive ({bytes} per step).",
+                    r.class, r.property, r.class
+                ),
+                None => format!(
+                    "{n} {class} objects per step are kept by {held_by} after their requests ended. \
+                     Each keeps its socket, headers, parser and buffers alive ({bytes} per step)."
+                ),
+            }
         }
         Explanation::GrowingString => {
             let (short, name) = match &s.owner {
@@ -221,7 +232,26 @@ pub fn fix(s: &Suspect) -> String {
              entries go with their keys."
                 .into()
         }
-        Explanation::RetainedRequest { holder_class } => {
+        Explanation::RetainedRequest {
+            holder_class,
+            record: Some(r),
+        } => {
+            let held_by = s
+                .owner
+                .as_ref()
+                .map(owner_short)
+                .unwrap_or_else(|| format!("the {holder_class}"));
+            format!(
+                "Take each record out of {held_by} as soon as its request is answered (delete it where \
+                 the response ends), so nothing keeps the {} after that; keep only what you need to \
+                 answer (an id, a callback) in records that outlive it.",
+                r.class
+            )
+        }
+        Explanation::RetainedRequest {
+            holder_class,
+            record: None,
+        } => {
             let held_by = s.owner.as_ref().map(owner).unwrap_or_else(|| holder_class.clone());
             format!(
                 "Do not store {} objects: copy the fields you need (method, url, headers, timings) \

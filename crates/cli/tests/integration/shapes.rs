@@ -73,3 +73,30 @@ fn retries_cancelled_and_polls_cleared_are_clean() {
     );
     assert_clean(&h);
 }
+
+/// Long-poll waiters `{ res, timer }` parked in a Map and never taken out once answered:
+/// the records accumulate, each keeping a response, its request and its socket.
+#[test]
+fn parked_long_poll_waiters_keep_their_responses() {
+    let file = service("longpoll-service.js");
+    let h = hunt(
+        &["--request", "GET /poll", "--iterations", "60"],
+        &node(&file),
+    );
+    let top = top_suspect(&h, "retained-request", &file);
+    let why = &top["explanation"];
+    assert_eq!(why["record"]["property"], "res", "{why}");
+    assert_eq!(why["record"]["class"], "ServerResponse", "{why}");
+    assert_eq!(top["owner"]["path"], "waiters", "{top:#}");
+}
+
+/// The fixed twin deletes each waiter when it answers.
+#[test]
+fn answered_long_poll_waiters_deleted_are_clean() {
+    let file = service("longpoll-clean-service.js");
+    let h = hunt(
+        &["--request", "GET /poll", "--iterations", "60"],
+        &node(&file),
+    );
+    assert_clean(&h);
+}

@@ -184,6 +184,20 @@ impl<'a> SuspectFacts<'a> {
             .as_ref()
     }
 
+    /// The object's first property holding an object of one of `classes`: the property's
+    /// name and that object's class (a record `{ res, timer }` holding a `ServerResponse`).
+    pub fn property_of_class(&self, classes: &[&str]) -> Option<(&'a str, &'a str)> {
+        let g = self.graph();
+        g.edges_of(self.object().node)
+            .filter(|&e| g.edge_type(e) == EdgeType::Property)
+            .find_map(|e| {
+                let class = self.locator.class_of(g.edge_target(e));
+                classes
+                    .contains(&class)
+                    .then(|| (g.edge_name(e).unwrap_or(""), class))
+            })
+    }
+
     /// Whether the timer at or just below the object (a `Timeout`, or the first one a
     /// `TimersList` links to) repeats: Node sets its `_repeat` to `null` for `setTimeout` and
     /// to the interval's duration (a number, which the snapshot may leave out) for
