@@ -102,9 +102,13 @@ pub enum Explanation {
     EventListener {
         /// `EventEmitter`, `AbortSignal`, `WebSocket`, `process` …
         emitter_class: String,
-        /// The event name, when the path shows it.
+        /// The event name, when the path shows it (one of them, when names grow).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         event: Option<String>,
+        /// Each listener comes with an event name of its own (`'user:' + id`): the emitter's
+        /// `_events` gains names, not listeners per name.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        event_names_grow: bool,
     },
     /// Timers started and never cleared.
     Timer {

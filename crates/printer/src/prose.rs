@@ -56,16 +56,29 @@ pub fn explanation(s: &Suspect) -> String {
         Explanation::EventListener {
             emitter_class,
             event,
+            event_names_grow,
         } => {
-            let event = event
-                .as_deref()
-                .map(|e| format!("'{e}'"))
-                .unwrap_or_else(|| "an event".into());
             let emitter = match &s.owner {
                 Some(o) if o.kind == OwnerKind::Process => "`process`".to_string(),
                 Some(o) => format!("the {emitter_class} {}", owner_short(o)),
                 None => format!("a {emitter_class}"),
             };
+            if *event_names_grow {
+                let like = event
+                    .as_deref()
+                    .map(|e| format!(" (such as '{e}')"))
+                    .unwrap_or_default();
+                return format!(
+                    "Every step adds {n} new event names{like} to {emitter}, one listener under \
+                     each, and none is removed: the event name is made per user or id, so the \
+                     emitter's `_events` gains a key per name and keeps each {class} and everything \
+                     it captures ({bytes} per step)."
+                );
+            }
+            let event = event
+                .as_deref()
+                .map(|e| format!("'{e}'"))
+                .unwrap_or_else(|| "an event".into());
             format!(
                 "Every step adds {n} listeners for {event} to {emitter} and none is removed, so the \
                  listener list keeps each {class} and everything it captures ({bytes} per step). A \
@@ -199,6 +212,14 @@ pub fn explanation(s: &Suspect) -> String {
 /// What to change.
 pub fn fix(s: &Suspect) -> String {
     match &s.explanation {
+        Explanation::EventListener {
+            event_names_grow: true,
+            ..
+        } => "Remove the listener when the user or id it was added for is done \
+              (off/removeListener with the same name and handler), or use one event for all of \
+              them with the id in the payload — emit('notification', { id, … }) and one listener \
+              that looks the id up — so the names do not grow with your users."
+            .into(),
         Explanation::EventListener { .. } => {
             "Remove the listener when the work it belongs to ends: keep the handler in a variable and \
              call off/removeListener (removeEventListener for an EventTarget) with it, or register it \

@@ -100,3 +100,42 @@ fn answered_long_poll_waiters_deleted_are_clean() {
     );
     assert_clean(&h);
 }
+
+/// `emitter.on('user:' + id, fn)` at every login: the emitter gains event names, not
+/// listeners under one name, and the fix says so.
+#[test]
+fn an_event_name_per_user_is_named_as_such() {
+    let file = service("user-events-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /login {"user":"u{{seq}}"}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    let top = top_suspect(&h, "event-listener", &file);
+    let why = &top["explanation"];
+    assert_eq!(why["event_names_grow"], true, "{why}");
+    assert!(why["event"].as_str().unwrap().starts_with("user:"), "{why}");
+    assert_eq!(top["owner"]["path"], "notifications", "{top:#}");
+}
+
+/// Its fixed twin: one event for every user, the id in the payload.
+#[test]
+fn one_event_with_the_id_in_the_payload_is_clean() {
+    let file = service("user-events-clean-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /login {"user":"u{{i}}"}"#,
+            "--request",
+            r#"POST /logout {"user":"u{{i}}"}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    assert_clean(&h);
+}
