@@ -20,16 +20,18 @@ pub enum Pattern {
     ClosureCapture,
     UnboundedCollection,
     RetainedRequest,
+    PendingPromise,
     Other,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 6] = [
+    pub const ALL: [Pattern; 7] = [
         Pattern::EventListener,
         Pattern::Timer,
         Pattern::ClosureCapture,
         Pattern::UnboundedCollection,
         Pattern::RetainedRequest,
+        Pattern::PendingPromise,
         Pattern::Other,
     ];
 
@@ -41,6 +43,7 @@ impl Pattern {
             Pattern::ClosureCapture => "closure-capture",
             Pattern::UnboundedCollection => "unbounded-collection",
             Pattern::RetainedRequest => "retained-request",
+            Pattern::PendingPromise => "pending-promise",
             Pattern::Other => "other",
         }
     }
@@ -150,6 +153,13 @@ pub enum Explanation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         record: Option<RequestInRecord>,
     },
+    /// Async functions suspended at an `await` of a promise that never settles. The promise
+    /// is the suspect's `owner`.
+    PendingPromise {
+        /// The suspended functions, most calls first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        functions: Vec<SuspendedFunction>,
+    },
     /// A string that only grows by `+=`. The variable is the suspect's `owner`.
     GrowingString,
     /// None of the patterns: the first holder on the path.
@@ -157,6 +167,19 @@ pub enum Explanation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder_class: Option<String>,
     },
+}
+
+/// An async function with calls suspended at an `await`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspendedFunction {
+    /// Its name; `None` for an anonymous function.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The `await` it waits at (read from its source), else the function itself.
+    #[serde(default)]
+    pub waits_at: Option<SourceLocation>,
+    /// Its calls suspended there, in the last snapshot.
+    pub suspended: u64,
 }
 
 /// A request, response or socket object in a property of the program's own record.

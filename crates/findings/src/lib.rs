@@ -31,7 +31,7 @@ pub use hunt::{
 };
 pub use leaks::{
     Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern, RequestInRecord,
-    SnapshotInfo, Suspect, Verdict,
+    SnapshotInfo, Suspect, SuspendedFunction, Verdict,
 };
 pub use location::SourceLocation;
 pub use path::{EdgeKind, HeapObject, PathStep, RetainerPath};

@@ -187,6 +187,39 @@ pub fn explanation(s: &Suspect) -> String {
                 ),
             }
         }
+        Explanation::PendingPromise { functions } => {
+            let promise = s
+                .owner
+                .as_ref()
+                .map(|o| format!("the promise {}", owner_short(o)))
+                .unwrap_or_else(|| "a promise".into());
+            let calls = if functions.is_empty() {
+                "async calls".to_string()
+            } else {
+                functions
+                    .iter()
+                    .map(|f| {
+                        let name = f
+                            .function
+                            .as_deref()
+                            .unwrap_or("an anonymous async function");
+                        match &f.waits_at {
+                            Some(at) => format!(
+                                "{} calls of `{name}` waiting at {}:{}",
+                                f.suspended, at.file, at.line
+                            ),
+                            None => format!("{} calls of `{name}`", f.suspended),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "Every step leaves {n} {class} objects ({bytes} per step) pending under {promise}, which \
+                 never settles: {calls} now, each suspended at its `await` with its arguments and \
+                 variables, for as long as that promise lives."
+            )
+        }
         Explanation::GrowingString => {
             let (short, name) = match &s.owner {
                 Some(o) => (owner_short(o), o.path.clone()),
@@ -279,6 +312,15 @@ pub fn fix(s: &Suspect) -> String {
                  into a plain object when the request arrives and keep that instead, and bound or \
                  clear {held_by}.",
                 s.class
+            )
+        }
+        Explanation::PendingPromise { .. } => {
+            let promise = s.owner.as_ref().map(owner_short).unwrap_or_else(|| "it".into());
+            format!(
+                "Make sure {promise} settles: resolve it when what it stands for is ready and reject \
+                 it when that fails; or stop waiting on it without a bound — race it against a \
+                 timeout or an AbortSignal (AbortSignal.timeout) so each call gives up and lets go \
+                 of what it holds."
             )
         }
         Explanation::GrowingString => {

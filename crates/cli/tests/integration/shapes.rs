@@ -139,3 +139,49 @@ fn one_event_with_the_id_in_the_payload_is_clean() {
     );
     assert_clean(&h);
 }
+
+/// Calls of an async function suspended forever at `await settings` (a promise nothing
+/// settles): named, with the line they wait at.
+#[test]
+fn calls_suspended_on_a_promise_that_never_settles() {
+    let file = service("pending-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /action {"user":"u{{i}}","action":"a{{seq}}"}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    let top = top_suspect(&h, "pending-promise", &file);
+    assert_eq!(top["owner"]["path"], "settings", "{top:#}");
+    let functions = top["explanation"]["functions"].as_array().unwrap();
+    assert_eq!(functions[0]["function"], "recordAudit", "{functions:?}");
+    assert_eq!(
+        functions[0]["waits_at"]["line"].as_u64().unwrap(),
+        leak_line(&file)
+    );
+    // Every call of the hunt is still waiting: warm-up and two rounds.
+    assert_eq!(
+        functions[0]["suspended"].as_u64().unwrap(),
+        180,
+        "{functions:?}"
+    );
+}
+
+/// The fixed twin settles the promise at start-up.
+#[test]
+fn calls_whose_promise_settles_are_clean() {
+    let file = service("pending-clean-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /action {"user":"u{{i}}","action":"a{{seq}}"}"#,
+            "--iterations",
+            "60",
+        ],
+        &node(&file),
+    );
+    assert_clean(&h);
+}

@@ -13,6 +13,7 @@ mod event_listener;
 mod growing_collection;
 mod growing_string;
 mod other;
+mod pending_promise;
 mod retained_request;
 pub mod suspect_facts;
 mod timer;
@@ -56,7 +57,7 @@ pub struct Rule {
 }
 
 /// The rules, in the order they are tried. The last rule for each subject always matches.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 9] = [
     Rule {
         name: "retained-request",
         subject: Subject::Objects,
@@ -71,6 +72,11 @@ pub const RULES: [Rule; 8] = [
         name: "timer",
         subject: Subject::Both,
         check: timer::check,
+    },
+    Rule {
+        name: "pending-promise",
+        subject: Subject::Objects,
+        check: pending_promise::check,
     },
     Rule {
         name: "closure-capture",

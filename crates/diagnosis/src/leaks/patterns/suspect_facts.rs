@@ -198,6 +198,70 @@ impl<'a> SuspectFacts<'a> {
             })
     }
 
+    /// The async functions suspended at an `await` of the promise at `index`: V8 keeps a
+    /// pending promise's reactions (`reactions_or_result`, a chain of `PromiseReaction`s),
+    /// whose handlers are the await's resume closures; their scope's `extension` is the
+    /// suspended call (a generator object: its `function`, its `parameters_and_registers`).
+    /// Each function's position (in the script that runs) and how many of its calls wait,
+    /// most first. Visits at most `MAX_VISITS` nodes: a long chain is sampled from its head.
+    pub fn suspended_functions(&self, index: usize) -> Vec<(SourceLocation, u64)> {
+        const MAX_VISITS: usize = 200_000;
+        let g = self.graph();
+        let Some(promise) = self.nodes.get(index).map(|p| p.node) else {
+            return Vec::new();
+        };
+        let named = |n: NodeIndex, name: &str| {
+            g.edges_of(n)
+                .find(|&e| g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let mut seen: crate::hash::FastSet<NodeIndex> = Default::default();
+        let mut counts: Vec<(NodeIndex, u64)> = Vec::new();
+        let mut stack: Vec<NodeIndex> = named(promise, "reactions_or_result").into_iter().collect();
+        while let Some(v) = stack.pop() {
+            if seen.len() >= MAX_VISITS || !seen.insert(v) {
+                continue;
+            }
+            match g.node_type(v) {
+                // A reaction: the next one, its handlers (closures) and its promise.
+                NodeType::Hidden => stack.extend(
+                    g.edges_of(v)
+                        .filter(|&e| g.edge_type(e) == EdgeType::Hidden)
+                        .map(|e| g.edge_target(e))
+                        .filter(|&t| {
+                            matches!(g.node_type(t), NodeType::Hidden | NodeType::Closure)
+                        }),
+                ),
+                // An await's resume closure: its scope's extension is the suspended call.
+                NodeType::Closure => {
+                    let call = named(v, "context").and_then(|c| named(c, "extension"));
+                    // (its resolve and reject closures share the scope: one call)
+                    let function = call
+                        .filter(|&c| named(c, "parameters_and_registers").is_some())
+                        .filter(|&c| seen.insert(c))
+                        .and_then(|c| named(c, "function"));
+                    if let Some(f) = function {
+                        match counts.iter_mut().find(|(x, _)| *x == f) {
+                            Some((_, k)) => *k += 1,
+                            None => counts.push((f, 1)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        counts.sort_by_key(|&(_, k)| std::cmp::Reverse(k));
+        counts
+            .into_iter()
+            .filter_map(|(f, k)| Some((user_location(self.locator, f)?, k)))
+            .collect()
+    }
+
+    /// A location in the script that runs, as people read it (source-mapped, relative).
+    pub fn display(&self, loc: SourceLocation) -> SourceLocation {
+        self.locator.display(loc)
+    }
+
     /// Whether the timer at or just below the object (a `Timeout`, or the first one a
     /// `TimersList` links to) repeats: Node sets its `_repeat` to `null` for `setTimeout` and
     /// to the interval's duration (a number, which the snapshot may leave out) for
