@@ -79,10 +79,17 @@ pub fn explanation(s: &Suspect) -> String {
                 .as_deref()
                 .map(|e| format!("'{e}'"))
                 .unwrap_or_else(|| "an event".into());
+            // A connection's socket lives as long as the client keeps it open, across requests.
+            let connection = if ["Socket", "TLSSocket"].contains(&emitter_class.as_str()) {
+                " With HTTP keep-alive one connection serves many requests: a listener added to \
+                 `req.socket` per request stays until the client closes the connection."
+            } else {
+                ""
+            };
             format!(
                 "Every step adds {n} listeners for {event} to {emitter} and none is removed, so the \
                  listener list keeps each {class} and everything it captures ({bytes} per step). A \
-                 listener lives as long as its emitter unless it is removed."
+                 listener lives as long as its emitter unless it is removed.{connection}"
             )
         }
         Explanation::Timer {

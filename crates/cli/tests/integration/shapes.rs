@@ -185,3 +185,45 @@ fn calls_whose_promise_settles_are_clean() {
     );
     assert_clean(&h);
 }
+
+/// A listener added to `req.socket` per request: with `--keep-alive` each virtual user's
+/// connection lives across rounds, and the listeners pile up on its socket.
+#[test]
+fn listeners_on_a_kept_alive_connection() {
+    let file = service("socket-listener-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            "GET /page/{{i}}",
+            "--iterations",
+            "60",
+            "--concurrency",
+            "2",
+            "--keep-alive",
+        ],
+        &node(&file),
+    );
+    let top = top_suspect(&h, "event-listener", &file);
+    let why = &top["explanation"];
+    assert_eq!(why["emitter_class"], "Socket", "{why}");
+    assert_eq!(why["event"], "close", "{why}");
+}
+
+/// The fixed twin listens on the response, which ends with its request.
+#[test]
+fn listeners_on_the_response_are_clean_with_keep_alive() {
+    let file = service("socket-listener-clean-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            "GET /page/{{i}}",
+            "--iterations",
+            "60",
+            "--concurrency",
+            "2",
+            "--keep-alive",
+        ],
+        &node(&file),
+    );
+    assert_clean(&h);
+}

@@ -14,6 +14,7 @@
 //! a request handler fills is not a listener leak, though the shortest path to it runs
 //! through the server's `_events.request`.
 
+use leakhunt_engine::graph::EdgeType;
 use leakhunt_findings::{Explanation, Owner, OwnerKind};
 
 use super::suspect_facts::SuspectFacts;
@@ -51,6 +52,13 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             module: None,
             path: "process".into(),
         })
+    } else if f.nodes[j + 1]
+        .held_as
+        .is_some_and(|e| e.kind == EdgeType::Internal)
+    {
+        // Held by the runtime's internals (a socket by its handle's bound callback): no
+        // name the program uses for it.
+        None
     } else {
         f.owner(j + 1)
     };
