@@ -68,9 +68,11 @@ fn scheduling_call(callback: SourceLocation) -> Result<SourceLocation, SourceLoc
     else {
         return Err(callback);
     };
+    // (the call sits in whatever function schedules it, not in the callback)
     Ok(SourceLocation {
         line,
         column,
+        function: None,
         ..callback
     })
 }
