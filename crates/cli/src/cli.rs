@@ -113,6 +113,11 @@ pub struct HuntArgs {
     /// Virtual users running at once, 1 to 1024 (default: the scenario's, or 4)
     #[arg(long, value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: Option<usize>,
+    /// Each virtual user keeps its connection open across rounds (HTTP keep-alive), so
+    /// state a service ties to a connection can pile up (default: the scenario's
+    /// keep_alive, or a fresh connection per user each round)
+    #[arg(long)]
+    pub keep_alive: bool,
     /// Where requests go (default: the scenario's base_url, or http://127.0.0.1:$PORT)
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,

@@ -59,7 +59,8 @@ fn listener_added_per_user_and_never_removed() {
         r.suspects[0].explanation,
         Explanation::EventListener {
             emitter_class: "EventEmitter".into(),
-            event: Some("notification".into())
+            event: Some("notification".into()),
+            event_names_grow: false,
         }
     );
     let text = leakhunt_printer::prose::explanation(&r.suspects[0]);

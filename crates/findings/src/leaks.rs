@@ -20,16 +20,18 @@ pub enum Pattern {
     ClosureCapture,
     UnboundedCollection,
     RetainedRequest,
+    PendingPromise,
     Other,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 6] = [
+    pub const ALL: [Pattern; 7] = [
         Pattern::EventListener,
         Pattern::Timer,
         Pattern::ClosureCapture,
         Pattern::UnboundedCollection,
         Pattern::RetainedRequest,
+        Pattern::PendingPromise,
         Pattern::Other,
     ];
 
@@ -41,6 +43,7 @@ impl Pattern {
             Pattern::ClosureCapture => "closure-capture",
             Pattern::UnboundedCollection => "unbounded-collection",
             Pattern::RetainedRequest => "retained-request",
+            Pattern::PendingPromise => "pending-promise",
             Pattern::Other => "other",
         }
     }
@@ -102,15 +105,27 @@ pub enum Explanation {
     EventListener {
         /// `EventEmitter`, `AbortSignal`, `WebSocket`, `process` …
         emitter_class: String,
-        /// The event name, when the path shows it.
+        /// The event name, when the path shows it (one of them, when names grow).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         event: Option<String>,
+        /// Each listener comes with an event name of its own (`'user:' + id`): the emitter's
+        /// `_events` gains names, not listeners per name.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        event_names_grow: bool,
     },
     /// Timers started and never cleared.
     Timer {
         /// Node files timers by their duration; the list's duration when the path shows it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u32>,
+        /// `true` for `setInterval`, `false` for a one-shot `setTimeout` (Node's `_repeat`);
+        /// `None` when the snapshot does not show a timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeats: Option<bool>,
+        /// The timers' durations differ (backoff, jitter), so each has a timer list of its
+        /// own in Node's timer map and queue: the lists are what accumulates.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        one_list_per_duration: bool,
     },
     /// Kept closures whose scope holds most of what they retain (the suspect's `captured`).
     ClosureCapture {
@@ -133,6 +148,17 @@ pub enum Explanation {
     RetainedRequest {
         /// The class of what keeps them when it has no name (`Array`, `Map`).
         holder_class: String,
+        /// When the objects kept are the program's records holding a request object
+        /// (`{ res, timer }`): which property holds which.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<RequestInRecord>,
+    },
+    /// Async functions suspended at an `await` of a promise that never settles. The promise
+    /// is the suspect's `owner`.
+    PendingPromise {
+        /// The suspended functions, most calls first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        functions: Vec<SuspendedFunction>,
     },
     /// A string that only grows by `+=`. The variable is the suspect's `owner`.
     GrowingString,
@@ -182,6 +208,28 @@ pub enum Explanation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder_class: Option<String>,
     },
+}
+
+/// An async function with calls suspended at an `await`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspendedFunction {
+    /// Its name; `None` for an anonymous function.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The `await` it waits at (read from its source), else the function itself.
+    #[serde(default)]
+    pub waits_at: Option<SourceLocation>,
+    /// Its calls suspended there, in the last snapshot.
+    pub suspended: u64,
+}
+
+/// A request, response or socket object in a property of the program's own record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestInRecord {
+    /// `res`
+    pub property: String,
+    /// `ServerResponse`
+    pub class: String,
 }
 
 /// One snapshot of the ladder.

@@ -31,7 +31,7 @@ pub use hunt::{
 };
 pub use leaks::{
     AllocationStack, Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern,
-    SnapshotInfo, Suspect, Verdict,
+    RequestInRecord, SnapshotInfo, Suspect, SuspendedFunction, Verdict,
 };
 pub use location::SourceLocation;
 pub use path::{EdgeKind, HeapObject, PathStep, RetainerPath};

@@ -185,6 +185,22 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// Starts on `stream`, a connection kept open from an earlier run (registered with the
+    /// stop, if any, as a new one would be).
+    pub(crate) fn adopt(&mut self, stream: TcpStream) {
+        if let Some((stop, slot)) = self.stop {
+            stop.watch(slot, &stream);
+        }
+        self.stream = Some(stream);
+        self.start = 0;
+        self.end = 0;
+    }
+
+    /// The open connection, to keep for a later run.
+    pub(crate) fn into_stream(self) -> Option<TcpStream> {
+        self.stream
+    }
+
     /// Registers every connection this client opens with `stop`, in `slot`.
     pub(crate) fn stopped_by(mut self, stop: &'a Stop, slot: usize) -> Client<'a> {
         self.stop = Some((stop, slot));

@@ -32,6 +32,7 @@
 
 pub mod cookies;
 mod http;
+mod kept;
 mod runner;
 mod scenario;
 mod stats;

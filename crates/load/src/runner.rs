@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::cookies::CookieJar;
 use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
+use crate::kept::KeptConnections;
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
 use crate::stats::{RunStats, Tally};
 use crate::template::Numbers;
@@ -187,6 +188,7 @@ pub fn run_until(
         next: AtomicU64::new(first),
         end,
         done: AtomicU64::new(0),
+        kept: scenario.keep_alive.then_some(&*scenario.kept),
     };
 
     let started = Instant::now();
@@ -233,7 +235,7 @@ struct PreparedStep {
 }
 
 /// What the workers share: read-only setup plus two counters.
-struct Shared {
+struct Shared<'a> {
     steps: Vec<PreparedStep>,
     config: ClientConfig,
     base: String,
@@ -244,10 +246,15 @@ struct Shared {
     end: u64,
     /// Iterations finished, for progress.
     done: AtomicU64,
+    /// Where each slot's connection waits between runs, with the scenario's `keep_alive`.
+    kept: Option<&'a KeptConnections>,
 }
 
 fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: usize) -> Tally {
     let mut client = Client::new(&shared.config).stopped_by(stop, slot);
+    if let Some(stream) = shared.kept.and_then(|k| k.take(slot)) {
+        client.adopt(stream);
+    }
     let mut jar = CookieJar::new();
     let mut request = Vec::with_capacity(1024);
     let mut tally = Tally::new();
@@ -282,6 +289,12 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
         progress(shared.done.fetch_add(1, Ordering::Relaxed) + 1);
     }
     tally.connections = client.connections;
+    // A run cut short by a stop leaves its connections shut: nothing to keep.
+    if let (Some(kept), Some(stream)) = (shared.kept, client.into_stream()) {
+        if !stop.is_stopped() {
+            kept.put(slot, stream);
+        }
+    }
     tally
 }
 

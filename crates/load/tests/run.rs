@@ -227,6 +227,26 @@ fn connections_are_kept_alive_and_reused() {
 }
 
 #[test]
+fn with_keep_alive_each_user_keeps_its_connection_across_runs() {
+    let server = Server::start("app-server.js");
+    let mut scenario = lines(&["GET /hello", "GET /chunked"]);
+    scenario.keep_alive = true;
+    let first = run_quietly(&scenario, &options(&server.url(), 0..20, 2)).unwrap();
+    let second = run_quietly(&scenario, &options(&server.url(), 20..40, 2)).unwrap();
+    assert_eq!(first.failed + second.failed, 0, "{:?}", second.errors);
+    assert_eq!(first.connections, 2);
+    assert_eq!(
+        second.connections, 0,
+        "the second run reuses the first's connections"
+    );
+    assert_eq!(server.get_json("/_stats")["helloConnections"], 2);
+    // Without it, every run opens its own.
+    scenario.keep_alive = false;
+    let third = run_quietly(&scenario, &options(&server.url(), 40..60, 2)).unwrap();
+    assert_eq!(third.connections, 2);
+}
+
+#[test]
 fn connection_close_is_honoured() {
     let server = Server::start("app-server.js");
     let scenario = lines(&["GET /close", "GET /hello"]);

@@ -107,7 +107,7 @@ fn errors_point_at_file_and_line() {
     );
     assert_eq!(
         load(&dir, "iterations = 5\nconcurency = 2\n[[step]]\npath = \"/\"\n").unwrap_err(),
-        "scenario.toml:2: unknown field 'concurency' (expected one of iterations, concurrency, base_url, step)"
+        "scenario.toml:2: unknown field 'concurency' (expected one of iterations, concurrency, base_url, keep_alive, step)"
     );
     assert_eq!(
         load(&dir, "iterations = 5\n").unwrap_err(),

@@ -56,30 +56,79 @@ pub fn explanation(s: &Suspect) -> String {
         Explanation::EventListener {
             emitter_class,
             event,
+            event_names_grow,
         } => {
-            let event = event
-                .as_deref()
-                .map(|e| format!("'{e}'"))
-                .unwrap_or_else(|| "an event".into());
             let emitter = match &s.owner {
                 Some(o) if o.kind == OwnerKind::Process => "`process`".to_string(),
                 Some(o) => format!("the {emitter_class} {}", owner_short(o)),
                 None => format!("a {emitter_class}"),
             };
+            if *event_names_grow {
+                let like = event
+                    .as_deref()
+                    .map(|e| format!(" (such as '{e}')"))
+                    .unwrap_or_default();
+                return format!(
+                    "Every step adds {n} new event names{like} to {emitter}, one listener under \
+                     each, and none is removed: the event name is made per user or id, so the \
+                     emitter's `_events` gains a key per name and keeps each {class} and everything \
+                     it captures ({bytes} per step)."
+                );
+            }
+            let event = event
+                .as_deref()
+                .map(|e| format!("'{e}'"))
+                .unwrap_or_else(|| "an event".into());
+            // A connection's socket lives as long as the client keeps it open, across requests.
+            let connection = if ["Socket", "TLSSocket"].contains(&emitter_class.as_str()) {
+                " With HTTP keep-alive one connection serves many requests: a listener added to \
+                 `req.socket` per request stays until the client closes the connection."
+            } else {
+                ""
+            };
             format!(
                 "Every step adds {n} listeners for {event} to {emitter} and none is removed, so the \
                  listener list keeps each {class} and everything it captures ({bytes} per step). A \
-                 listener lives as long as its emitter unless it is removed."
+                 listener lives as long as its emitter unless it is removed.{connection}"
             )
         }
-        Explanation::Timer { duration_ms, .. } => {
+        Explanation::Timer {
+            duration_ms,
+            repeats,
+            one_list_per_duration,
+        } => {
+            let (timers, lasting, stays) = match repeats {
+                Some(false) => (
+                    "timeouts",
+                    " after",
+                    "A timeout stays alive until it fires or clearTimeout is called, even when \
+                     nothing else refers to it.",
+                ),
+                Some(true) => (
+                    "intervals",
+                    " every",
+                    "An interval stays alive until clearInterval is called, even when nothing \
+                     else refers to it.",
+                ),
+                None => (
+                    "timers",
+                    " every",
+                    "A timer stays alive until it is cleared (an interval) or fires (a timeout), \
+                     even when nothing else refers to it.",
+                ),
+            };
             let every = duration_ms
-                .map(|ms| format!(" (every {ms} ms)"))
+                .map(|ms| format!(" ({}{lasting} {ms} ms)", lasting.trim_start()))
                 .unwrap_or_default();
+            let lists = if *one_list_per_duration {
+                " Their durations differ (a backoff or a jitter), so Node files each in a timer \
+                 list of its own in its timer map and queue: what accumulates is those lists."
+            } else {
+                ""
+            };
             format!(
-                "Every step starts {n} timers{every} that are never cleared, so Node's timer list keeps \
-                 each callback and everything it captures ({bytes} per step). An interval stays alive \
-                 until clearInterval is called, even when nothing else refers to it."
+                "Every step starts {n} {timers}{every} that are still pending, so Node's timer lists \
+                 keep each callback and everything it captures ({bytes} per step).{lists} {stays}"
             )
         }
         Explanation::ClosureCapture { function } => {
@@ -123,15 +172,59 @@ pub fn explanation(s: &Suspect) -> String {
                  Keyed per request or user, it grows with traffic until the process runs out of memory."
             )
         }
-        Explanation::RetainedRequest { holder_class } => {
+        Explanation::RetainedRequest {
+            holder_class,
+            record,
+        } => {
             let held_by = s
                 .owner
                 .as_ref()
                 .map(owner)
                 .unwrap_or_else(|| holder_class.clone());
+            match record {
+                Some(r) => format!(
+                    "{n} {class} records per step, each holding a {} in its `{}`, are kept by \
+                     {held_by} after their requests ended. Each keeps that {}'s socket, headers, \
+                     parser and buffers alive ({bytes} per step).",
+                    r.class, r.property, r.class
+                ),
+                None => format!(
+                    "{n} {class} objects per step are kept by {held_by} after their requests ended. \
+                     Each keeps its socket, headers, parser and buffers alive ({bytes} per step)."
+                ),
+            }
+        }
+        Explanation::PendingPromise { functions } => {
+            let promise = s
+                .owner
+                .as_ref()
+                .map(|o| format!("the promise {}", owner_short(o)))
+                .unwrap_or_else(|| "a promise".into());
+            let calls = if functions.is_empty() {
+                "async calls".to_string()
+            } else {
+                functions
+                    .iter()
+                    .map(|f| {
+                        let name = f
+                            .function
+                            .as_deref()
+                            .unwrap_or("an anonymous async function");
+                        match &f.waits_at {
+                            Some(at) => format!(
+                                "{} calls of `{name}` waiting at {}:{}",
+                                f.suspended, at.file, at.line
+                            ),
+                            None => format!("{} calls of `{name}`", f.suspended),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             format!(
-                "{n} {class} objects per step are kept by {held_by} after their requests ended. Each \
-                 keeps its socket, headers, parser and buffers alive ({bytes} per step)."
+                "Every step leaves {n} {class} objects ({bytes} per step) pending under {promise}, which \
+                 never settles: {calls} now, each suspended at its `await` with its arguments and \
+                 variables, for as long as that promise lives."
             )
         }
         Explanation::GrowingString => {
@@ -162,17 +255,31 @@ pub fn explanation(s: &Suspect) -> String {
 /// What to change.
 pub fn fix(s: &Suspect) -> String {
     match &s.explanation {
+        Explanation::EventListener {
+            event_names_grow: true,
+            ..
+        } => "Remove the listener when the user or id it was added for is done \
+              (off/removeListener with the same name and handler), or use one event for all of \
+              them with the id in the payload — emit('notification', { id, … }) and one listener \
+              that looks the id up — so the names do not grow with your users."
+            .into(),
         Explanation::EventListener { .. } => {
             "Remove the listener when the work it belongs to ends: keep the handler in a variable and \
              call off/removeListener (removeEventListener for an EventTarget) with it, or register it \
              with once() or an AbortSignal so it goes away by itself."
                 .into()
         }
-        Explanation::Timer { .. } => {
-            "Keep the handle that setInterval/setTimeout returns and clear it (clearInterval/\
-             clearTimeout) when its owner — session, connection, request — ends; unref() only lets \
-             the process exit, it frees nothing."
-                .into()
+        Explanation::Timer { repeats, .. } => {
+            let (call, clear) = match repeats {
+                Some(false) => ("setTimeout", "clearTimeout"),
+                Some(true) => ("setInterval", "clearInterval"),
+                None => ("setInterval/setTimeout", "clearInterval/clearTimeout"),
+            };
+            format!(
+                "Keep the handle that {call} returns and clear it ({clear}) when its owner — \
+                 session, connection, request, job — ends; unref() only lets the process exit, it \
+                 frees nothing."
+            )
         }
         Explanation::ClosureCapture { .. } => {
             let first = s.captured.first().map(|c| c.name.as_str()).unwrap_or("obj");
@@ -189,13 +296,41 @@ pub fn fix(s: &Suspect) -> String {
              entries go with their keys."
                 .into()
         }
-        Explanation::RetainedRequest { holder_class } => {
+        Explanation::RetainedRequest {
+            holder_class,
+            record: Some(r),
+        } => {
+            let held_by = s
+                .owner
+                .as_ref()
+                .map(owner_short)
+                .unwrap_or_else(|| format!("the {holder_class}"));
+            format!(
+                "Take each record out of {held_by} as soon as its request is answered (delete it where \
+                 the response ends), so nothing keeps the {} after that; keep only what you need to \
+                 answer (an id, a callback) in records that outlive it.",
+                r.class
+            )
+        }
+        Explanation::RetainedRequest {
+            holder_class,
+            record: None,
+        } => {
             let held_by = s.owner.as_ref().map(owner).unwrap_or_else(|| holder_class.clone());
             format!(
                 "Do not store {} objects: copy the fields you need (method, url, headers, timings) \
                  into a plain object when the request arrives and keep that instead, and bound or \
                  clear {held_by}.",
                 s.class
+            )
+        }
+        Explanation::PendingPromise { .. } => {
+            let promise = s.owner.as_ref().map(owner_short).unwrap_or_else(|| "it".into());
+            format!(
+                "Make sure {promise} settles: resolve it when what it stands for is ready and reject \
+                 it when that fails; or stop waiting on it without a bound — race it against a \
+                 timeout or an AbortSignal (AbortSignal.timeout) so each call gives up and lets go \
+                 of what it holds."
             )
         }
         Explanation::GrowingString => {

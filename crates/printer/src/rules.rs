@@ -11,6 +11,7 @@ pub fn title(p: Pattern) -> &'static str {
         Pattern::ClosureCapture => "Closure keeping more than it uses",
         Pattern::UnboundedCollection => "Collection that only grows",
         Pattern::RetainedRequest => "Requests kept after they ended",
+        Pattern::PendingPromise => "Async calls waiting forever",
         Pattern::Other => "Objects that pile up",
     }
 }
@@ -59,6 +60,12 @@ pub fn help(p: Pattern) -> &'static str {
             "Request, response or socket objects are stored after their requests ended; each \
              keeps its socket, headers, parser and buffers. Copy the few fields needed into a \
              plain object instead, and bound what stores them."
+        }
+        Pattern::PendingPromise => {
+            "Async functions are called for each request and stop at an `await` of a promise \
+             that never settles; each suspended call keeps its arguments and variables for as \
+             long as the promise lives. Settle the promise (or reject it on failure), or race the \
+             wait against a timeout or an AbortSignal so a call gives up."
         }
         Pattern::Other => {
             "Objects that grow at every step without matching a common leak pattern. Follow \

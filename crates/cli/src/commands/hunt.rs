@@ -112,6 +112,9 @@ pub fn scenario(args: &HuntArgs) -> Result<(Scenario, String)> {
     if let Some(c) = args.concurrency {
         s.concurrency = c;
     }
+    if args.keep_alive {
+        s.keep_alive = true;
+    }
     Ok((s, source))
 }
 

@@ -7,13 +7,13 @@ use std::process::Command;
 use crate::support::*;
 use leakhunt_testkit::service::process_running;
 
-fn service(name: &str) -> PathBuf {
+pub(crate) fn service(name: &str) -> PathBuf {
     fixture("services").join(name)
 }
 
 /// The line a suspect's `location` names: where the leaked objects are made (`// ALLOC:`,
 /// which allocation stacks find) when that is not the line that keeps them (`// LEAK:`).
-fn leak_line(file: &Path) -> u64 {
+pub(crate) fn leak_line(file: &Path) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
     let marked = |marker: &str| text.lines().position(|l| l.contains(marker));
     marked("// ALLOC:")
@@ -25,16 +25,16 @@ fn leak_line(file: &Path) -> u64 {
 /// Long enough for the slowest machine; what these tests catch (a hang) lasts minutes.
 const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
-struct Hunt {
-    report: serde_json::Value,
-    code: Option<i32>,
-    service_pid: u32,
-    stderr: String,
+pub(crate) struct Hunt {
+    pub(crate) report: serde_json::Value,
+    pub(crate) code: Option<i32>,
+    pub(crate) service_pid: u32,
+    pub(crate) stderr: String,
     _dir: tempfile::TempDir,
 }
 
 /// Runs `leakhunt hunt` with `args` on `command`, returning its JSON report.
-fn hunt(args: &[&str], command: &[&str]) -> Hunt {
+pub(crate) fn hunt(args: &[&str], command: &[&str]) -> Hunt {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("service.pid");
     let json = dir.path().join("report.json");
@@ -119,6 +119,8 @@ fn interval_per_session() {
         &["node", file.to_str().unwrap()],
     );
     assert_leak(&h, "timer", &file);
+    let why = &h.report["suspects"][0]["explanation"];
+    assert_eq!(why["repeats"], true, "a setInterval: {why}");
 }
 
 /// A cache keyed per user is per-user state once the users repeat: the same scenario keyed by

@@ -20,6 +20,7 @@ mod pipes;
 mod report_files;
 mod retainers;
 mod runtimes;
+mod shapes;
 mod snapshot;
 mod stacks;
 mod summary;

@@ -8,12 +8,18 @@
 //! collection keeps its id while it grows, however the paths to it change from one snapshot
 //! to the next (a linked list is reached from either end, a module scope through whichever
 //! closure the search met first).
+//!
+//! Objects that no single object dominates, though no root holds them either, would have
+//! only the root above them: Node's timer lists, kept both in `timerListMap` and in the
+//! `timerListQueue` heap, which two of Node's modules reach from their own scopes. Such an
+//! object is anchored under its nearest holder instead (see [`shared_holders`]).
 
+use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
-use leakhunt_engine::graph::{HeapGraph, NodeIndex};
+use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
 
-use crate::hash::{hash_str, mix};
+use crate::hash::{hash_str, mix, FastMap};
 
 pub struct AnchoredKeys {
     /// Per node: hash of its class and its anchor's id.
@@ -37,6 +43,7 @@ impl AnchoredKeys {
         let mut stack: Vec<NodeIndex> = children.of(HeapGraph::ROOT).to_vec();
         let idom = &a.dominators.idom;
         let mut order = Vec::with_capacity(n);
+        let shared = shared_holders(a);
         while let Some(v) = stack.pop() {
             order.push(v);
             // Walk up through storage (its own anchor was already resolved the same way).
@@ -46,7 +53,9 @@ impl AnchoredKeys {
             }
             let cv = a.classes.class_of(g, v);
             // A chain of objects of one class (a linked list) shares the anchor of its head.
-            let anc = if d != HeapGraph::ROOT && a.classes.class_of(g, d) == cv {
+            let anc = if d == HeapGraph::ROOT {
+                shared.get(&v).copied().unwrap_or(d)
+            } else if a.classes.class_of(g, d) == cv {
                 anchor[d as usize]
             } else {
                 d
@@ -61,6 +70,52 @@ impl AnchoredKeys {
             order,
         }
     }
+}
+
+/// For each object only the root dominates although no root holds it (several holders that
+/// no one object dominates): its holder nearest the roots, past storage, fewest hops first
+/// and then the lowest id, so that every snapshot of a process picks the same one. Strings
+/// are left out: the string table holds every interned one, and a dictionary's keys are
+/// its own growth. One pass over the edges.
+fn shared_holders(a: &Analysis) -> FastMap<NodeIndex, NodeIndex> {
+    let g = &a.graph;
+    let idom = &a.dominators.idom;
+    let distance = &a.distances.distance;
+    // `None` once a root (or a synthetic root group) is found holding it.
+    let mut best: FastMap<NodeIndex, Option<NodeIndex>> = FastMap::default();
+    for s in 0..g.node_count() as NodeIndex {
+        let from_root = s == HeapGraph::ROOT || g.node_type(s) == NodeType::Synthetic;
+        for e in g.edges_of(s) {
+            let t = g.edge_target(e);
+            if idom[t as usize] != HeapGraph::ROOT
+                || matches!(g.edge_type(e), EdgeType::Weak | EdgeType::Shortcut)
+                || g.node_type(t).is_string()
+                || g.node_type(t) == NodeType::Synthetic
+                || distance[t as usize] == NO_DISTANCE
+            {
+                continue;
+            }
+            if from_root {
+                best.insert(t, None);
+                continue;
+            }
+            let mut h = s;
+            while h != HeapGraph::ROOT && is_storage(g, h) {
+                h = idom[h as usize];
+            }
+            if h == HeapGraph::ROOT || h == t || distance[h as usize] == NO_DISTANCE {
+                continue;
+            }
+            let rank = |x: NodeIndex| (distance[x as usize], g.node_id(x));
+            match best.entry(t).or_insert(Some(h)) {
+                Some(b) if rank(h) < rank(*b) => *b = h,
+                _ => {}
+            }
+        }
+    }
+    best.into_iter()
+        .filter_map(|(t, h)| Some((t, h?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -104,5 +159,51 @@ mod tests {
         // Both closures of the list share the key.
         let other = a1.graph.node_by_id(603).unwrap();
         assert_eq!(k1.of_node[other as usize], closure_key(&k1, &a1));
+    }
+
+    #[test]
+    fn objects_two_unrelated_holders_keep_are_anchored_under_the_nearer_one() {
+        // Node's timer lists: in `timerListMap` (id 501) and in the queue's heap (id 502),
+        // which two module scopes reach, each from a root of its own.
+        let mut b = GraphBuilder::new();
+        let scope = |b: &mut GraphBuilder, name: &str| {
+            let global = b.node(NodeType::Object, "global", 10);
+            b.edge(b.root(), EdgeType::Shortcut, name, global);
+            let scope = b.node(NodeType::Object, "system / Context", 10);
+            b.edge(global, EdgeType::Property, name, scope);
+            scope
+        };
+        let timers = scope(&mut b, "timers");
+        let internal = scope(&mut b, "internal");
+        let map = b.node_with_id(NodeType::Object, "Object", 32, 501);
+        let heap = b.node_with_id(NodeType::Object, "Array", 32, 502);
+        b.edge(timers, EdgeType::Context, "timerListMap", map);
+        b.edge(internal, EdgeType::Context, "timerListMap", map);
+        let store = b.node(NodeType::Array, "(object elements)", 64);
+        b.edge(timers, EdgeType::Context, "timerListQueue", heap);
+        b.edge(internal, EdgeType::Context, "timerListQueue", heap);
+        b.edge(heap, EdgeType::Internal, "elements", store);
+        let list = b.node_with_id(NodeType::Object, "TimersList", 40, 601);
+        b.edge(map, EdgeType::Element, "60017", list);
+        b.edge(store, EdgeType::Element, "0", list);
+        let string = b.node_with_id(NodeType::String, "user:1", 16, 701);
+        b.edge(map, EdgeType::Property, "key", string);
+        b.edge(store, EdgeType::Element, "1", string);
+        let a = Analysis::new(b.build(), &AnalysisOptions::default());
+        let k = AnchoredKeys::compute(&a);
+        let anchor_of = |id| {
+            a.graph
+                .node_id(k.anchor[a.graph.node_by_id(id).unwrap() as usize])
+        };
+        assert_eq!(
+            a.dominators.idom[a.graph.node_by_id(601).unwrap() as usize],
+            HeapGraph::ROOT
+        );
+        assert_eq!(anchor_of(601), 501);
+        // Strings stay with the root: the string table keeps interned ones too.
+        assert_eq!(
+            k.anchor[a.graph.node_by_id(701).unwrap() as usize],
+            HeapGraph::ROOT
+        );
     }
 }

@@ -11,7 +11,8 @@
 //!    objects of their own (numbers, shared values), unless a candidate already holds them;
 //! 6. the largest growth first, as many as are shown.
 
-use leakhunt_engine::graph::{HeapGraph, NodeType};
+use leakhunt_engine::fold::is_storage;
+use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeType};
 use leakhunt_engine::{Analysis, NodeIndex};
 
 use super::anchors::AnchoredKeys;
@@ -47,10 +48,11 @@ pub fn find(
     let parts = one_per_anchor(last, keys, by_anchor);
     let mut candidates = merged_into_holders(last, keys, parts);
     candidates.retain(|k| k.growth.bytes_per_step >= opts.min_bytes_per_step as f64);
-    let held: FastSet<NodeIndex> = candidates
+    let mut held: FastSet<NodeIndex> = candidates
         .iter()
         .flat_map(|c| c.path_nodes.iter().copied())
         .collect();
+    held.extend(direct_holders(last, &candidates));
     candidates.extend(growing_collections(last, all, &held, opts));
     candidates.sort_by(|a, b| b.growth.bytes_per_step.total_cmp(&a.growth.bytes_per_step));
     // Only the suspects shown are explained (paths, patterns, source lines): a heap with
@@ -190,6 +192,27 @@ fn merged_into_holders(
         }
     }
     kept
+}
+
+/// The objects holding a candidate's object directly (past storage), off its shortest path
+/// too: a collection holding what a candidate already counts (Node's timer queue beside its
+/// timer map) is that candidate's growth. One pass over the edges.
+fn direct_holders(last: &Analysis, candidates: &[Candidate]) -> Vec<NodeIndex> {
+    let g = &last.graph;
+    let objects: FastSet<NodeIndex> = candidates.iter().map(|c| c.object).collect();
+    let mut holders = Vec::new();
+    for s in 0..g.node_count() as NodeIndex {
+        if g.edges_of(s)
+            .any(|e| g.edge_type(e) != EdgeType::Weak && objects.contains(&g.edge_target(e)))
+        {
+            let mut h = s;
+            while h != HeapGraph::ROOT && is_storage(g, h) {
+                h = last.dominators.idom[h as usize];
+            }
+            holders.push(h);
+        }
+    }
+    holders
 }
 
 /// `n` and the holders on its shortest path.

@@ -40,6 +40,10 @@ pub struct Scenario {
     pub base_url: Option<String>,
     /// The requests of one iteration, in order (at least one).
     pub steps: Vec<Step>,
+    /// Each virtual user keeps its connection open from one run (round) to the next instead
+    /// of closing it when the run ends. Clones of the scenario share the kept connections.
+    pub keep_alive: bool,
+    pub(crate) kept: std::sync::Arc<crate::kept::KeptConnections>,
 }
 
 /// One request of an iteration.
@@ -150,6 +154,8 @@ impl Scenario {
             concurrency,
             base_url: None,
             steps,
+            keep_alive: false,
+            kept: Default::default(),
         }
     }
 

@@ -25,6 +25,7 @@ struct RawScenario {
     iterations: Option<Spanned<toml::Value>>,
     concurrency: Option<Spanned<toml::Value>>,
     base_url: Option<Spanned<String>>,
+    keep_alive: Option<Spanned<toml::Value>>,
     step: Option<Vec<Spanned<RawStep>>>,
 }
 
@@ -84,6 +85,15 @@ impl Parser<'_> {
                 )
             })? as usize,
         };
+        let keep_alive = match &raw.keep_alive {
+            None => false,
+            Some(v) => v.get_ref().as_bool().ok_or_else(|| {
+                self.at(
+                    v.span(),
+                    format!("keep_alive must be true or false, got {}", v.get_ref()),
+                )
+            })?,
+        };
         if let Some(url) = &raw.base_url {
             BaseUrl::parse(url.get_ref())
                 .map_err(|e| self.at(url.span(), format!("base_url: {e}")))?;
@@ -107,6 +117,8 @@ impl Parser<'_> {
             concurrency,
             base_url: raw.base_url.map(Spanned::into_inner),
             steps,
+            keep_alive,
+            kept: Default::default(),
         })
     }
 
@@ -301,6 +313,7 @@ mod tests {
 iterations = 10
 concurrency = 2
 base_url = "http://127.0.0.1:3000"
+keep_alive = true
 [[step]]
 method = "post"
 path = "/api/login"
@@ -318,6 +331,7 @@ body = "a,b\n{{i}},2"
         )
         .unwrap();
         assert_eq!((s.iterations, s.concurrency), (10, 2));
+        assert!(s.keep_alive);
         assert_eq!(s.base_url.as_deref(), Some("http://127.0.0.1:3000"));
         assert_eq!(s.steps.len(), 3);
         let login = &s.steps[0];
@@ -389,12 +403,16 @@ body = "a,b\n{{i}},2"
             "s.toml:1: iterations must be a positive integer, got 0"
         );
         assert_eq!(
+            err("\nkeep_alive = \"yes\"\n[[step]]\npath = \"/\"\n"),
+            "s.toml:2: keep_alive must be true or false, got \"yes\""
+        );
+        assert_eq!(
             err("\nconcurrency = 0\n[[step]]\npath = \"/\"\n"),
             "s.toml:2: concurrency must be an integer from 1 to 1024, got 0"
         );
         assert_eq!(
             err("itterations = 1\n"),
-            "s.toml:1: unknown field 'itterations' (expected one of iterations, concurrency, base_url, step)"
+            "s.toml:1: unknown field 'itterations' (expected one of iterations, concurrency, base_url, keep_alive, step)"
         );
         assert_eq!(
             err("iterations = 1\n"),

@@ -104,6 +104,7 @@ mod tests {
             explanation: Explanation::EventListener {
                 emitter_class: "EventEmitter".into(),
                 event: Some("message".into()),
+                event_names_grow: false,
             },
             path: RetainerPath {
                 object: HeapObject {

@@ -75,6 +75,7 @@ pub fn listener() -> Suspect {
         explanation: Explanation::EventListener {
             emitter_class: "EventEmitter".into(),
             event: Some("message".into()),
+            event_names_grow: false,
         },
         path: RetainerPath {
             object: HeapObject {

@@ -6,10 +6,15 @@
 //! `kEvents`, in a map of linked `Listener` records. A listener is a closure, so everything it
 //! captures lives as long as the emitter unless the listener is removed.
 //!
+//! When each listener comes with an event name of its own (`emitter.on('user:' + id, fn)`),
+//! what grows is `_events` itself: a key per name, one listener under each. The fix is then
+//! not only removing the listener but one event name with the id in the payload.
+//!
 //! The growth must be the listener list itself, with nothing but storage between: a Map that
 //! a request handler fills is not a listener leak, though the shortest path to it runs
 //! through the server's `_events.request`.
 
+use leakhunt_engine::graph::EdgeType;
 use leakhunt_findings::{Explanation, Owner, OwnerKind};
 
 use super::suspect_facts::SuspectFacts;
@@ -47,9 +52,19 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             module: None,
             path: "process".into(),
         })
+    } else if f.nodes[j + 1]
+        .held_as
+        .is_some_and(|e| e.kind == EdgeType::Internal)
+    {
+        // Held by the runtime's internals (a socket by its handle's bound callback): no
+        // name the program uses for it.
+        None
     } else {
         f.owner(j + 1)
     };
+    // The growth accumulates right under `_events` (not under one name's listener array):
+    // every listener brings a name of its own.
+    let names_grow = is_emitter && f.growth == j;
     Some(Finding {
         pattern: Pattern::EventListener,
         location: f.callback().or(f.closure_above()).cloned(),
@@ -58,6 +73,7 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
         explanation: Explanation::EventListener {
             emitter_class: emitter_class.to_string(),
             event,
+            event_names_grow: names_grow,
         },
     })
 }
@@ -86,10 +102,36 @@ mod tests {
             f.explanation,
             Explanation::EventListener {
                 emitter_class: "EventEmitter".into(),
-                event: Some("message".into())
+                event: Some("message".into()),
+                event_names_grow: false,
             }
         );
         assert_eq!(f.owner.unwrap().path, "bus");
+    }
+
+    #[test]
+    fn a_new_event_name_per_listener_is_told_apart() {
+        // `hub.on('user:' + id, fn)`: one listener under each of many names.
+        let mut h = Builder::new();
+        let hub = h.var("hub", NodeType::Object, "EventEmitter", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        h.edge(hub, EdgeType::Property, "_events", events);
+        let mut first = None;
+        for id in 0..40 {
+            let listener = h.node(NodeType::Closure, "onNote", 32);
+            h.edge(events, EdgeType::Property, &format!("user:{id}"), listener);
+            first.get_or_insert(listener);
+        }
+        let heap = h.build();
+        let f = check(&heap.facts(&heap.locator(), first.unwrap(), events)).expect("a listener");
+        assert_eq!(
+            f.explanation,
+            Explanation::EventListener {
+                emitter_class: "EventEmitter".into(),
+                event: Some("user:0".into()),
+                event_names_grow: true,
+            }
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod growing_collection;
 mod growing_string;
 mod handler_list;
 mod other;
+mod pending_promise;
 mod retained_request;
 pub mod suspect_facts;
 mod timer;
@@ -57,7 +58,7 @@ pub struct Rule {
 }
 
 /// The rules, in the order they are tried. The last rule for each subject always matches.
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 10] = [
     Rule {
         name: "retained-request",
         subject: Subject::Objects,
@@ -77,6 +78,11 @@ pub const RULES: [Rule; 9] = [
         name: "handler-list",
         subject: Subject::Objects,
         check: handler_list::check,
+    },
+    Rule {
+        name: "pending-promise",
+        subject: Subject::Objects,
+        check: pending_promise::check,
     },
     Rule {
         name: "closure-capture",

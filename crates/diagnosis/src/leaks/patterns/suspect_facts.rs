@@ -190,6 +190,114 @@ impl<'a> SuspectFacts<'a> {
             .as_ref()
     }
 
+    /// The object's first property holding an object of one of `classes`: the property's
+    /// name and that object's class (a record `{ res, timer }` holding a `ServerResponse`).
+    pub fn property_of_class(&self, classes: &[&str]) -> Option<(&'a str, &'a str)> {
+        let g = self.graph();
+        g.edges_of(self.object().node)
+            .filter(|&e| g.edge_type(e) == EdgeType::Property)
+            .find_map(|e| {
+                let class = self.locator.class_of(g.edge_target(e));
+                classes
+                    .contains(&class)
+                    .then(|| (g.edge_name(e).unwrap_or(""), class))
+            })
+    }
+
+    /// The async functions suspended at an `await` of the promise at `index`: V8 keeps a
+    /// pending promise's reactions (`reactions_or_result`, a chain of `PromiseReaction`s),
+    /// whose handlers are the await's resume closures; their scope's `extension` is the
+    /// suspended call (a generator object: its `function`, its `parameters_and_registers`).
+    /// Each function's position (in the script that runs) and how many of its calls wait,
+    /// most first. Visits at most `MAX_VISITS` nodes: a long chain is sampled from its head.
+    pub fn suspended_functions(&self, index: usize) -> Vec<(SourceLocation, u64)> {
+        const MAX_VISITS: usize = 200_000;
+        let g = self.graph();
+        let Some(promise) = self.nodes.get(index).map(|p| p.node) else {
+            return Vec::new();
+        };
+        let named = |n: NodeIndex, name: &str| {
+            g.edges_of(n)
+                .find(|&e| g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let mut seen: crate::hash::FastSet<NodeIndex> = Default::default();
+        let mut counts: Vec<(NodeIndex, u64)> = Vec::new();
+        let mut stack: Vec<NodeIndex> = named(promise, "reactions_or_result").into_iter().collect();
+        while let Some(v) = stack.pop() {
+            if seen.len() >= MAX_VISITS || !seen.insert(v) {
+                continue;
+            }
+            match g.node_type(v) {
+                // A reaction: the next one, its handlers (closures) and its promise.
+                NodeType::Hidden => stack.extend(
+                    g.edges_of(v)
+                        .filter(|&e| g.edge_type(e) == EdgeType::Hidden)
+                        .map(|e| g.edge_target(e))
+                        .filter(|&t| {
+                            matches!(g.node_type(t), NodeType::Hidden | NodeType::Closure)
+                        }),
+                ),
+                // An await's resume closure: its scope's extension is the suspended call.
+                NodeType::Closure => {
+                    let call = named(v, "context").and_then(|c| named(c, "extension"));
+                    // (its resolve and reject closures share the scope: one call)
+                    let function = call
+                        .filter(|&c| named(c, "parameters_and_registers").is_some())
+                        .filter(|&c| seen.insert(c))
+                        .and_then(|c| named(c, "function"));
+                    if let Some(f) = function {
+                        match counts.iter_mut().find(|(x, _)| *x == f) {
+                            Some((_, k)) => *k += 1,
+                            None => counts.push((f, 1)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        counts.sort_by_key(|&(_, k)| std::cmp::Reverse(k));
+        counts
+            .into_iter()
+            .filter_map(|(f, k)| Some((user_location(self.locator, f)?, k)))
+            .collect()
+    }
+
+    /// A location in the script that runs, as people read it (source-mapped, relative).
+    pub fn display(&self, loc: SourceLocation) -> SourceLocation {
+        self.locator.display(loc)
+    }
+
+    /// Whether the timer at or just below the object (a `Timeout`, or the first one a
+    /// `TimersList` links to) repeats: Node sets its `_repeat` to `null` for `setTimeout` and
+    /// to the interval's duration (a number, which the snapshot may leave out) for
+    /// `setInterval`. `None` when there is no such timer.
+    pub fn timer_repeats(&self) -> Option<bool> {
+        let g = self.graph();
+        let property = |n: NodeIndex, name: &str| {
+            g.edges_of(n)
+                .find(|&e| g.edge_type(e) == EdgeType::Property && g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let object = self.object().node;
+        let timer = match self.object().class {
+            "Timeout" => object,
+            "TimersList" => {
+                property(object, "_idleNext").filter(|&t| self.locator.class_of(t) == "Timeout")?
+            }
+            _ => return None,
+        };
+        let Some(repeat) = property(timer, "_repeat") else {
+            return Some(true);
+        };
+        // An oddball (`null`, `undefined`) names itself through its first hidden string.
+        let is_null = g.node_type(repeat) == NodeType::Hidden
+            && g.edges_of(repeat)
+                .map(|e| g.edge_target(e))
+                .any(|v| g.node_type(v).is_string() && g.node_name(v) == "null");
+        Some(!is_null)
+    }
+
     /// Whether V8 probably keeps the node at `index` as a dictionary: it switches an object
     /// to dictionary mode beyond a few dozen added properties or after deletes, and its keys
     /// are then data (user ids, request ids), not structure. The snapshot shows that as
