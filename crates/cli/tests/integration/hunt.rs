@@ -7,11 +7,11 @@ use std::process::Command;
 use crate::support::*;
 use leakhunt_testkit::service::process_running;
 
-fn service(name: &str) -> PathBuf {
+pub(crate) fn service(name: &str) -> PathBuf {
     fixture("services").join(name)
 }
 
-fn leak_line(file: &Path) -> u64 {
+pub(crate) fn leak_line(file: &Path) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
     text.lines()
         .position(|l| l.contains("// LEAK:"))
@@ -22,16 +22,16 @@ fn leak_line(file: &Path) -> u64 {
 /// Long enough for the slowest machine; what these tests catch (a hang) lasts minutes.
 const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
-struct Hunt {
-    report: serde_json::Value,
-    code: Option<i32>,
-    service_pid: u32,
-    stderr: String,
+pub(crate) struct Hunt {
+    pub report: serde_json::Value,
+    pub code: Option<i32>,
+    pub service_pid: u32,
+    pub stderr: String,
     _dir: tempfile::TempDir,
 }
 
 /// Runs `leakhunt hunt` with `args` on `command`, returning its JSON report.
-fn hunt(args: &[&str], command: &[&str]) -> Hunt {
+pub(crate) fn hunt(args: &[&str], command: &[&str]) -> Hunt {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("service.pid");
     let json = dir.path().join("report.json");

@@ -8,6 +8,12 @@
 //! collection keeps its id while it grows, however the paths to it change from one snapshot
 //! to the next (a linked list is reached from either end, a module scope through whichever
 //! closure the search met first).
+//!
+//! Strings of every representation count as one class here: V8 changes a string's kind
+//! behind the program's back (a concatenated string read once is flattened, and the next
+//! scavenge puts the flat copy where the concatenation was), so a cache of strings that
+//! holds still would otherwise show flat strings growing at every step as concatenated ones
+//! disappear.
 
 use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{HeapGraph, NodeIndex};
@@ -28,9 +34,11 @@ impl AnchoredKeys {
     pub fn compute(a: &Analysis) -> AnchoredKeys {
         let g = &a.graph;
         let n = g.node_count();
-        let class_hash: Vec<u64> = (0..a.classes.len() as u32)
+        let mut class_hash: Vec<u64> = (0..a.classes.len() as u32)
             .map(|c| hash_str(a.classes.name(c)))
             .collect();
+        class_hash.push(hash_str(STRINGS));
+        let kind = |v: NodeIndex| growth_class(a, v);
         let mut anchor = vec![HeapGraph::ROOT; n];
         let mut of_node = vec![0u64; n];
         let children = a.dominators.children();
@@ -44,9 +52,9 @@ impl AnchoredKeys {
             while d != HeapGraph::ROOT && is_storage(g, d) {
                 d = idom[d as usize];
             }
-            let cv = a.classes.class_of(g, v);
+            let cv = kind(v);
             // A chain of objects of one class (a linked list) shares the anchor of its head.
-            let anc = if d != HeapGraph::ROOT && a.classes.class_of(g, d) == cv {
+            let anc = if d != HeapGraph::ROOT && kind(d) == cv {
                 anchor[d as usize]
             } else {
                 d
@@ -60,6 +68,19 @@ impl AnchoredKeys {
             anchor,
             order,
         }
+    }
+}
+
+/// The name strings of every representation are keyed by.
+const STRINGS: &str = "(string)";
+
+/// The class objects are grouped by: their class, except that every kind of string is one
+/// (numbered one past the last class).
+fn growth_class(a: &Analysis, v: NodeIndex) -> u32 {
+    if a.graph.node_type(v).is_string() {
+        a.classes.len() as u32
+    } else {
+        a.classes.class_of(&a.graph, v)
     }
 }
 
@@ -104,5 +125,41 @@ mod tests {
         // Both closures of the list share the key.
         let other = a1.graph.node_by_id(603).unwrap();
         assert_eq!(k1.of_node[other as usize], closure_key(&k1, &a1));
+    }
+
+    /// A list (id 501) holding one string of kind `t` (id 601) made of two pieces.
+    fn string_key(t: NodeType) -> u64 {
+        let mut b = GraphBuilder::new();
+        let global = b.node(NodeType::Object, "global", 10);
+        b.edge(b.root(), EdgeType::Shortcut, "global", global);
+        let list = b.node_with_id(NodeType::Object, "Array", 32, 501);
+        b.edge(global, EdgeType::Property, "headlines", list);
+        let s = b.node_with_id(t, "Breaking: story", 32, 601);
+        b.edge(list, EdgeType::Element, "0", s);
+        if t == NodeType::ConsString {
+            for (i, part) in ["first", "second"].into_iter().enumerate() {
+                let piece = b.node_with_id(NodeType::String, "piece", 24, 603 + 2 * i as u32);
+                b.edge(s, EdgeType::Internal, part, piece);
+            }
+        }
+        let a = Analysis::new(b.build(), &AnalysisOptions::default());
+        let keys = AnchoredKeys::compute(&a);
+        let n = a.graph.node_by_id(601).unwrap();
+        assert_eq!(a.graph.node_id(keys.anchor[n as usize]), 501);
+        // A concatenation's pieces are parts of it, keyed with it.
+        if t == NodeType::ConsString {
+            let piece = a.graph.node_by_id(603).unwrap();
+            assert_eq!(keys.of_node[piece as usize], keys.of_node[n as usize]);
+        }
+        keys.of_node[n as usize]
+    }
+
+    #[test]
+    fn strings_of_every_kind_share_a_key() {
+        // V8 flattens a concatenated string in place and a scavenge swaps the flat copy in:
+        // the same entry, another kind.
+        let flat = string_key(NodeType::String);
+        assert_eq!(string_key(NodeType::ConsString), flat);
+        assert_eq!(string_key(NodeType::SlicedString), flat);
     }
 }

@@ -11,6 +11,7 @@
 //!    objects of their own (numbers, shared values), unless a candidate already holds them;
 //! 6. the largest growth first, as many as are shown.
 
+use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{HeapGraph, NodeType};
 use leakhunt_engine::{Analysis, NodeIndex};
 
@@ -110,12 +111,39 @@ fn growing_groups_by_anchor(
             .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
             .unwrap();
         let anchor = keys.anchor[representative as usize];
+        if is_entry_of(last, representative, anchor) && !entries_rise(last, all, anchor) {
+            continue;
+        }
         by_anchor
             .entry(anchor)
             .or_default()
             .push((growth, representative));
     }
     by_anchor
+}
+
+/// Whether `n` is an entry of `anchor`: held by it through its own storage only (a Map's
+/// hash table, an array's elements), nothing between.
+fn is_entry_of(last: &Analysis, n: NodeIndex, anchor: NodeIndex) -> bool {
+    let idom = &last.dominators.idom;
+    let mut d = idom[n as usize];
+    while d != anchor && d != HeapGraph::ROOT && is_storage(&last.graph, d) {
+        d = idom[d as usize];
+    }
+    d == anchor
+}
+
+/// Whether the collection `anchor` gains entries at every step, or is not measured as one
+/// in every snapshot (too small to say). Entries of a collection whose own entry count holds
+/// still replace each other: what seems to grow among them is a change of kind (V8
+/// flattening strings, for one), not more of them.
+fn entries_rise(last: &Analysis, all: &[&Facts], anchor: NodeIndex) -> bool {
+    let id = last.graph.node_id(anchor);
+    let entries: Option<Vec<u64>> = all
+        .iter()
+        .map(|f| f.collections.get(&id).map(|c| c.entries))
+        .collect();
+    entries.is_none_or(|e| e.windows(2).all(|w| w[1] > w[0]))
 }
 
 /// Stage 3: one candidate per anchor. The bytes are every part's; the biggest part that
