@@ -57,6 +57,11 @@ pub enum CountUnit {
     Entries,
     /// An array of plain numbers' storage slots (V8 keeps the numbers inside the array).
     Slots,
+    /// Appends to a string (`s += …`): the pieces of its chain of concatenations.
+    Appends,
+    /// Bytes of a string that grows (flattened by V8, so its appends no longer show):
+    /// `count_per_step` repeats `bytes_per_step`.
+    Bytes,
 }
 
 /// How the program reaches the thing that grows (a collection, an emitter): by the name a

@@ -34,12 +34,14 @@ pub fn count_per_step(v: f64) -> String {
     }
 }
 
-/// `objects`, `entries`, `slots`.
+/// `objects`, `entries`, `slots`, `appends`, `bytes`.
 pub fn unit(u: CountUnit) -> &'static str {
     match u {
         CountUnit::Objects => "objects",
         CountUnit::Entries => "entries",
         CountUnit::Slots => "slots",
+        CountUnit::Appends => "appends",
+        CountUnit::Bytes => "bytes",
     }
 }
 
@@ -107,7 +109,7 @@ pub fn explanation(s: &Suspect) -> String {
             // Objects counted under a collection are its entries.
             let what = match s.count_unit {
                 CountUnit::Slots => "slots",
-                CountUnit::Objects | CountUnit::Entries => "entries",
+                _ => "entries",
             };
             let note = match (value_class, entries_now, s.count_unit) {
                 (Some(v), _, _) => format!(" (its {v} values)"),

@@ -17,3 +17,63 @@ fn strings_changing_kind_in_a_list_that_holds_still_are_clean() {
     assert_eq!(h.report["verdict"], "clean", "{:#}", h.report["suspects"]);
     assert_eq!(h.code, Some(0), "{}", h.stderr);
 }
+
+/// The 1-based line of `file` that contains `marker`.
+fn line_of(file: &std::path::Path, marker: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines().position(|l| l.contains(marker)).expect(marker) as u64 + 1
+}
+
+/// The suspect whose owner is `path`.
+fn suspect_owned_by<'a>(report: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    report["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["owner"]["path"] == path)
+        .unwrap_or_else(|| panic!("no suspect held by {path}: {:#}", report["suspects"]))
+}
+
+/// A log appended to per request is one string that gets longer: counted in appends while
+/// V8 keeps it as a chain of concatenations, in bytes once searching it has flattened it.
+#[test]
+fn strings_appended_to_per_request_grow_by_their_appends_or_bytes() {
+    let file = service("log-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /orders {"id":{{seq}},"user":"u{{i}}"}"#,
+            "--request",
+            r#"POST /events {"kind":"click","user":"u{{i}}"}"#,
+            "--iterations",
+            "300",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let journal = suspect_owned_by(&h.report, "text");
+    assert_eq!(
+        journal["explanation"]["kind"], "growing-string",
+        "{journal:#}"
+    );
+    assert_eq!(journal["count_unit"], "appends", "{journal:#}");
+    let appends = journal["count_per_step"].as_f64().unwrap();
+    assert!((appends - 300.0).abs() <= 1.0, "{journal:#}");
+    assert_eq!(
+        journal["location"]["line"].as_u64(),
+        Some(line_of(&file, "// LEAK: the journal"))
+    );
+    let orders = suspect_owned_by(&h.report, "orderLog");
+    assert_eq!(
+        orders["explanation"]["kind"], "growing-string",
+        "{orders:#}"
+    );
+    assert_eq!(orders["count_unit"], "bytes", "{orders:#}");
+    // 300 lines of about 45 characters a step.
+    let bytes = orders["bytes_per_step"].as_f64().unwrap();
+    assert!((10_000.0..40_000.0).contains(&bytes), "{orders:#}");
+    assert_eq!(
+        orders["location"]["line"].as_u64(),
+        Some(line_of(&file, "// LEAK: the order log"))
+    );
+}

@@ -44,7 +44,7 @@ pub fn find(
     opts: &LeakOptions,
 ) -> Vec<Candidate> {
     let groups = leak_roots_by_key(last, keys, all[0]);
-    let by_anchor = growing_groups_by_anchor(last, keys, all, groups);
+    let by_anchor = growing_groups_by_anchor(last, keys, all, groups, opts);
     let parts = one_per_anchor(last, keys, by_anchor);
     let mut candidates = merged_into_holders(last, keys, parts);
     candidates.retain(|k| k.growth.bytes_per_step >= opts.min_bytes_per_step as f64);
@@ -90,6 +90,7 @@ fn growing_groups_by_anchor(
     keys: &AnchoredKeys,
     all: &[&Facts],
     groups: FastMap<u64, Vec<NodeIndex>>,
+    opts: &LeakOptions,
 ) -> FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> {
     let mut by_anchor: FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> = FastMap::default();
     for (key, members) in groups {
@@ -103,13 +104,18 @@ fn growing_groups_by_anchor(
                 .map(|f| f.populations.get(&key).copied().unwrap_or_default().bytes)
                 .collect(),
         };
-        let Some(growth) = series.growth() else {
-            continue;
-        };
         let representative = *members
             .iter()
             .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
             .unwrap();
+        let growth = if last.graph.node_type(representative).is_string() {
+            series.string_growth(opts.min_bytes_per_step)
+        } else {
+            series.growth()
+        };
+        let Some(growth) = growth else {
+            continue;
+        };
         let anchor = keys.anchor[representative as usize];
         if is_entry_of(last, representative, anchor) && !entries_rise(last, all, anchor) {
             continue;

@@ -175,9 +175,16 @@ impl Facts {
         }
         add_run(&mut populations, run);
         // Unless it is the next link of a chain, which counts on its own.
-        let links = ChainLinks::new(g, idom, &nested);
+        let mut links = ChainLinks::new(g, idom, &nested);
+        let is_top =
+            |x: NodeIndex| keys.of_node[idom[x as usize] as usize] != keys.of_node[x as usize];
         for n in nested {
-            if links.is_link(n) {
+            let link = if g.node_type(n).is_string() {
+                links.is_string_link(n, is_top)
+            } else {
+                links.is_link(n)
+            };
+            if link {
                 populations
                     .entry(keys.of_node[n as usize])
                     .or_default()
@@ -246,6 +253,35 @@ mod tests {
                 bytes: 3 * 64
             }
         );
+    }
+
+    #[test]
+    fn a_string_appended_to_counts_its_appends_not_its_pieces() {
+        // log = ((s0 + l1) + l2) + l3, each line itself a template's concatenations.
+        let p = population_of(|b| {
+            let scope = b.node(NodeType::Object, "system / Context", 16);
+            b.edge(b.root(), EdgeType::Element, "0", scope);
+            let mut log = b.node(NodeType::String, "started\n", 24);
+            for i in 0..3 {
+                let words = b.node(NodeType::ConsString, "GET /a", 32);
+                let a = b.node(NodeType::String, &format!("GET{i}"), 20);
+                let c = b.node(NodeType::String, &format!("/a{i}"), 20);
+                b.edge(words, EdgeType::Internal, "first", a);
+                b.edge(words, EdgeType::Internal, "second", c);
+                let line = b.node(NodeType::ConsString, "GET /a\n", 32);
+                let nl = b.node(NodeType::String, &format!("\n{i}"), 20);
+                b.edge(line, EdgeType::Internal, "first", words);
+                b.edge(line, EdgeType::Internal, "second", nl);
+                let next = b.node(NodeType::ConsString, "started", 32);
+                b.edge(next, EdgeType::Internal, "first", log);
+                b.edge(next, EdgeType::Internal, "second", line);
+                log = next;
+            }
+            b.edge(scope, EdgeType::Context, "log", log);
+            log
+        });
+        // The top and the three strings below it: one per append (and the one it started as).
+        assert_eq!(p.count, 4);
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn explain(
         pattern: finding.pattern,
         class: facts.object().class.to_string(),
         count_per_step: growth.count_per_step,
-        count_unit: facts.count_unit(),
+        count_unit: growth.unit.unwrap_or_else(|| facts.count_unit()),
         bytes_per_step: growth.bytes_per_step,
         retained_bytes: *growth.series.bytes.last().unwrap_or(&0),
         count_by_snapshot: growth.series.counts,
