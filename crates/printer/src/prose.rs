@@ -114,8 +114,9 @@ pub fn explanation(s: &Suspect) -> String {
             let note = match (value_class, entries_now, s.count_unit) {
                 (Some(v), _, _) => format!(" (its {v} values)"),
                 (None, Some(now), CountUnit::Slots) => format!(
-                    " ({now} now: it holds numbers, which V8 stores inside the array, so its \
-                     capacity is what the snapshot shows)"
+                    " ({now} now: it holds small numbers, which V8 stores inside the \
+                     {collection_class}'s own storage, so that storage's capacity is what the \
+                     snapshot shows)"
                 ),
                 (None, Some(now), _) => format!(" ({now} entries now)"),
                 (None, None, _) => String::new(),

@@ -77,3 +77,38 @@ fn strings_appended_to_per_request_grow_by_their_appends_or_bytes() {
         Some(line_of(&file, "// LEAK: the order log"))
     );
 }
+
+/// A Set of small integers adds no object per entry (V8 keeps them inside its table): it is
+/// found by its table's capacity. A Map of records whose callbacks share a keep-alive socket
+/// counts its entries, not the socket's parts as more of them.
+#[test]
+fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
+    let file = service("collections-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /visit {"visitor":{{seq}}}"#,
+            "--request",
+            r#"POST /orders {"order":"o{{seq}}"}"#,
+            // 200 a round: the Set's table doubles at every step (256, 512, 1024 slots).
+            "--iterations",
+            "200",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let acks = suspect_owned_by(&h.report, "pendingAcks");
+    assert_eq!(acks["count_per_step"].as_f64(), Some(200.0), "{acks:#}");
+    assert_eq!(
+        acks["location"]["line"].as_u64(),
+        Some(line_of(&file, "// LEAK: no ack"))
+    );
+    let visitors = suspect_owned_by(&h.report, "seenVisitors");
+    assert_eq!(visitors["pattern"], "unbounded-collection", "{visitors:#}");
+    assert_eq!(visitors["count_unit"], "slots", "{visitors:#}");
+    assert_eq!(visitors["explanation"]["entries_now"], 1024, "{visitors:#}");
+    assert_eq!(
+        visitors["location"]["line"].as_u64(),
+        Some(line_of(&file, "// LEAK: visitors"))
+    );
+}
