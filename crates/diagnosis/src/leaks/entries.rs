@@ -140,7 +140,9 @@ impl<'g> EntryCounter<'g> {
             total += k;
             let name = self.learn_name(e);
             if self.is_elements.get(name)
-                || (self.is_table.get(name) && table_entry_words(g.node_name(n)).is_some())
+                || (self.is_table.get(name)
+                    && table_entry_words(g.node_name(n)).is_some()
+                    && self.holds_only_numbers(w))
             {
                 store = Some(w);
             }
@@ -149,6 +151,16 @@ impl<'g> EntryCounter<'g> {
             return (total, None);
         }
         (0, store)
+    }
+
+    /// Whether a hash table refers to nothing but its own hidden class: every key and value
+    /// in it is a small integer. (V8 shows a table's keys and values as internal slots.)
+    fn holds_only_numbers(&mut self, table: NodeIndex) -> bool {
+        let g = self.g;
+        g.edges_of(table).all(|e| {
+            self.edges_read += 1;
+            g.edge_type(e) != EdgeType::Internal || g.edge_name(e) == Some("map")
+        })
     }
 
     #[cfg(test)]
@@ -206,11 +218,18 @@ mod tests {
         let map = b.node(NodeType::Object, "Map", 32);
         let map_table = b.node(NodeType::Array, "", 16 + 8 * (3 + 256 + 512 * 3));
         b.edge(map, EdgeType::Internal, "table", map_table);
+        // A Map of strings shows them as the table's internal slots: not a table of numbers.
+        let names = b.node(NodeType::Object, "Map", 32);
+        let names_table = b.node(NodeType::Array, "", 16 + 8 * (3 + 2 + 4 * 3));
+        b.edge(names, EdgeType::Internal, "table", names_table);
+        let name = b.node(NodeType::String, "ada", 16);
+        b.edge(names_table, EdgeType::Internal, "5", name);
         let g = b.build();
         let mut c = EntryCounter::new(&g);
         assert_eq!(c.numbers_store(set), Some(table));
         assert_eq!(c.entries(set), 512);
         assert_eq!(c.entries(map), 512);
+        assert_eq!(c.numbers_store(names), None);
     }
 
     #[test]
