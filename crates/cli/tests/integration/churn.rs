@@ -112,3 +112,37 @@ fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
         Some(line_of(&file, "// LEAK: visitors"))
     );
 }
+
+/// Two independent leaks, where the shortest path to one's entries runs through the
+/// other's list: each is its own suspect with its own bytes.
+#[test]
+fn a_leak_reached_through_another_is_reported_apart() {
+    let file = service("two-leaks-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /search {"q":"q{{seq}}"}"#,
+            "--iterations",
+            "300",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let contexts = suspect_owned_by(&h.report, "keptContexts");
+    let searches = suspect_owned_by(&h.report, "Object.recentSearches");
+    // The searches are found as themselves (300 objects a step), not only as their list
+    // growing once the objects were counted in the contexts' bytes.
+    assert_eq!(searches["class"], "Object", "{searches:#}");
+    assert_eq!(searches["count_per_step"].as_f64(), Some(300.0));
+    // Merged, the contexts counted the searches' bytes as theirs too (about 1.8 times their
+    // own).
+    let (c, s) = (
+        contexts["bytes_per_step"].as_f64().unwrap(),
+        searches["bytes_per_step"].as_f64().unwrap(),
+    );
+    assert!(c < 1.6 * s, "contexts {c} B, searches {s} B per step");
+    assert_eq!(
+        searches["location"]["line"].as_u64(),
+        Some(line_of(&file, "// LEAK: never trimmed"))
+    );
+}

@@ -206,9 +206,19 @@ fn merged_into_holders(
     for (growth, representative) in candidates {
         let anchor = keys.anchor[representative as usize];
         let path_nodes = path_nodes(last, representative);
-        // (the holders on its path: all but the object itself, which comes last)
+        // (the holders on its path, nearest first: all but the object itself, which comes
+        // last)
         let holders = &path_nodes[..path_nodes.len() - 1];
-        let owner = holders.iter().filter_map(|h| kept_at.get(h)).min();
+        // A collection of its own below the other's on the path is another leak that the
+        // shortest path happens to reach through it (an app object kept by each of the
+        // other's entries and by a variable further away), not a part of its growth.
+        let own_anchor_at = holders.iter().position(|&h| h == anchor);
+        let owner = holders
+            .iter()
+            .enumerate()
+            .filter(|&(at, _)| own_anchor_at.is_none_or(|own| own > at))
+            .filter_map(|(_, h)| kept_at.get(h))
+            .min();
         match owner {
             Some(&i) => kept[i].growth.absorb(&growth),
             None => {
