@@ -82,7 +82,8 @@ pub struct Owner {
 pub enum OwnerKind {
     /// A variable of a module's top-level scope (`module` names the file).
     ModuleVariable,
-    /// A variable of some function's scope whose module is not known.
+    /// A variable of a function's scope (a factory's, a handler's); `module` names the file
+    /// when known.
     ClosureVariable,
     /// A property of a CommonJS module's `exports` (`module` names the file).
     ModuleExport,

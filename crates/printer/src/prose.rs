@@ -13,6 +13,7 @@ pub fn owner(o: &Owner) -> String {
         (OwnerKind::ModuleVariable | OwnerKind::ModuleExport, Some(m)) => {
             format!("module {m} > {}", o.path)
         }
+        (OwnerKind::ClosureVariable, Some(m)) => format!("closure variable {} in {m}", o.path),
         (OwnerKind::ModuleVariable | OwnerKind::ClosureVariable, _) => {
             format!("closure variable {}", o.path)
         }
@@ -112,6 +113,10 @@ pub fn explanation(s: &Suspect) -> String {
                 _ => "entries",
             };
             let note = match (value_class, entries_now, s.count_unit) {
+                (Some(v), _, _) if !s.captured.is_empty() => format!(
+                    " (its {v} values, each keeping the variables it captures alive: {})",
+                    captured_names(s)
+                ),
                 (Some(v), _, _) => format!(" (its {v} values)"),
                 (None, Some(now), CountUnit::Slots) => format!(
                     " ({now} now: it holds small numbers, which V8 stores inside the \

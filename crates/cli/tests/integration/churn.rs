@@ -52,6 +52,8 @@ fn strings_appended_to_per_request_grow_by_their_appends_or_bytes() {
     );
     assert_eq!(h.code, Some(1), "{}", h.stderr);
     let journal = suspect_owned_by(&h.report, "text");
+    // A factory function's variable, not the module's.
+    assert_eq!(journal["owner"]["kind"], "closure-variable", "{journal:#}");
     assert_eq!(
         journal["explanation"]["kind"], "growing-string",
         "{journal:#}"
@@ -64,6 +66,7 @@ fn strings_appended_to_per_request_grow_by_their_appends_or_bytes() {
         Some(line_of(&file, "// LEAK: the journal"))
     );
     let orders = suspect_owned_by(&h.report, "orderLog");
+    assert_eq!(orders["owner"]["kind"], "module-variable", "{orders:#}");
     assert_eq!(
         orders["explanation"]["kind"], "growing-string",
         "{orders:#}"

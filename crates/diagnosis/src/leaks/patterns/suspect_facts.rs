@@ -235,23 +235,34 @@ impl<'a> SuspectFacts<'a> {
         if g.node_type(closure) != NodeType::Closure {
             return None;
         }
-        let context = g
-            .edges_of(closure)
-            .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("context"))
-            .map(|e| g.edge_target(e))?;
+        let internal = |v: NodeIndex, name: &str| {
+            g.edges_of(v)
+                .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let mut context = internal(closure, "context")?;
         let dom = &a.dominators;
         if dom.idom[context as usize] != closure {
             return None; // the scope is shared with others: not this closure's bytes
         }
-        let mut captured: Vec<Captured> = g
-            .edges_of(context)
-            .filter(|&e| g.edge_type(e) == EdgeType::Context)
-            .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
-            .map(|e| Captured {
-                name: g.edge_name(e).unwrap_or("").to_string(),
-                bytes: dom.retained[g.edge_target(e) as usize],
-            })
-            .collect();
+        // The closure's own scope and the scopes around it that only it keeps (a callback
+        // made in a `catch` block has the block's scope, inside the function's).
+        let mut captured: Vec<Captured> = Vec::new();
+        loop {
+            captured.extend(
+                g.edges_of(context)
+                    .filter(|&e| g.edge_type(e) == EdgeType::Context)
+                    .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
+                    .map(|e| Captured {
+                        name: g.edge_name(e).unwrap_or("").to_string(),
+                        bytes: dom.retained[g.edge_target(e) as usize],
+                    }),
+            );
+            match internal(context, "previous") {
+                Some(outer) if dom.idom[outer as usize] == context => context = outer,
+                _ => break,
+            }
+        }
         captured.sort_by_key(|c| std::cmp::Reverse(c.bytes));
         Some(ScopeCapture {
             captured,
@@ -274,17 +285,18 @@ impl<'a> SuspectFacts<'a> {
         let held_as = self.nodes.get(index)?.held_as?;
         let holder = self.nodes.get(index + 1)?;
         let name = held_as.name?;
-        let variable = |scope: &PathNode, path: String| match self.scope_file(scope) {
-            Some(file) => Owner {
-                kind: OwnerKind::ModuleVariable,
-                module: Some(self.locator.display_file(&file)),
-                path,
-            },
-            None => Owner {
-                kind: OwnerKind::ClosureVariable,
-                module: None,
-                path,
-            },
+        let variable = |scope: &PathNode, path: String| {
+            let module = self
+                .scope_file(scope)
+                .map(|file| self.locator.display_file(&file));
+            // A function's scope (a factory's `let text`) is not the module's, though the
+            // function is in it.
+            let kind = if module.is_some() && !self.is_function_scope(scope.node) {
+                OwnerKind::ModuleVariable
+            } else {
+                OwnerKind::ClosureVariable
+            };
+            Owner { kind, module, path }
         };
         match held_as.kind {
             EdgeType::Context => Some(variable(holder, name.to_string())),
@@ -351,6 +363,16 @@ impl<'a> SuspectFacts<'a> {
             column: at.column,
             function: None,
         })
+    }
+
+    /// Whether a scope is a function's, inside another scope, rather than a module's top
+    /// level: V8 links each context to the one around it (`previous`); a module's top-level
+    /// scope sits directly in the native context.
+    fn is_function_scope(&self, context: NodeIndex) -> bool {
+        let g = self.graph();
+        g.edges_of(context)
+            .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("previous"))
+            .is_some_and(|e| g.node_name(g.edge_target(e)) == "system / Context")
     }
 
     /// When the node at `index` is a CommonJS module's `exports`, that module's file (Node's
