@@ -83,7 +83,8 @@ fn strings_appended_to_per_request_grow_by_their_appends_or_bytes() {
 
 /// A Set of small integers adds no object per entry (V8 keeps them inside its table): it is
 /// found by its table's capacity. A Map of records whose callbacks share a keep-alive socket
-/// counts its entries, not the socket's parts as more of them.
+/// counts its entries, not the socket's parts as more of them. Callbacks kept in an array
+/// name the variables they capture.
 #[test]
 fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
     let file = service("collections-service.js");
@@ -93,6 +94,8 @@ fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
             r#"POST /visit {"visitor":{{seq}}}"#,
             "--request",
             r#"POST /orders {"order":"o{{seq}}"}"#,
+            "--request",
+            r#"POST /upload {"name":"f{{seq}}"}"#,
             // 200 a round: the Set's table doubles at every step (256, 512, 1024 slots).
             "--iterations",
             "200",
@@ -114,6 +117,9 @@ fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
         visitors["location"]["line"].as_u64(),
         Some(line_of(&file, "// LEAK: visitors"))
     );
+    // Retry callbacks made in a `catch` block: what they keep is the function's `rows`.
+    let retries = suspect_owned_by(&h.report, "pendingRetries");
+    assert_eq!(retries["captured"][0]["name"], "rows", "{retries:#}");
 }
 
 /// Two independent leaks, where the shortest path to one's entries runs through the
