@@ -120,6 +120,10 @@ fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
     // Retry callbacks made in a `catch` block: what they keep is the function's `rows`.
     let retries = suspect_owned_by(&h.report, "pendingRetries");
     assert_eq!(retries["captured"][0]["name"], "rows", "{retries:#}");
+    // Each place names the function it is in: found by reading the source (the Map's
+    // `.set(`) or the anonymous callback's own position.
+    assert_eq!(acks["location"]["function"], "handle", "{acks:#}");
+    assert_eq!(retries["location"]["function"], "upload", "{retries:#}");
 }
 
 /// Two independent leaks, where the shortest path to one's entries runs through the

@@ -143,7 +143,9 @@ pub fn explain(
         bytes_by_snapshot: growth.series.bytes,
         // Rules work on the JavaScript that runs (and read it); people read the original
         // source.
-        location: finding.location.map(|l| locator.display(l)),
+        location: finding
+            .location
+            .map(|l| locator.display(facts.with_function(l))),
         owner: finding.owner,
         captured: finding.captured,
         explanation: finding.explanation,

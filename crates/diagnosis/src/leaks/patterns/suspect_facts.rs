@@ -16,7 +16,7 @@ use leakhunt_findings::{Captured, CountUnit, Owner, OwnerKind, SourceLocation};
 
 use crate::leaks::facts::numbers_store;
 use crate::leaks::growth::Growth;
-use crate::leaks::source;
+use crate::leaks::{enclosing, source};
 use crate::locator::Locator;
 
 /// What kind of node a path node is, as far as the rules care.
@@ -357,12 +357,44 @@ impl<'a> SuspectFacts<'a> {
         }?;
         let text = source::read_script(&file)?;
         let at = source::find_growth_call(&text, name, methods)?;
+        let function = self.function_at(&file, &text, at.line, at.column);
         Some(SourceLocation {
             file,
             line: at.line,
             column: at.column,
-            function: None,
+            function,
         })
+    }
+
+    /// `location` with the function it is in, when it names none (an anonymous callback, a
+    /// line found by reading the source) and the script can be read.
+    pub fn with_function(&self, mut location: SourceLocation) -> SourceLocation {
+        if location.function.is_none() && !location.is_runtime() {
+            if let Some(text) = source::read_script(&location.file) {
+                location.function =
+                    self.function_at(&location.file, &text, location.line, location.column);
+            }
+        }
+        location
+    }
+
+    /// The name of the program's innermost function in `file` (whose text is `text`) that
+    /// holds the position: the functions are the script's closures in the snapshot.
+    fn function_at(&self, file: &str, text: &str, line: u32, column: u32) -> Option<String> {
+        let g = self.graph();
+        let functions: Vec<(String, u32, u32)> = (0..g.node_count() as NodeIndex)
+            .filter(|&v| g.node_type(v) == NodeType::Closure && !g.node_name(v).is_empty())
+            .filter_map(|v| self.locator.script_location(v))
+            .filter(|l| l.file == file)
+            .filter_map(|l| Some((l.function?, l.line, l.column)))
+            .collect();
+        enclosing::innermost(
+            text,
+            functions.iter().map(|(n, l, c)| (n.as_str(), *l, *c)),
+            line,
+            column,
+        )
+        .map(str::to_string)
     }
 
     /// Whether a scope is a function's, inside another scope, rather than a module's top
