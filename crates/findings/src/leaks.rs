@@ -185,6 +185,10 @@ pub struct Suspect {
     /// For closures: the captured variables holding the most bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captured: Vec<Captured>,
+    /// A collection gaining one entry per iteration while the scenario gives every
+    /// iteration a new `{{seq}}` value: growth such keys make by design (`hunt` only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub one_entry_per_new_key: bool,
     pub explanation: Explanation,
     /// One representative object's shortest path from the GC roots.
     pub path: RetainerPath,

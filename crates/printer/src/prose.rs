@@ -126,10 +126,16 @@ pub fn explanation(s: &Suspect) -> String {
                 (None, Some(now), _) => format!(" ({now} entries now)"),
                 (None, None, _) => String::new(),
             };
-            format!(
-                "{shown} gains {n} {what} per step and never loses any{note}, adding {bytes} per step. \
-                 Keyed per request or user, it grows with traffic until the process runs out of memory."
-            )
+            let keyed = if s.one_entry_per_new_key {
+                " It gains one entry per iteration and the scenario gives every iteration a new \
+                 `{{seq}}` value: a collection keyed by such values grows by design, so weigh it \
+                 against what the service is meant to keep (with `{{i}}`, the same users every \
+                 round, per-user state holds still)."
+            } else {
+                " Keyed per request or user, it grows with traffic until the process runs out of \
+                 memory."
+            };
+            format!("{shown} gains {n} {what} per step and never loses any{note}, adding {bytes} per step.{keyed}")
         }
         Explanation::RetainedRequest { holder_class } => {
             let held_by = s

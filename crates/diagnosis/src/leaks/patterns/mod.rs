@@ -148,6 +148,7 @@ pub fn explain(
             .map(|l| locator.display(facts.with_function(l))),
         owner: finding.owner,
         captured: finding.captured,
+        one_entry_per_new_key: false,
         explanation: finding.explanation,
         path: locator.path(&path),
     }
