@@ -194,6 +194,17 @@ pub fn fix(s: &Suspect) -> String {
                 captured_names(s)
             )
         }
+        Explanation::UnboundedCollection {
+            value_class: Some(v),
+            ..
+        } if v == "(closure)" => {
+            // Functions gathered per call are handlers registered again and again, not cached
+            // data: an LRU would only drop some of them.
+            "Its entries are functions added on every call (handlers, callbacks, middleware): \
+             register one once at startup instead of one per request, or remove each when the \
+             work it belongs to ends."
+                .into()
+        }
         Explanation::UnboundedCollection { .. } => {
             "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an \
              entry when its user or request ends, or key it by the object itself in a WeakMap so \
@@ -232,5 +243,37 @@ fn captured_names(s: &Suspect) -> String {
         "its variables".into()
     } else {
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collection_of(value_class: &str) -> Suspect {
+        serde_json::from_value(serde_json::json!({
+            "pattern": "unbounded-collection",
+            "class": value_class,
+            "count_per_step": 300.0,
+            "bytes_per_step": 30000.0,
+            "retained_bytes": 90000,
+            "count_by_snapshot": [300, 600, 900],
+            "bytes_by_snapshot": [30000, 60000, 90000],
+            "explanation": {
+                "kind": "unbounded-collection",
+                "collection_class": "Array",
+                "value_class": value_class
+            },
+            "path": { "object": { "id": 1, "class": value_class }, "steps": [] }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn functions_gathered_per_call_are_registered_once_not_evicted() {
+        let handlers = fix(&collection_of("(closure)"));
+        assert!(handlers.contains("register one once"), "{handlers}");
+        assert!(!handlers.contains("LRU"), "{handlers}");
+        assert!(fix(&collection_of("Session")).contains("LRU"));
     }
 }
