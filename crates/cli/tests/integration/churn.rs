@@ -165,3 +165,29 @@ fn a_leak_reached_through_another_is_reported_apart() {
         Some(line_of(&file, "// LEAK: never trimmed"))
     );
 }
+
+/// A listener added to an emitter another module makes and exports: the emitter is named by
+/// that module, not by the one that imported it.
+#[test]
+fn an_imported_emitter_is_named_by_the_module_that_exports_it() {
+    let file = service("notify-service.js");
+    let h = hunt(
+        &[
+            "--request",
+            r#"POST /subscribe {"user":"u{{i}}"}"#,
+            "--iterations",
+            "200",
+        ],
+        &["node", file.to_str().unwrap()],
+    );
+    assert_eq!(h.code, Some(1), "{}", h.stderr);
+    let top = &h.report["suspects"][0];
+    assert_eq!(top["pattern"], "event-listener", "{top:#}");
+    let owner = &top["owner"];
+    assert_eq!(owner["kind"], "module-export", "{owner}");
+    assert_eq!(owner["path"], "exports.hub", "{owner}");
+    assert!(
+        owner["module"].as_str().unwrap().ends_with("notify/hub.js"),
+        "{owner}"
+    );
+}

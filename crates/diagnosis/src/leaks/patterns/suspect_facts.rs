@@ -299,7 +299,10 @@ impl<'a> SuspectFacts<'a> {
             Owner { kind, module, path }
         };
         match held_as.kind {
-            EdgeType::Context => Some(variable(holder, name.to_string())),
+            EdgeType::Context => Some(
+                self.exporting_module(self.nodes[index].node)
+                    .unwrap_or_else(|| variable(holder, name.to_string())),
+            ),
             EdgeType::Property | EdgeType::Internal => {
                 let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
                 // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
@@ -405,6 +408,57 @@ impl<'a> SuspectFacts<'a> {
         g.edges_of(context)
             .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("previous"))
             .is_some_and(|e| g.node_name(g.edge_target(e)) == "system / Context")
+    }
+
+    /// The CommonJS module that exports `n` (`module.exports = n`, or a property of its
+    /// `exports`): a variable another module imported it into is only a copy of the
+    /// reference; the module that exports it is where it is made and named. Two scans of
+    /// the edges, for the few suspects a report shows.
+    fn exporting_module(&self, n: NodeIndex) -> Option<Owner> {
+        let g = self.graph();
+        // Holders of `n` by a named property: (holder, property).
+        let mut holders: Vec<(NodeIndex, &str)> = Vec::new();
+        for v in 0..g.node_count() as NodeIndex {
+            for e in g.edges_of(v) {
+                if g.edge_target(e) == n && v != n && g.edge_type(e) == EdgeType::Property {
+                    holders.push((v, g.edge_name(e).unwrap_or("")));
+                }
+            }
+        }
+        for m in 0..g.node_count() as NodeIndex {
+            if g.node_type(m) != NodeType::Object || g.node_name(m) != "Module" {
+                continue;
+            }
+            let filename = || {
+                g.edges_of(m)
+                    .find(|&e| g.edge_name(e) == Some("filename"))
+                    .map(|e| g.edge_target(e))
+                    .filter(|&f| g.node_type(f).is_string())
+                    .map(|f| self.locator.display_file(g.node_name(f)))
+            };
+            for e in g.edges_of(m) {
+                if g.edge_name(e) != Some("exports") {
+                    continue;
+                }
+                let exports = g.edge_target(e);
+                let path = if exports == n {
+                    Some("module.exports".to_string())
+                } else {
+                    holders
+                        .iter()
+                        .find(|&&(h, _)| h == exports)
+                        .map(|&(_, prop)| format!("exports.{prop}"))
+                };
+                if let Some(path) = path {
+                    return Some(Owner {
+                        kind: OwnerKind::ModuleExport,
+                        module: filename(),
+                        path,
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// When the node at `index` is a CommonJS module's `exports`, that module's file (Node's
