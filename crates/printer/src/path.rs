@@ -98,7 +98,12 @@ fn runtime_names(steps: &[PathStep]) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for s in steps {
         let name = if s.location.is_some() {
-            Some(s.holder_class.as_str())
+            // A function by its name, an object by its class.
+            match (s.holder_class.as_str(), s.holder_name.as_deref()) {
+                ("(closure)", Some(n)) => Some(n),
+                ("(closure)", None) => None,
+                (class, _) => Some(class),
+            }
         } else if s.edge_type == EdgeKind::Context {
             Some(s.edge.as_str())
         } else {

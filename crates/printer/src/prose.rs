@@ -21,9 +21,14 @@ pub fn owner(o: &Owner) -> String {
     }
 }
 
-/// The owner's short name as code: `` `userCache` ``, `` `process` ``.
+/// The owner's short name as code: `` `userCache` ``, `` `process` ``; a module's export by
+/// the name it is exported as (`hub` for `exports.hub`).
 pub fn owner_short(o: &Owner) -> String {
-    format!("`{}`", o.path)
+    let path = match o.kind {
+        OwnerKind::ModuleExport => o.path.strip_prefix("exports.").unwrap_or(&o.path),
+        _ => &o.path,
+    };
+    format!("`{path}`")
 }
 
 /// Per-step averages read best as whole numbers; below one, with a decimal.
