@@ -60,6 +60,11 @@ pub enum CountUnit {
     Entries,
     /// An array of plain numbers' storage slots (V8 keeps the numbers inside the array).
     Slots,
+    /// Appends to a string (`s += …`): the pieces of its chain of concatenations.
+    Appends,
+    /// Bytes of a string that grows (flattened by V8, so its appends no longer show):
+    /// `count_per_step` repeats `bytes_per_step`.
+    Bytes,
 }
 
 /// How the program reaches the thing that grows (a collection, an emitter): by the name a
@@ -80,7 +85,8 @@ pub struct Owner {
 pub enum OwnerKind {
     /// A variable of a module's top-level scope (`module` names the file).
     ModuleVariable,
-    /// A variable of some function's scope whose module is not known.
+    /// A variable of a function's scope (a factory's, a handler's); `module` names the file
+    /// when known.
     ClosureVariable,
     /// A property of a CommonJS module's `exports` (`module` names the file).
     ModuleExport,
@@ -268,6 +274,10 @@ pub struct Suspect {
     /// For closures: the captured variables holding the most bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captured: Vec<Captured>,
+    /// A collection gaining one entry per iteration while the scenario gives every
+    /// iteration a new `{{seq}}` value: growth such keys make by design (`hunt` only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub one_entry_per_new_key: bool,
     pub explanation: Explanation,
     /// One representative object's shortest path from the GC roots.
     pub path: RetainerPath,

@@ -1,8 +1,8 @@
 //! What a hunt found is a [`HuntReport`] (crate `leakhunt-findings`): the leak diagnosis plus
 //! what the heap and the load did. This turns the load runner's figures into it.
 
-use leakhunt_findings::RoundLoad;
-use leakhunt_load::RunStats;
+use leakhunt_findings::{CountUnit, LeakReport, Pattern, RoundLoad};
+use leakhunt_load::{RunStats, Scenario};
 
 pub use leakhunt_findings::{GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc, ScenarioInfo};
 
@@ -17,5 +17,28 @@ pub fn round_load(s: &RunStats) -> RoundLoad {
         p50_ms: s.latency.p50.as_secs_f64() * 1e3,
         p99_ms: s.latency.p99.as_secs_f64() * 1e3,
         errors: s.errors.clone(),
+    }
+}
+
+/// Marks the collections that gain one entry per iteration when the scenario gives every
+/// iteration a new `{{seq}}` value (an order id, a signup's email): a collection keyed by
+/// such values grows by design, and the report says so beside the suspect.
+pub fn note_one_entry_per_new_key(leaks: &mut LeakReport, scenario: &Scenario, per_step: u64) {
+    let uses_sequence = scenario.steps.iter().any(|s| {
+        s.path.uses_sequence()
+            || s.headers.iter().any(|(_, t)| t.uses_sequence())
+            || s.body
+                .as_ref()
+                .is_some_and(|b| b.template().uses_sequence())
+    });
+    if !uses_sequence || per_step == 0 {
+        return;
+    }
+    for s in &mut leaks.suspects {
+        let one_per_iteration =
+            (s.count_per_step - per_step as f64).abs() <= 0.02 * per_step as f64;
+        s.one_entry_per_new_key = s.pattern == Pattern::UnboundedCollection
+            && matches!(s.count_unit, CountUnit::Objects | CountUnit::Entries)
+            && one_per_iteration;
     }
 }

@@ -221,7 +221,8 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
         // Node resolves its scripts' real paths; show them relative to the service's folder.
         leak_options.paths_relative_to = Some(dir.canonicalize().unwrap_or_else(|_| dir.clone()));
     }
-    let leaks = diagnose_measured(earlier, last, &leak_options, &mut maps)?;
+    let mut leaks = diagnose_measured(earlier, last, &leak_options, &mut maps)?;
+    crate::report::note_one_entry_per_new_key(&mut leaks, scenario, per_round);
     let measured_iterations = per_round * (config.snapshots as u64 - 1);
     let report = HuntReport {
         leaks,

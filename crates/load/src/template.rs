@@ -99,6 +99,11 @@ impl Template {
             .any(|p| matches!(p, Part::Iteration | Part::Sequence))
     }
 
+    /// True if the template has a `{{seq}}` slot: a value never repeated in a run.
+    pub fn uses_sequence(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Sequence))
+    }
+
     /// Appends the template, with the numbers in their slots, to `out`.
     pub fn render_into(&self, numbers: impl Into<Numbers>, out: &mut Vec<u8>) {
         let numbers = numbers.into();

@@ -1,7 +1,9 @@
 //! Retainer paths as a person reads them, the same in every format: the object, then one
 //! reference a line (`.listeners in EventEmitter @63687`), then `(GC roots)`; runs of
 //! identical hops (Node keeps timers and EventTarget listeners in linked lists, hundreds of
-//! hops long) fold into one line.
+//! hops long) fold into one line. Above the program's last function on the path, the
+//! runtime's own chain (the server's `_events`, `native_bind`, Timeout lists, `timerListMap`,
+//! Node's internal scopes) folds into one line too: the program's objects come first.
 
 use leakhunt_findings::{EdgeKind, HeapObject, PathStep, RetainerPath, SourceLocation};
 
@@ -59,6 +61,8 @@ pub enum PathLine<'a> {
     Step(&'a PathStep),
     /// `count` identical hops (same edge kind and holder class), the last of them `last`.
     Folded { count: usize, last: &'a PathStep },
+    /// `count` references inside the runtime, named by what stands out among them.
+    Runtime { count: usize, names: Vec<&'a str> },
     /// The end of every path.
     Roots,
 }
@@ -67,6 +71,54 @@ pub enum PathLine<'a> {
 pub fn lines(path: &RetainerPath) -> Vec<PathLine<'_>> {
     let mut out = vec![PathLine::Object(&path.object)];
     let steps = &path.steps;
+    // From the step above the program's last function to the one the roots hold (kept: it
+    // says where the chain starts).
+    let runtime = steps
+        .iter()
+        .rposition(|s| s.location.as_ref().is_some_and(|l| !l.is_runtime()))
+        .map(|program| program + 1..steps.len().saturating_sub(1))
+        .filter(|r| r.len() >= 2);
+    let program_end = runtime.as_ref().map_or(steps.len(), |r| r.start);
+    fold_repeats(&steps[..program_end], &mut out);
+    if let Some(r) = runtime {
+        out.push(PathLine::Runtime {
+            count: r.len(),
+            names: runtime_names(&steps[r.clone()]),
+        });
+        fold_repeats(&steps[r.end..], &mut out);
+    }
+    out.push(PathLine::Roots);
+    out
+}
+
+/// What stands out in the runtime's part of a path: the classes with a place in the
+/// runtime's code (`Server`, `Timeout`), its scopes' variables (`timerListMap`), bound
+/// functions; each once, at most five.
+fn runtime_names(steps: &[PathStep]) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for s in steps {
+        let name = if s.location.is_some() {
+            // A function by its name, an object by its class.
+            match (s.holder_class.as_str(), s.holder_name.as_deref()) {
+                ("(closure)", Some(n)) => Some(n),
+                ("(closure)", None) => None,
+                (class, _) => Some(class),
+            }
+        } else if s.edge_type == EdgeKind::Context {
+            Some(s.edge.as_str())
+        } else {
+            s.holder_name.as_deref().filter(|n| *n == "native_bind")
+        };
+        if let Some(n) = name.filter(|n| !n.is_empty() && !names.contains(n)) {
+            names.push(n);
+        }
+    }
+    names.truncate(5);
+    names
+}
+
+/// `steps` as lines, with runs of more than two identical hops folded.
+fn fold_repeats<'a>(steps: &'a [PathStep], out: &mut Vec<PathLine<'a>>) {
     let mut i = 0;
     while i < steps.len() {
         let kind = hop_kind(&steps[i]);
@@ -84,8 +136,6 @@ pub fn lines(path: &RetainerPath) -> Vec<PathLine<'_>> {
         }
         i += run;
     }
-    out.push(PathLine::Roots);
-    out
 }
 
 /// `  (file:line:column)` after a label, when the place is known.
@@ -115,6 +165,14 @@ pub fn line_text(line: &PathLine) -> String {
                 hop_kind(last).0,
                 last.holder_class
             )
+        }
+        PathLine::Runtime { count, names } => {
+            let names = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            };
+            format!("… {count} references inside the runtime{names} …")
         }
         PathLine::Roots => "(GC roots)".to_string(),
     }
@@ -152,4 +210,63 @@ fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(edge: &str, kind: EdgeKind, class: &str, name: Option<&str>, file: &str) -> PathStep {
+        PathStep {
+            edge: edge.into(),
+            edge_type: kind,
+            holder_id: 1,
+            holder_class: class.into(),
+            holder_name: name.map(Into::into),
+            location: (!file.is_empty()).then(|| SourceLocation {
+                file: file.into(),
+                line: 1,
+                column: 1,
+                function: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_runtimes_chain_above_the_program_folds_into_one_line() {
+        use EdgeKind::*;
+        let path = RetainerPath {
+            object: HeapObject {
+                id: 7,
+                class: "Object".into(),
+                name: None,
+                location: None,
+            },
+            steps: vec![
+                step("12", Element, "Array", None, ""),
+                step("kept", Context, "system / Context", None, ""),
+                step("context", Internal, "(closure)", Some("handle"), "app.js"),
+                step("request", Property, "Object", None, ""),
+                step("_events", Property, "Server", None, "node:_http_server"),
+                step("bound_this", Internal, "(closure)", Some("native_bind"), ""),
+                step(
+                    "_onTimeout",
+                    Property,
+                    "Timeout",
+                    None,
+                    "node:internal/timers",
+                ),
+                step("timerListMap", Context, "system / Context", None, ""),
+                step("setTimeout", Property, "global", None, ""),
+            ],
+        };
+        let text: Vec<String> = lines(&path).iter().map(line_text).collect();
+        assert_eq!(text.len(), 7, "{text:#?}");
+        assert!(text[3].starts_with("context (internal) in (closure) handle"));
+        assert_eq!(
+            text[4],
+            "… 5 references inside the runtime (Server, native_bind, Timeout, timerListMap) …"
+        );
+        assert!(text[5].starts_with(".setTimeout in global"));
+    }
 }

@@ -13,6 +13,7 @@ pub fn owner(o: &Owner) -> String {
         (OwnerKind::ModuleVariable | OwnerKind::ModuleExport, Some(m)) => {
             format!("module {m} > {}", o.path)
         }
+        (OwnerKind::ClosureVariable, Some(m)) => format!("closure variable {} in {m}", o.path),
         (OwnerKind::ModuleVariable | OwnerKind::ClosureVariable, _) => {
             format!("closure variable {}", o.path)
         }
@@ -20,9 +21,14 @@ pub fn owner(o: &Owner) -> String {
     }
 }
 
-/// The owner's short name as code: `` `userCache` ``, `` `process` ``.
+/// The owner's short name as code: `` `userCache` ``, `` `process` ``; a module's export by
+/// the name it is exported as (`hub` for `exports.hub`).
 pub fn owner_short(o: &Owner) -> String {
-    format!("`{}`", o.path)
+    let path = match o.kind {
+        OwnerKind::ModuleExport => o.path.strip_prefix("exports.").unwrap_or(&o.path),
+        _ => &o.path,
+    };
+    format!("`{path}`")
 }
 
 /// Per-step averages read best as whole numbers; below one, with a decimal.
@@ -34,12 +40,14 @@ pub fn count_per_step(v: f64) -> String {
     }
 }
 
-/// `objects`, `entries`, `slots`.
+/// `objects`, `entries`, `slots`, `appends`, `bytes`.
 pub fn unit(u: CountUnit) -> &'static str {
     match u {
         CountUnit::Objects => "objects",
         CountUnit::Entries => "entries",
         CountUnit::Slots => "slots",
+        CountUnit::Appends => "appends",
+        CountUnit::Bytes => "bytes",
     }
 }
 
@@ -156,21 +164,32 @@ pub fn explanation(s: &Suspect) -> String {
             // Objects counted under a collection are its entries.
             let what = match s.count_unit {
                 CountUnit::Slots => "slots",
-                CountUnit::Objects | CountUnit::Entries => "entries",
+                _ => "entries",
             };
             let note = match (value_class, entries_now, s.count_unit) {
+                (Some(v), _, _) if !s.captured.is_empty() => format!(
+                    " (its {v} values, each keeping the variables it captures alive: {})",
+                    captured_names(s)
+                ),
                 (Some(v), _, _) => format!(" (its {v} values)"),
                 (None, Some(now), CountUnit::Slots) => format!(
-                    " ({now} now: it holds numbers, which V8 stores inside the array, so its \
-                     capacity is what the snapshot shows)"
+                    " ({now} now: it holds small numbers, which V8 stores inside the \
+                     {collection_class}'s own storage, so that storage's capacity is what the \
+                     snapshot shows)"
                 ),
                 (None, Some(now), _) => format!(" ({now} entries now)"),
                 (None, None, _) => String::new(),
             };
-            format!(
-                "{shown} gains {n} {what} per step and never loses any{note}, adding {bytes} per step. \
-                 Keyed per request or user, it grows with traffic until the process runs out of memory."
-            )
+            let keyed = if s.one_entry_per_new_key {
+                " It gains one entry per iteration and the scenario gives every iteration a new \
+                 `{{seq}}` value: a collection keyed by such values grows by design, so weigh it \
+                 against what the service is meant to keep (with `{{i}}`, the same users every \
+                 round, per-user state holds still)."
+            } else {
+                " Keyed per request or user, it grows with traffic until the process runs out of \
+                 memory."
+            };
+            format!("{shown} gains {n} {what} per step and never loses any{note}, adding {bytes} per step.{keyed}")
         }
         Explanation::RetainedRequest {
             holder_class,
@@ -290,6 +309,17 @@ pub fn fix(s: &Suspect) -> String {
                 captured_names(s)
             )
         }
+        Explanation::UnboundedCollection {
+            value_class: Some(v),
+            ..
+        } if v == "(closure)" => {
+            // Functions gathered per call are handlers registered again and again, not cached
+            // data: an LRU would only drop some of them.
+            "Its entries are functions added on every call (handlers, callbacks, middleware): \
+             register one once at startup instead of one per request, or remove each when the \
+             work it belongs to ends."
+                .into()
+        }
         Explanation::UnboundedCollection { .. } => {
             "Bound it: evict old entries (an LRU with a maximum size, or a time to live), delete an \
              entry when its user or request ends, or key it by the object itself in a WeakMap so \
@@ -359,5 +389,37 @@ fn captured_names(s: &Suspect) -> String {
         "its variables".into()
     } else {
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collection_of(value_class: &str) -> Suspect {
+        serde_json::from_value(serde_json::json!({
+            "pattern": "unbounded-collection",
+            "class": value_class,
+            "count_per_step": 300.0,
+            "bytes_per_step": 30000.0,
+            "retained_bytes": 90000,
+            "count_by_snapshot": [300, 600, 900],
+            "bytes_by_snapshot": [30000, 60000, 90000],
+            "explanation": {
+                "kind": "unbounded-collection",
+                "collection_class": "Array",
+                "value_class": value_class
+            },
+            "path": { "object": { "id": 1, "class": value_class }, "steps": [] }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn functions_gathered_per_call_are_registered_once_not_evicted() {
+        let handlers = fix(&collection_of("(closure)"));
+        assert!(handlers.contains("register one once"), "{handlers}");
+        assert!(!handlers.contains("LRU"), "{handlers}");
+        assert!(fix(&collection_of("Session")).contains("LRU"));
     }
 }

@@ -29,6 +29,14 @@ pub fn headline(r: &LeakReport) -> (&'static str, String) {
 
 /// `+1,000 objects, +660 kB per step (retains 2.0 MB now)`.
 pub fn growth(s: &Suspect) -> String {
+    if s.count_unit == leakhunt_findings::CountUnit::Bytes {
+        // The count is the bytes: said once.
+        return format!(
+            "+{} per step (retains {} now)",
+            format_bytes(s.bytes_per_step.round().max(0.0) as u64),
+            format_bytes(s.retained_bytes)
+        );
+    }
     format!(
         "+{} {}, +{} per step (retains {} now)",
         prose::count_per_step(s.count_per_step),

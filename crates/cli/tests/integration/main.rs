@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod churn;
 mod cli_extras;
 mod diff;
 mod errors;

@@ -13,6 +13,12 @@
 //! only the root above them: Node's timer lists, kept both in `timerListMap` and in the
 //! `timerListQueue` heap, which two of Node's modules reach from their own scopes. Such an
 //! object is anchored under its nearest holder instead (see [`shared_holders`]).
+//!
+//! Strings of every representation count as one class here: V8 changes a string's kind
+//! behind the program's back (a concatenated string read once is flattened, and the next
+//! scavenge puts the flat copy where the concatenation was), so a cache of strings that
+//! holds still would otherwise show flat strings growing at every step as concatenated ones
+//! disappear.
 
 use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
@@ -34,9 +40,11 @@ impl AnchoredKeys {
     pub fn compute(a: &Analysis) -> AnchoredKeys {
         let g = &a.graph;
         let n = g.node_count();
-        let class_hash: Vec<u64> = (0..a.classes.len() as u32)
+        let mut class_hash: Vec<u64> = (0..a.classes.len() as u32)
             .map(|c| hash_str(a.classes.name(c)))
             .collect();
+        class_hash.push(hash_str(STRINGS));
+        let kind = |v: NodeIndex| growth_class(a, v);
         let mut anchor = vec![HeapGraph::ROOT; n];
         let mut of_node = vec![0u64; n];
         let children = a.dominators.children();
@@ -51,11 +59,11 @@ impl AnchoredKeys {
             while d != HeapGraph::ROOT && is_storage(g, d) {
                 d = idom[d as usize];
             }
-            let cv = a.classes.class_of(g, v);
+            let cv = kind(v);
             // A chain of objects of one class (a linked list) shares the anchor of its head.
             let anc = if d == HeapGraph::ROOT {
                 shared.get(&v).copied().unwrap_or(d)
-            } else if a.classes.class_of(g, d) == cv {
+            } else if kind(d) == cv {
                 anchor[d as usize]
             } else {
                 d
@@ -116,6 +124,19 @@ fn shared_holders(a: &Analysis) -> FastMap<NodeIndex, NodeIndex> {
     best.into_iter()
         .filter_map(|(t, h)| Some((t, h?)))
         .collect()
+}
+
+/// The name strings of every representation are keyed by.
+const STRINGS: &str = "(string)";
+
+/// The class objects are grouped by: their class, except that every kind of string is one
+/// (numbered one past the last class).
+fn growth_class(a: &Analysis, v: NodeIndex) -> u32 {
+    if a.graph.node_type(v).is_string() {
+        a.classes.len() as u32
+    } else {
+        a.classes.class_of(&a.graph, v)
+    }
 }
 
 #[cfg(test)]

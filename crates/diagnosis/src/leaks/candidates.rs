@@ -44,7 +44,7 @@ pub fn find(
     opts: &LeakOptions,
 ) -> Vec<Candidate> {
     let groups = leak_roots_by_key(last, keys, all[0]);
-    let by_anchor = growing_groups_by_anchor(last, keys, all, groups);
+    let by_anchor = growing_groups_by_anchor(last, keys, all, groups, opts);
     let parts = one_per_anchor(last, keys, by_anchor);
     let mut candidates = merged_into_holders(last, keys, parts);
     candidates.retain(|k| k.growth.bytes_per_step >= opts.min_bytes_per_step as f64);
@@ -91,6 +91,7 @@ fn growing_groups_by_anchor(
     keys: &AnchoredKeys,
     all: &[&Facts],
     groups: FastMap<u64, Vec<NodeIndex>>,
+    opts: &LeakOptions,
 ) -> FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> {
     let mut by_anchor: FastMap<NodeIndex, Vec<(Growth, NodeIndex)>> = FastMap::default();
     for (key, members) in groups {
@@ -104,20 +105,52 @@ fn growing_groups_by_anchor(
                 .map(|f| f.populations.get(&key).copied().unwrap_or_default().bytes)
                 .collect(),
         };
-        let Some(growth) = series.growth() else {
-            continue;
-        };
         let representative = *members
             .iter()
             .max_by_key(|&&n| (last.dominators.retained[n as usize], std::cmp::Reverse(n)))
             .unwrap();
+        let growth = if last.graph.node_type(representative).is_string() {
+            series.string_growth(opts.min_bytes_per_step)
+        } else {
+            series.growth()
+        };
+        let Some(growth) = growth else {
+            continue;
+        };
         let anchor = keys.anchor[representative as usize];
+        if is_entry_of(last, representative, anchor) && !entries_rise(last, all, anchor) {
+            continue;
+        }
         by_anchor
             .entry(anchor)
             .or_default()
             .push((growth, representative));
     }
     by_anchor
+}
+
+/// Whether `n` is an entry of `anchor`: held by it through its own storage only (a Map's
+/// hash table, an array's elements), nothing between.
+fn is_entry_of(last: &Analysis, n: NodeIndex, anchor: NodeIndex) -> bool {
+    let idom = &last.dominators.idom;
+    let mut d = idom[n as usize];
+    while d != anchor && d != HeapGraph::ROOT && is_storage(&last.graph, d) {
+        d = idom[d as usize];
+    }
+    d == anchor
+}
+
+/// Whether the collection `anchor` gains entries at every step, or is not measured as one
+/// in every snapshot (too small to say). Entries of a collection whose own entry count holds
+/// still replace each other: what seems to grow among them is a change of kind (V8
+/// flattening strings, for one), not more of them.
+fn entries_rise(last: &Analysis, all: &[&Facts], anchor: NodeIndex) -> bool {
+    let id = last.graph.node_id(anchor);
+    let entries: Option<Vec<u64>> = all
+        .iter()
+        .map(|f| f.collections.get(&id).map(|c| c.entries))
+        .collect();
+    entries.is_none_or(|e| e.windows(2).all(|w| w[1] > w[0]))
 }
 
 /// Stage 3: one candidate per anchor. The bytes are every part's; the biggest part that
@@ -174,9 +207,19 @@ fn merged_into_holders(
     for (growth, representative) in candidates {
         let anchor = keys.anchor[representative as usize];
         let path_nodes = path_nodes(last, representative);
-        // (the holders on its path: all but the object itself, which comes last)
+        // (the holders on its path, nearest first: all but the object itself, which comes
+        // last)
         let holders = &path_nodes[..path_nodes.len() - 1];
-        let owner = holders.iter().filter_map(|h| kept_at.get(h)).min();
+        // A collection of its own below the other's on the path is another leak that the
+        // shortest path happens to reach through it (an app object kept by each of the
+        // other's entries and by a variable further away), not a part of its growth.
+        let own_anchor_at = holders.iter().position(|&h| h == anchor);
+        let owner = holders
+            .iter()
+            .enumerate()
+            .filter(|&(at, _)| own_anchor_at.is_none_or(|own| own > at))
+            .filter_map(|(_, h)| kept_at.get(h))
+            .min();
         match owner {
             Some(&i) => kept[i].growth.absorb(&growth),
             None => {

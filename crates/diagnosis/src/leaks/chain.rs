@@ -2,6 +2,11 @@
 //! is the next link of a linked list (`next` under `next`), which counts on its own, or a
 //! part of its holder (a session's `prefs` object, a `once()` wrapper's `listener`), which
 //! counts as one with it.
+//!
+//! A string appended to (`log += line`) is such a chain: V8 makes each append a concatenated
+//! string whose `first` is the string before it and whose `second` is the piece appended.
+//! The links of that spine count the appends; the pieces are parts, however they were built
+//! (a template literal is itself a chain of concatenations, hanging off a `second`).
 
 use std::cell::Cell;
 
@@ -25,6 +30,9 @@ pub struct ChainLinks<'a> {
     from_dominator: FastMap<NodeIndex, EdgeIndex>,
     /// Edges read (tests check the work stays linear in the graph's size).
     edges_read: Cell<u64>,
+    /// Strings known to be on a spine (`on_spine`) or not (`off_spine`).
+    on_spine: BitSet,
+    off_spine: BitSet,
 }
 
 impl<'a> ChainLinks<'a> {
@@ -59,7 +67,47 @@ impl<'a> ChainLinks<'a> {
             idom,
             from_dominator,
             edges_read: Cell::new(edges_read),
+            on_spine: BitSet::new(g.node_count()),
+            off_spine: BitSet::new(g.node_count()),
         }
+    }
+
+    /// Whether the nested string `n` is a link of an appended string's spine: reached through
+    /// `first` references only from the top of its group (`is_top`: the string that is not
+    /// nested). Answers are remembered along the way, so a chain of any length is walked once.
+    pub fn is_string_link(&mut self, n: NodeIndex, is_top: impl Fn(NodeIndex) -> bool) -> bool {
+        let g = self.g;
+        let via_first = |x: NodeIndex, links: &ChainLinks| {
+            links
+                .edge_from_dominator(x)
+                .is_some_and(|e| g.edge_name(e) == Some("first"))
+        };
+        // Up the dominators to a string whose answer is known or the top.
+        let mut pending = Vec::new();
+        let mut x = n;
+        let mut known = loop {
+            if self.on_spine.get(x) {
+                break true;
+            }
+            if self.off_spine.get(x) {
+                break false;
+            }
+            if is_top(x) {
+                break true;
+            }
+            pending.push(x);
+            x = self.idom[x as usize];
+        };
+        // Back down: a link is on the spine when its holder is and it is the holder's `first`.
+        while let Some(y) = pending.pop() {
+            known = known && via_first(y, self);
+            if known {
+                self.on_spine.set(y);
+            } else {
+                self.off_spine.set(y);
+            }
+        }
+        known
     }
 
     /// The first edge from `x`'s immediate dominator to `x` (`x` nested, or the dominator of

@@ -17,10 +17,11 @@ const REMEMBER_FROM_EDGES: u32 = 64;
 pub struct EntryCounter<'g> {
     g: &'g HeapGraph,
     /// Per string index: whether its text is known yet, and whether it is `__proto__` /
-    /// `elements`.
+    /// `elements` / `table`.
     name_known: BitSet,
     is_proto: BitSet,
     is_elements: BitSet,
+    is_table: BitSet,
     /// Entry edges of the large storage counted so far.
     large: FastMap<NodeIndex, u64>,
     /// Edges read (tests check the work stays linear in the graph's size).
@@ -35,6 +36,7 @@ impl<'g> EntryCounter<'g> {
             name_known: BitSet::new(strings),
             is_proto: BitSet::new(strings),
             is_elements: BitSet::new(strings),
+            is_table: BitSet::new(strings),
             large: FastMap::default(),
             edges_read: 0,
         }
@@ -47,6 +49,7 @@ impl<'g> EntryCounter<'g> {
             match self.g.string(i) {
                 "__proto__" => self.is_proto.set(i),
                 "elements" => self.is_elements.set(i),
+                "table" => self.is_table.set(i),
                 _ => {}
             }
         }
@@ -100,13 +103,21 @@ impl<'g> EntryCounter<'g> {
             0 => g.self_size(n).saturating_sub(ARRAY_OBJECT),
             own => own,
         };
-        bytes.saturating_sub(STORE_HEADER) / 8
+        let words = bytes.saturating_sub(STORE_HEADER) / 8;
+        match table_entry_words(g.node_name(n)) {
+            // A Map's or Set's table: three words of counts, then a bucket per two entries,
+            // then the entries, each its key (and value) and a link: its capacity, which V8
+            // doubles whenever it is full.
+            Some(entry) => words.saturating_sub(3) * 2 / (2 * entry + 1),
+            None => words,
+        }
     }
 
-    /// The elements store of an array that holds only small integers or doubles. V8 keeps
-    /// those numbers inside the store itself (8 bytes a slot) and the snapshot shows no edge
-    /// for them, so such an array's size is all there is to read: its capacity, which V8
-    /// grows by half again whenever it is full.
+    /// The elements store of an array that holds only small integers or doubles, or the hash
+    /// table of a Map or Set of small integers. V8 keeps those numbers inside the store
+    /// itself (8 bytes a slot) and the snapshot shows no edge for them, so such a store's
+    /// size is all there is to read: its capacity, which V8 grows (by half again for an
+    /// array, double for a table) whenever it is full.
     pub fn numbers_store(&mut self, n: NodeIndex) -> Option<NodeIndex> {
         self.entries_or_numbers_store(n).1
     }
@@ -128,7 +139,11 @@ impl<'g> EntryCounter<'g> {
             let k = self.storage_entry_edges(w);
             total += k;
             let name = self.learn_name(e);
-            if self.is_elements.get(name) {
+            if self.is_elements.get(name)
+                || (self.is_table.get(name)
+                    && table_entry_words(g.node_name(n)).is_some()
+                    && self.holds_only_numbers(w))
+            {
                 store = Some(w);
             }
         }
@@ -138,9 +153,29 @@ impl<'g> EntryCounter<'g> {
         (0, store)
     }
 
+    /// Whether a hash table refers to nothing but its own hidden class: every key and value
+    /// in it is a small integer. (V8 shows a table's keys and values as internal slots.)
+    fn holds_only_numbers(&mut self, table: NodeIndex) -> bool {
+        let g = self.g;
+        g.edges_of(table).all(|e| {
+            self.edges_read += 1;
+            g.edge_type(e) != EdgeType::Internal || g.edge_name(e) == Some("map")
+        })
+    }
+
     #[cfg(test)]
     fn edges_read(&self) -> u64 {
         self.edges_read
+    }
+}
+
+/// Words per entry of the hash table of a `Map` (key, value, link) or `Set` (key, link):
+/// V8's own classes, whose tables it lays out the same way in every version.
+fn table_entry_words(class: &str) -> Option<u64> {
+    match class {
+        "Map" => Some(3),
+        "Set" => Some(2),
+        _ => None,
     }
 }
 
@@ -171,6 +206,30 @@ mod tests {
         assert_eq!(c.numbers_store(map), None);
         assert_eq!(c.numbers_store(numbers), Some(store));
         assert_eq!(c.entries(numbers), 40);
+    }
+
+    #[test]
+    fn a_map_or_set_of_small_integers_counts_its_tables_capacity() {
+        // 300 integers: V8's table has room for 512 (256 buckets), and no edge for any.
+        let mut b = GraphBuilder::new();
+        let set = b.node(NodeType::Object, "Set", 32);
+        let table = b.node(NodeType::Array, "", 16 + 8 * (3 + 256 + 512 * 2));
+        b.edge(set, EdgeType::Internal, "table", table);
+        let map = b.node(NodeType::Object, "Map", 32);
+        let map_table = b.node(NodeType::Array, "", 16 + 8 * (3 + 256 + 512 * 3));
+        b.edge(map, EdgeType::Internal, "table", map_table);
+        // A Map of strings shows them as the table's internal slots: not a table of numbers.
+        let names = b.node(NodeType::Object, "Map", 32);
+        let names_table = b.node(NodeType::Array, "", 16 + 8 * (3 + 2 + 4 * 3));
+        b.edge(names, EdgeType::Internal, "table", names_table);
+        let name = b.node(NodeType::String, "ada", 16);
+        b.edge(names_table, EdgeType::Internal, "5", name);
+        let g = b.build();
+        let mut c = EntryCounter::new(&g);
+        assert_eq!(c.numbers_store(set), Some(table));
+        assert_eq!(c.entries(set), 512);
+        assert_eq!(c.entries(map), 512);
+        assert_eq!(c.numbers_store(names), None);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use leakhunt_engine::bitset::BitSet;
 use leakhunt_engine::distances::NO_DISTANCE;
 use leakhunt_engine::fold::is_storage;
-use leakhunt_engine::graph::{HeapGraph, NodeIndex, NodeType};
+use leakhunt_engine::graph::{EdgeType, HeapGraph, NodeIndex, NodeType};
 use leakhunt_engine::Analysis;
 pub use leakhunt_findings::SnapshotInfo;
 
@@ -129,6 +130,39 @@ pub fn numbers_store(g: &HeapGraph, n: NodeIndex) -> Option<NodeIndex> {
     EntryCounter::new(g).numbers_store(n)
 }
 
+/// What collections hold themselves, found in one pass over the edges.
+struct Entries {
+    /// Collections: internal storage (a Map's hash table, an array's elements) and objects
+    /// with elements (an array whose store the snapshot folds into it).
+    indexed: BitSet,
+    /// Nodes their immediate dominator refers to itself.
+    held: BitSet,
+}
+
+impl Entries {
+    fn of(a: &Analysis) -> Entries {
+        let g = &a.graph;
+        let idom = &a.dominators.idom;
+        let mut indexed = BitSet::new(g.node_count());
+        let mut held = BitSet::new(g.node_count());
+        for v in 0..g.node_count() as NodeIndex {
+            if is_storage(g, v) {
+                indexed.set(v);
+            }
+            for e in g.edges_of(v) {
+                let w = g.edge_target(e);
+                if g.edge_type(e) == EdgeType::Element {
+                    indexed.set(v);
+                }
+                if idom[w as usize] == v {
+                    held.set(w);
+                }
+            }
+        }
+        Entries { indexed, held }
+    }
+}
+
 impl Facts {
     pub fn measure(file: PathBuf, a: &Analysis, keys: &AnchoredKeys) -> Facts {
         let g = &a.graph;
@@ -141,6 +175,7 @@ impl Facts {
         let program = ProgramObjects::new(a);
         let mut counter = EntryCounter::new(g);
         let mut run: Option<(u64, Population)> = None;
+        let entries = Entries::of(a);
         for n in 0..g.node_count() as NodeIndex {
             if a.distances.distance[n as usize] == NO_DISTANCE || !program.contains(n) {
                 continue;
@@ -156,7 +191,12 @@ impl Facts {
             let d = idom[n as usize];
             // An object nested under another of its group is in that one's bytes already.
             if keys.of_node[d as usize] != key {
-                counted.count += 1;
+                // Under a collection, only what it holds itself is an entry; what it
+                // dominates beyond (a socket several entries' callbacks share) is part of
+                // the entries' bytes, not one more of them.
+                if !entries.indexed.get(d) || entries.held.get(n) {
+                    counted.count += 1;
+                }
                 counted.bytes += a.dominators.retained[n as usize];
             } else {
                 nested.push(n);
@@ -175,9 +215,16 @@ impl Facts {
         }
         add_run(&mut populations, run);
         // Unless it is the next link of a chain, which counts on its own.
-        let links = ChainLinks::new(g, idom, &nested);
+        let mut links = ChainLinks::new(g, idom, &nested);
+        let is_top =
+            |x: NodeIndex| keys.of_node[idom[x as usize] as usize] != keys.of_node[x as usize];
         for n in nested {
-            if links.is_link(n) {
+            let link = if g.node_type(n).is_string() {
+                links.is_string_link(n, is_top)
+            } else {
+                links.is_link(n)
+            };
+            if link {
                 populations
                     .entry(keys.of_node[n as usize])
                     .or_default()
@@ -207,7 +254,7 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leakhunt_engine::{AnalysisOptions, EdgeType, GraphBuilder};
+    use leakhunt_engine::{AnalysisOptions, GraphBuilder};
 
     /// The population counted for the group of `member`.
     fn population_of(build: impl FnOnce(&mut GraphBuilder) -> NodeIndex) -> Population {
@@ -246,6 +293,81 @@ mod tests {
                 bytes: 3 * 64
             }
         );
+    }
+
+    #[test]
+    fn a_string_appended_to_counts_its_appends_not_its_pieces() {
+        // log = ((s0 + l1) + l2) + l3, each line itself a template's concatenations.
+        let p = population_of(|b| {
+            let scope = b.node(NodeType::Object, "system / Context", 16);
+            b.edge(b.root(), EdgeType::Element, "0", scope);
+            let mut log = b.node(NodeType::String, "started\n", 24);
+            for i in 0..3 {
+                let words = b.node(NodeType::ConsString, "GET /a", 32);
+                let a = b.node(NodeType::String, &format!("GET{i}"), 20);
+                let c = b.node(NodeType::String, &format!("/a{i}"), 20);
+                b.edge(words, EdgeType::Internal, "first", a);
+                b.edge(words, EdgeType::Internal, "second", c);
+                let line = b.node(NodeType::ConsString, "GET /a\n", 32);
+                let nl = b.node(NodeType::String, &format!("\n{i}"), 20);
+                b.edge(line, EdgeType::Internal, "first", words);
+                b.edge(line, EdgeType::Internal, "second", nl);
+                let next = b.node(NodeType::ConsString, "started", 32);
+                b.edge(next, EdgeType::Internal, "first", log);
+                b.edge(next, EdgeType::Internal, "second", line);
+                log = next;
+            }
+            b.edge(scope, EdgeType::Context, "log", log);
+            log
+        });
+        // The top and the three strings below it: one per append (and the one it started as).
+        assert_eq!(p.count, 4);
+    }
+
+    #[test]
+    fn what_entries_share_is_not_one_more_entry() {
+        // Three callbacks in an array's elements, each capturing one socket they share: the
+        // socket is dominated by the elements store, but it is not an entry.
+        let p = population_of(|b| {
+            let list = b.node(NodeType::Object, "Array", 16);
+            b.edge(b.root(), EdgeType::Element, "0", list);
+            let store = b.node(NodeType::Array, "(object elements)", 64);
+            b.edge(list, EdgeType::Internal, "elements", store);
+            let socket = b.node(NodeType::Closure, "onData", 100);
+            let mut first = 0;
+            for i in 0..3 {
+                let retry = b.node(NodeType::Closure, "retry", 32);
+                let scope = b.node(NodeType::Object, "system / Context", 16);
+                b.edge(store, EdgeType::Element, &i.to_string(), retry);
+                b.edge(retry, EdgeType::Internal, "context", scope);
+                b.edge(scope, EdgeType::Context, "socket", socket);
+                first = retry;
+            }
+            first
+        });
+        assert_eq!(p.count, 3);
+        assert_eq!(p.bytes, 3 * (32 + 16) + 100);
+    }
+
+    #[test]
+    fn what_the_elements_of_an_array_share_is_not_one_more_element() {
+        // The same with the elements folded into the array, as some snapshots show them.
+        let p = population_of(|b| {
+            let list = b.node(NodeType::Object, "Array", 16);
+            b.edge(b.root(), EdgeType::Element, "0", list);
+            let bound = b.node(NodeType::Closure, "native_bind", 100);
+            let mut first = 0;
+            for i in 0..3 {
+                let retry = b.node(NodeType::Closure, "retry", 32);
+                let scope = b.node(NodeType::Object, "system / Context", 16);
+                b.edge(list, EdgeType::Element, &i.to_string(), retry);
+                b.edge(retry, EdgeType::Internal, "context", scope);
+                b.edge(scope, EdgeType::Context, "onTimeout", bound);
+                first = retry;
+            }
+            first
+        });
+        assert_eq!(p.count, 3);
     }
 
     #[test]

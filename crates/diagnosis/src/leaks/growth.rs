@@ -3,6 +3,7 @@
 //! (warm-up, lazy initialisation) or stops (a cache reaching its bound, a pool filling) is
 //! not a leak, however large.
 
+use leakhunt_findings::CountUnit;
 use serde::{Deserialize, Serialize};
 
 /// A measure over the ladder's snapshots, first to last.
@@ -18,6 +19,10 @@ pub struct Growth {
     pub count_per_step: f64,
     pub bytes_per_step: f64,
     pub series: Series,
+    /// What the count counts, when the measure decided it (strings); otherwise the suspect's
+    /// facts do.
+    #[serde(default)]
+    pub unit: Option<CountUnit>,
 }
 
 impl Growth {
@@ -55,9 +60,36 @@ impl Series {
                 count_per_step,
                 bytes_per_step,
                 series: self,
+                unit: None,
             }),
             _ => None,
         }
+    }
+
+    /// The growth of a group of strings. A string is one object however long it gets: what
+    /// grows is its length. Appended to (`s += line`), it is a chain of concatenations whose
+    /// links count the appends; once V8 flattens it (searching or hashing it does), one flat
+    /// string is all there is, and only its bytes tell. So the bytes must rise at every step,
+    /// by at least `min_bytes` each time when the count does not rise with them (a string
+    /// variable replaced by others of varying length must not pass for one that grows).
+    pub fn string_growth(mut self, min_bytes: u64) -> Option<Growth> {
+        let rises = |v: &[u64], by: u64| v.windows(2).all(|w| w[1] >= w[0] + by.max(1));
+        let steps = self.steps();
+        if steps == 0 || !rises(&self.bytes, 0) {
+            return None;
+        }
+        if rises(&self.counts, 0) {
+            let mut g = self.growth()?;
+            g.unit = Some(CountUnit::Appends);
+            return Some(g);
+        }
+        if !rises(&self.bytes, min_bytes) {
+            return None;
+        }
+        self.counts = self.bytes.clone();
+        let mut g = self.growth()?;
+        g.unit = Some(CountUnit::Bytes);
+        Some(g)
     }
 
     pub fn steps(&self) -> usize {
@@ -119,6 +151,34 @@ mod tests {
             Trend::Stopped
         );
         assert_eq!(series(&[5, 5, 5], &[9, 9, 9]).trend(), Trend::Flat);
+    }
+
+    #[test]
+    fn a_string_grows_by_its_appends_or_its_bytes() {
+        // A chain of concatenations: one link per append.
+        let g = series(&[1, 301, 601], &[100, 16_100, 32_100])
+            .string_growth(1024)
+            .unwrap();
+        assert_eq!(
+            (g.count_per_step, g.unit),
+            (300.0, Some(CountUnit::Appends))
+        );
+        // Flattened: one string, longer at every step; counted in bytes.
+        let g = series(&[1, 1, 1], &[100, 16_100, 32_100])
+            .string_growth(1024)
+            .unwrap();
+        assert_eq!(
+            (g.count_per_step, g.unit),
+            (16_000.0, Some(CountUnit::Bytes))
+        );
+        assert_eq!(g.series.counts, g.series.bytes);
+        // A variable holding strings of varying length: a small rise is not growth.
+        assert!(series(&[1, 1, 1], &[100, 600, 1_100])
+            .string_growth(1024)
+            .is_none());
+        assert!(series(&[1, 1, 1], &[100, 16_100, 9_000])
+            .string_growth(1024)
+            .is_none());
     }
 
     #[test]

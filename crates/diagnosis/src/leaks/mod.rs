@@ -17,6 +17,7 @@
 pub mod anchors;
 pub mod candidates;
 mod chain;
+mod enclosing;
 pub mod entries;
 pub mod facts;
 pub mod growth;

@@ -101,6 +101,7 @@ mod tests {
                 path: "bus".into(),
             }),
             captured: Vec::new(),
+            one_entry_per_new_key: false,
             explanation: Explanation::EventListener {
                 emitter_class: "EventEmitter".into(),
                 event: Some("message".into()),

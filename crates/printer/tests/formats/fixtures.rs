@@ -72,6 +72,7 @@ pub fn listener() -> Suspect {
             name: "session".into(),
             bytes: 4_400,
         }],
+        one_entry_per_new_key: false,
         explanation: Explanation::EventListener {
             emitter_class: "EventEmitter".into(),
             event: Some("message".into()),
@@ -126,6 +127,7 @@ pub fn cache() -> Suspect {
             path: "cache".into(),
         }),
         captured: vec![],
+        one_entry_per_new_key: false,
         explanation: Explanation::UnboundedCollection {
             collection_class: "Map".into(),
             value_class: Some("Object".into()),

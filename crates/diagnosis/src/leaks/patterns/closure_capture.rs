@@ -62,6 +62,24 @@ mod tests {
     }
 
     #[test]
+    fn the_scopes_around_the_closures_own_count_when_only_it_keeps_them() {
+        // A callback made in a `catch` block: its scope is the block's, inside the function's.
+        let mut h = Builder::new();
+        let list = h.var("pendingRetries", NodeType::Object, "Array", 32);
+        let cb = h.node(NodeType::Closure, "", 32);
+        let block = h.node(NodeType::Object, "system / Context", 40);
+        let function = h.node(NodeType::Object, "system / Context", 40);
+        let payload = h.node(NodeType::Object, "Buffer", 50_000);
+        h.edge(list, EdgeType::Element, "0", cb);
+        h.edge(cb, EdgeType::Internal, "context", block);
+        h.edge(block, EdgeType::Internal, "previous", function);
+        h.edge(function, EdgeType::Context, "payload", payload);
+        let heap = h.build();
+        let f = check(&heap.facts(&heap.locator(), cb, list)).expect("a closure capture");
+        assert_eq!(f.captured[0].name, "payload");
+    }
+
+    #[test]
     fn quiet_when_the_scope_is_small() {
         assert!(kept_callback(8).is_none());
     }

@@ -148,16 +148,19 @@ pub fn explain(
         pattern: finding.pattern,
         class: facts.object().class.to_string(),
         count_per_step: growth.count_per_step,
-        count_unit: facts.count_unit(),
+        count_unit: growth.unit.unwrap_or_else(|| facts.count_unit()),
         bytes_per_step: growth.bytes_per_step,
         retained_bytes: *growth.series.bytes.last().unwrap_or(&0),
         count_by_snapshot: growth.series.counts,
         bytes_by_snapshot: growth.series.bytes,
         // Rules work on the JavaScript that runs (and read it); people read the original
         // source.
-        location: finding.location.map(|l| locator.display(l)),
+        location: finding
+            .location
+            .map(|l| locator.display(facts.with_function(l))),
         owner: finding.owner,
         captured: finding.captured,
+        one_entry_per_new_key: false,
         explanation: finding.explanation,
         path: locator.path(&path),
         allocation_stacks: Vec::new(),

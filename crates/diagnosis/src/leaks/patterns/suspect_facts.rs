@@ -18,7 +18,7 @@ use leakhunt_findings::{Captured, CountUnit, Owner, OwnerKind, SourceLocation};
 
 use crate::leaks::facts::numbers_store;
 use crate::leaks::growth::Growth;
-use crate::leaks::source;
+use crate::leaks::{enclosing, source};
 use crate::locator::Locator;
 pub use library::{is_library_file, Keeper};
 
@@ -349,23 +349,34 @@ impl<'a> SuspectFacts<'a> {
         if g.node_type(closure) != NodeType::Closure {
             return None;
         }
-        let context = g
-            .edges_of(closure)
-            .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("context"))
-            .map(|e| g.edge_target(e))?;
+        let internal = |v: NodeIndex, name: &str| {
+            g.edges_of(v)
+                .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some(name))
+                .map(|e| g.edge_target(e))
+        };
+        let mut context = internal(closure, "context")?;
         let dom = &a.dominators;
         if dom.idom[context as usize] != closure {
             return None; // the scope is shared with others: not this closure's bytes
         }
-        let mut captured: Vec<Captured> = g
-            .edges_of(context)
-            .filter(|&e| g.edge_type(e) == EdgeType::Context)
-            .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
-            .map(|e| Captured {
-                name: g.edge_name(e).unwrap_or("").to_string(),
-                bytes: dom.retained[g.edge_target(e) as usize],
-            })
-            .collect();
+        // The closure's own scope and the scopes around it that only it keeps (a callback
+        // made in a `catch` block has the block's scope, inside the function's).
+        let mut captured: Vec<Captured> = Vec::new();
+        loop {
+            captured.extend(
+                g.edges_of(context)
+                    .filter(|&e| g.edge_type(e) == EdgeType::Context)
+                    .filter(|&e| dom.idom[g.edge_target(e) as usize] == context)
+                    .map(|e| Captured {
+                        name: g.edge_name(e).unwrap_or("").to_string(),
+                        bytes: dom.retained[g.edge_target(e) as usize],
+                    }),
+            );
+            match internal(context, "previous") {
+                Some(outer) if dom.idom[outer as usize] == context => context = outer,
+                _ => break,
+            }
+        }
         captured.sort_by_key(|c| std::cmp::Reverse(c.bytes));
         Some(ScopeCapture {
             captured,
@@ -388,21 +399,29 @@ impl<'a> SuspectFacts<'a> {
         let held_as = self.nodes.get(index)?.held_as?;
         let holder = self.nodes.get(index + 1)?;
         let name = held_as.name?;
-        // The variable `path` names, in the scope at `at` on the path.
-        let variable = |at: usize, path: String| match self.scope_file(&self.nodes[at]) {
-            Some(file) => Owner {
-                kind: OwnerKind::ModuleVariable,
-                module: Some(self.variable_module(&file, at, &path)),
-                path,
-            },
-            None => Owner {
-                kind: OwnerKind::ClosureVariable,
-                module: None,
-                path,
-            },
+        // The variable `path` names, in the scope at `at` on the path: a module's when the
+        // scope is a module's top level, a closure's when it is a function's (a factory's
+        // `let text` is not the module's, though the function is in it).
+        let variable = |at: usize, path: String| {
+            let scope = &self.nodes[at];
+            match self.scope_file(scope) {
+                Some(file) if !self.is_function_scope(scope.node) => Owner {
+                    kind: OwnerKind::ModuleVariable,
+                    module: Some(self.variable_module(&file, at, &path)),
+                    path,
+                },
+                file => Owner {
+                    kind: OwnerKind::ClosureVariable,
+                    module: file.map(|f| self.locator.display_file(&f)),
+                    path,
+                },
+            }
         };
         match held_as.kind {
-            EdgeType::Context => Some(variable(index + 1, name.to_string())),
+            EdgeType::Context => Some(
+                self.exporting_module(self.nodes[index].node)
+                    .unwrap_or_else(|| variable(index + 1, name.to_string())),
+            ),
             EdgeType::Property | EdgeType::Internal => {
                 let prop = name.trim_start_matches("<symbol ").trim_end_matches('>');
                 // A module's exports read best as the module: `module lib/cache.js > exports.memo`.
@@ -539,6 +558,98 @@ impl<'a> SuspectFacts<'a> {
             }
             None => self.locator.display_file(file),
         }
+    }
+
+    /// `location` with the function it is in, when it names none (an anonymous callback, a
+    /// line found by reading the source) and the script can be read.
+    pub fn with_function(&self, mut location: SourceLocation) -> SourceLocation {
+        if location.function.is_none() && !location.is_runtime() {
+            if let Some(text) = source::read_script(&location.file) {
+                location.function =
+                    self.function_at(&location.file, &text, location.line, location.column);
+            }
+        }
+        location
+    }
+
+    /// The name of the program's innermost function in `file` (whose text is `text`) that
+    /// holds the position: the functions are the script's closures in the snapshot.
+    fn function_at(&self, file: &str, text: &str, line: u32, column: u32) -> Option<String> {
+        let g = self.graph();
+        let functions: Vec<(String, u32, u32)> = (0..g.node_count() as NodeIndex)
+            .filter(|&v| g.node_type(v) == NodeType::Closure && !g.node_name(v).is_empty())
+            .filter_map(|v| self.locator.script_location(v))
+            .filter(|l| l.file == file)
+            .filter_map(|l| Some((l.function?, l.line, l.column)))
+            .collect();
+        enclosing::innermost(
+            text,
+            functions.iter().map(|(n, l, c)| (n.as_str(), *l, *c)),
+            line,
+            column,
+        )
+        .map(str::to_string)
+    }
+
+    /// Whether a scope is a function's, inside another scope, rather than a module's top
+    /// level: V8 links each context to the one around it (`previous`); a module's top-level
+    /// scope sits directly in the native context.
+    fn is_function_scope(&self, context: NodeIndex) -> bool {
+        let g = self.graph();
+        g.edges_of(context)
+            .find(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("previous"))
+            .is_some_and(|e| g.node_name(g.edge_target(e)) == "system / Context")
+    }
+
+    /// The CommonJS module that exports `n` (`module.exports = n`, or a property of its
+    /// `exports`): a variable another module imported it into is only a copy of the
+    /// reference; the module that exports it is where it is made and named. Two scans of
+    /// the edges, for the few suspects a report shows.
+    fn exporting_module(&self, n: NodeIndex) -> Option<Owner> {
+        let g = self.graph();
+        // Holders of `n` by a named property: (holder, property).
+        let mut holders: Vec<(NodeIndex, &str)> = Vec::new();
+        for v in 0..g.node_count() as NodeIndex {
+            for e in g.edges_of(v) {
+                if g.edge_target(e) == n && v != n && g.edge_type(e) == EdgeType::Property {
+                    holders.push((v, g.edge_name(e).unwrap_or("")));
+                }
+            }
+        }
+        for m in 0..g.node_count() as NodeIndex {
+            if g.node_type(m) != NodeType::Object || g.node_name(m) != "Module" {
+                continue;
+            }
+            let filename = || {
+                g.edges_of(m)
+                    .find(|&e| g.edge_name(e) == Some("filename"))
+                    .map(|e| g.edge_target(e))
+                    .filter(|&f| g.node_type(f).is_string())
+                    .map(|f| self.locator.display_file(g.node_name(f)))
+            };
+            for e in g.edges_of(m) {
+                if g.edge_name(e) != Some("exports") {
+                    continue;
+                }
+                let exports = g.edge_target(e);
+                let path = if exports == n {
+                    Some("module.exports".to_string())
+                } else {
+                    holders
+                        .iter()
+                        .find(|&&(h, _)| h == exports)
+                        .map(|&(_, prop)| format!("exports.{prop}"))
+                };
+                if let Some(path) = path {
+                    return Some(Owner {
+                        kind: OwnerKind::ModuleExport,
+                        module: filename(),
+                        path,
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// When the node at `index` is a CommonJS module's `exports`, that module's file (Node's

@@ -62,6 +62,7 @@ impl Builder {
                 count_per_step: 1.0,
                 bytes_per_step: 100.0,
                 series,
+                unit: None,
             },
         }
     }

@@ -37,11 +37,14 @@ pub fn finding(
     let location = f
         .growth_site(index, &GROW_METHODS)
         .or_else(|| f.closure_above().cloned());
+    // Closures kept in the collection: what their scopes hold is what they keep.
+    let mut captured = f.scope_capture().map(|s| s.captured).unwrap_or_default();
+    captured.truncate(3);
     Finding {
         pattern: Pattern::UnboundedCollection,
         location,
         owner: f.owner(index),
-        captured: Vec::new(),
+        captured,
         explanation: Explanation::UnboundedCollection {
             collection_class: f.nodes[index].class.to_string(),
             value_class,
@@ -72,6 +75,25 @@ mod tests {
         assert_eq!(
             (owner.kind, owner.path.as_str()),
             (OwnerKind::ClosureVariable, "userCache")
+        );
+    }
+
+    #[test]
+    fn closures_kept_in_an_array_name_what_they_capture() {
+        let mut h = Builder::new();
+        let retries = h.var("pendingRetries", NodeType::Object, "Array", 32);
+        let retry = h.node(NodeType::Closure, "", 32);
+        let scope = h.node(NodeType::Object, "system / Context", 40);
+        let block = h.node(NodeType::Object, "Buffer", 32_768);
+        h.edge(retries, EdgeType::Element, "0", retry);
+        h.edge(retry, EdgeType::Internal, "context", scope);
+        h.edge(scope, EdgeType::Context, "block", block);
+        let heap = h.build();
+        let f = check(&heap.facts(&heap.locator(), retry, retries)).expect("a collection");
+        assert_eq!(f.captured.len(), 1);
+        assert_eq!(
+            (f.captured[0].name.as_str(), f.captured[0].bytes),
+            ("block", 32_768)
         );
     }
 
