@@ -278,6 +278,8 @@ impl<'l, 'a> StackReader<'l, 'a> {
         g.traces()
             .stack(trace)
             .into_iter()
+            // Builtins (`set`, `push`) have no script and no position: nothing to show.
+            .filter(|f| f.script_name != 0 && !g.string(f.script_name).is_empty())
             .map(|f: TraceFunction| Frame {
                 function: g.string(f.name).to_string(),
                 script: g.string(f.script_name).to_string(),
