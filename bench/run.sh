@@ -31,6 +31,11 @@ if has_section scale && [[ $sections != scale ]]; then
   echo "bench: run --sections scale on its own (it has its own options: bench/scale.js --help)" >&2
   exit 2
 fi
+# What allocation stacks cost a hunt (bench/stacks.sh): with and without, medians.
+if has_section stacks; then
+  [[ $sections == stacks ]] || { echo "bench: run --sections stacks on its own" >&2; exit 2; }
+  exec "$ROOT/bench/stacks.sh" "${STACKS_RUNS:-3}"
+fi
 # Fuzzing for a bounded time (FUZZ_SECONDS, default 300): the reader and every analysis.
 if has_section fuzz; then
   [[ $sections == fuzz ]] || { echo "bench: run --sections fuzz on its own" >&2; exit 2; }

@@ -160,7 +160,7 @@ pub struct HuntArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub ready_timeout: u64,
     /// Do not record where objects are allocated (V8's allocation tracking, on by default
-    /// from the warm-up to the last snapshot; it slows the service down while it runs)
+    /// during the last round; it slows the service down while it runs)
     #[arg(long)]
     pub no_allocation_stacks: bool,
     #[command(flatten)]

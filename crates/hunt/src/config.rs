@@ -41,8 +41,8 @@ pub struct HuntConfig {
     pub leak_options: LeakOptions,
     /// How long to wait for a launched service to accept connections.
     pub ready_timeout: Duration,
-    /// Record where objects are allocated (V8's allocation tracking, on from the warm-up to
-    /// the last snapshot), so suspects show the stacks that created them.
+    /// Record where objects are allocated (V8's allocation tracking, on during the last
+    /// round), so suspects show the stacks that created them.
     pub allocation_stacks: bool,
 }
 

@@ -19,6 +19,7 @@ mod report;
 mod run;
 mod service;
 mod stream;
+mod tracking;
 
 pub use compare::compare;
 pub use config::{HuntConfig, TargetSpec};

@@ -194,9 +194,8 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
     let mut service = service::start(&config.target, base_url, config.ready_timeout, observer)?;
 
     let per_round = scenario.iterations;
-    // From the warm-up on, so that every object new since the first snapshot has its stack.
-    let tracking = config.allocation_stacks && start_tracking(&mut service);
-    let ladder = rounds_and_snapshots(config, &mut service, tracking, observer);
+    let mut tracking = false;
+    let ladder = rounds_and_snapshots(config, &mut service, &mut tracking, observer);
     if tracking && ladder.is_err() && !service.gone() {
         // A service we attached to keeps running: leave it as we found it. (Closing the
         // session would stop the tracking too; this says so at once.)
@@ -267,18 +266,16 @@ struct Ladder {
     last: Measured,
 }
 
-/// Turns allocation tracking on; false when the runtime cannot (the hunt goes on without
-/// stacks).
-fn start_tracking(service: &mut Service) -> bool {
-    service.session.start_allocation_tracking().is_ok()
-}
-
-/// The warm-up and the rounds, each followed by a snapshot. Allocation tracking, when on,
-/// is turned off as soon as the last snapshot is taken.
+/// The warm-up and the rounds, each followed by a snapshot.
+///
+/// Allocation tracking (`config.allocation_stacks`) is on for the tail of the last round
+/// only ([`crate::tracking`]). `tracking` says whether it is on (when the runtime cannot
+/// track, the hunt goes on without stacks); it is turned off as soon as the last snapshot
+/// is taken.
 fn rounds_and_snapshots(
     config: &HuntConfig,
     service: &mut Service,
-    tracking: bool,
+    tracking: &mut bool,
     observer: &dyn Observer,
 ) -> Result<Ladder, HuntError> {
     let scenario = &config.scenario;
@@ -300,13 +297,20 @@ fn rounds_and_snapshots(
         } else {
             format!("round {index} of {}", config.snapshots - 1)
         };
+        let last_round = index + 1 == config.snapshots;
+        let track_from = (config.allocation_stacks && last_round)
+            .then(|| crate::tracking::tracked_from(iterations));
         let stats = round(
             service,
             scenario,
-            iterations,
-            next_iteration,
-            index,
-            config.snapshots,
+            Round {
+                iterations,
+                first: next_iteration,
+                index,
+                rounds: config.snapshots,
+                track_from,
+            },
+            tracking,
             observer,
         );
         // Whatever the load saw, a service that died explains it.
@@ -350,7 +354,8 @@ fn rounds_and_snapshots(
     observer.event(HuntEvent::Diagnosing);
     let last = join(pending.take().expect("at least one snapshot"))?;
 
-    if tracking {
+    if *tracking {
+        *tracking = false;
         let _ = service.session.stop_allocation_tracking();
     }
     Ok(Ladder {
@@ -371,15 +376,29 @@ fn service_died(service: &mut Service, during: &str, kept: &[PathBuf]) -> HuntEr
     }
 }
 
-fn round(
-    service: &mut Service,
-    scenario: &leakhunt_load::Scenario,
+/// Which round to run, and from which of its iterations to track allocations.
+struct Round {
     iterations: u64,
     first: u64,
     index: usize,
     rounds: usize,
+    track_from: Option<u64>,
+}
+
+fn round(
+    service: &mut Service,
+    scenario: &leakhunt_load::Scenario,
+    r: Round,
+    tracking: &mut bool,
     observer: &dyn Observer,
 ) -> Result<RunStats, HuntError> {
+    let Round {
+        iterations,
+        first,
+        index,
+        rounds,
+        track_from,
+    } = r;
     observer.event(HuntEvent::RoundStarted {
         round: index,
         rounds,
@@ -391,6 +410,14 @@ fn round(
     // workers only count and this thread reports.
     let done = std::sync::atomic::AtomicU64::new(0);
     let stop = Stop::new();
+    let gate = match track_from {
+        Some(0) => {
+            *tracking = service.session.start_allocation_tracking().is_ok();
+            None
+        }
+        Some(at) => Some(crate::tracking::Gate::new(at)),
+        None => None,
+    };
     let stats = std::thread::scope(|s| {
         let worker = s.spawn(|| {
             run_until(
@@ -398,15 +425,27 @@ fn round(
                 &opts,
                 &|d| {
                     done.store(d, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(g) = &gate {
+                        g.pass(d);
+                    }
                 },
                 &stop,
             )
         });
         while !worker.is_finished() {
+            if let Some(g) = gate.as_ref().filter(|g| g.waiting()) {
+                *tracking = service.session.start_allocation_tracking().is_ok();
+                g.open();
+            }
             // Reading the inspector is the progress tick, and it shows at once when the
             // service dies under load: then the load stops rather than wait out its timeouts.
-            if service.watch(std::time::Duration::from_millis(100)) {
+            // Shorter while workers may be about to wait at the gate.
+            let tick = if gate.is_some() { 10 } else { 100 };
+            if service.watch(std::time::Duration::from_millis(tick)) {
                 stop.stop();
+                if let Some(g) = &gate {
+                    g.open();
+                }
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
             observer.event(HuntEvent::LoadProgress {

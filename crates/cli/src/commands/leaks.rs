@@ -10,7 +10,8 @@ use crate::progress::Progress;
 use crate::reports::{self, Annotations};
 use crate::{EXIT_CLEAN, EXIT_LEAK};
 
-/// Said when suspects were found in snapshots without allocation stacks.
+/// Said (in the text report) when suspects were found in snapshots without allocation
+/// stacks.
 const RECORD_STACKS_HINT: &str = "hint: these snapshots have no allocation stacks; to see where the leaked objects were created, take them from `node --track-heap-objects` or with DevTools' \"Allocation instrumentation on timeline\" (leakhunt hunt records them itself)";
 
 pub fn run(args: &LeaksArgs) -> Result<u8> {
@@ -33,7 +34,11 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
     if args.json {
         print_json(&report)?;
     } else {
-        print_text(&terminal::leaks(&report, Style::for_stdout()))?;
+        let mut text = terminal::leaks(&report, Style::for_stdout());
+        if report.verdict == Verdict::Leak && !report.allocation_stacks_recorded {
+            text.push_str(&format!("\n{RECORD_STACKS_HINT}\n"));
+        }
+        print_text(&text)?;
     }
     let annotations = if args.json {
         Annotations::Stderr
@@ -41,9 +46,6 @@ pub fn run(args: &LeaksArgs) -> Result<u8> {
         Annotations::Stdout
     };
     reports::write(&args.reports, &Findings::Leaks(&report), annotations)?;
-    if report.verdict == Verdict::Leak && !report.allocation_stacks_recorded {
-        eprintln!("{RECORD_STACKS_HINT}");
-    }
     Ok(if report.verdict == Verdict::Leak {
         EXIT_LEAK
     } else {

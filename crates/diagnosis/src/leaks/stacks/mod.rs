@@ -232,13 +232,54 @@ impl<'l, 'a> StackReader<'l, 'a> {
                 }
             }
         }
+        if findings.library_location.is_none() && !findings.stacks.is_empty() {
+            // The storage grew before V8 was tracking: the collection's holder, when a
+            // library's object, and the line of its code that grows the collection.
+            findings.library_location = self.library_holder(a, object);
+        }
         findings
+    }
+
+    /// The first holder on the object's path that is an object of a library's class and
+    /// holds the collection by a named property: the line of that library's file that
+    /// grows that property (`items.push(`), or its class's position.
+    fn library_holder(&self, a: &Analysis, object: NodeIndex) -> Option<SourceLocation> {
+        let g = &a.graph;
+        let path = a.shortest_path(object)?;
+        for step in path.steps.iter().take(4) {
+            let Some(name) = g.edge_name(step.edge) else {
+                continue;
+            };
+            let Some(class_at) = self.locator.script_location(step.holder) else {
+                continue;
+            };
+            let shown = self.locator.display(class_at.clone());
+            if !in_library(&shown.file) {
+                continue;
+            }
+            let found = self
+                .script(&class_at.file)
+                .and_then(|text| super::source::find_growth_call(&text, name, GROWING_METHODS));
+            let at = match found {
+                Some(at) => SourceLocation {
+                    line: at.line,
+                    column: at.column,
+                    function: None,
+                    ..class_at
+                },
+                None => class_at,
+            };
+            return Some(self.locator.display(at));
+        }
+        None
     }
 
     fn frames(&self, g: &HeapGraph, trace: u32) -> Vec<Frame> {
         g.traces()
             .stack(trace)
             .into_iter()
+            // Builtins (`set`, `push`) have no script and no position: nothing to show.
+            .filter(|f| f.script_name != 0 && !g.string(f.script_name).is_empty())
             .map(|f: TraceFunction| Frame {
                 function: g.string(f.name).to_string(),
                 script: g.string(f.script_name).to_string(),
@@ -277,13 +318,16 @@ impl<'l, 'a> StackReader<'l, 'a> {
         if at.line == 0 || script.is_empty() || script.starts_with("node:") {
             return None;
         }
-        let text = self
-            .scripts
+        let text = self.script(script)?;
+        statement::find(&text, at, needle)
+    }
+
+    fn script(&self, script: &str) -> Option<Rc<str>> {
+        self.scripts
             .borrow_mut()
             .entry(script.to_string())
             .or_insert_with(|| read_script(script).map(Rc::from))
-            .clone()?;
-        statement::find(&text, at, needle)
+            .clone()
     }
 }
 
