@@ -259,12 +259,22 @@ impl<'l, 'a> StackReader<'l, 'a> {
             }
             let found = self
                 .script(&class_at.file)
-                .and_then(|text| super::source::find_growth_call(&text, name, GROWING_METHODS));
+                .and_then(|text| {
+                    let query = super::source::GrowthQuery {
+                        receiver: super::source::Receiver::Property(name),
+                        methods: GROWING_METHODS,
+                        near: Some(super::source::LineColumn {
+                            line: class_at.line,
+                            column: class_at.column,
+                        }),
+                    };
+                    super::source::find_growth_site(&text, &query)
+                });
             let at = match found {
-                Some(at) => SourceLocation {
-                    line: at.line,
-                    column: at.column,
-                    function: None,
+                Some(site) => SourceLocation {
+                    line: site.at.line,
+                    column: site.at.column,
+                    function: site.function,
                     ..class_at
                 },
                 None => class_at,
