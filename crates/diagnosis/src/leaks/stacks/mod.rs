@@ -257,19 +257,17 @@ impl<'l, 'a> StackReader<'l, 'a> {
             if !in_library(&shown.file) {
                 continue;
             }
-            let found = self
-                .script(&class_at.file)
-                .and_then(|text| {
-                    let query = super::source::GrowthQuery {
-                        receiver: super::source::Receiver::Property(name),
-                        methods: GROWING_METHODS,
-                        near: Some(super::source::LineColumn {
-                            line: class_at.line,
-                            column: class_at.column,
-                        }),
-                    };
-                    super::source::find_growth_site(&text, &query)
-                });
+            let found = self.script(&class_at.file).and_then(|text| {
+                let query = super::source::GrowthQuery {
+                    receiver: super::source::Receiver::Property(name),
+                    methods: GROWING_METHODS,
+                    near: Some(super::source::LineColumn {
+                        line: class_at.line,
+                        column: class_at.column,
+                    }),
+                };
+                super::source::find_growth_site(&text, &query)
+            });
             let at = match found {
                 Some(site) => SourceLocation {
                     line: site.at.line,
@@ -341,13 +339,22 @@ impl<'l, 'a> StackReader<'l, 'a> {
     }
 }
 
-/// Puts what the stacks found into the suspect. The stack's statement replaces the place the
-/// rules guessed from the snapshot, except for closures: a closure's own position, which
-/// the snapshot records exactly, is where it was created.
+/// Puts what the stacks found into the suspect. The stacks' place (the first frame in the
+/// program's own code) is used when the rules found none there: no place at all (a
+/// collection only Node's code holds), or one inside a library or the runtime (the line a
+/// library stores at, which `library_location` keeps). A place the rules found in the
+/// program stays: V8 keeps traces only for a sample of the objects made shortly before the
+/// snapshot (a few in a hundred of those that survive), and the sample's most common stack
+/// is often a neighbour's (the key strings of a Map, a response's headers), where the
+/// rules read the line that registers the listener or grows the collection. The stacks are
+/// shown beside it either way.
 pub fn apply(found: StackFindings, suspect: &mut Suspect) {
     suspect.allocation_stacks = found.stacks;
-    let keep_rules = suspect.class == "(closure)" && suspect.location.is_some();
-    if let (Some(location), false) = (found.location, keep_rules) {
+    let rules_found_program_code = suspect
+        .location
+        .as_ref()
+        .is_some_and(|l| !l.is_runtime() && !in_library(&l.file));
+    if let (Some(location), false) = (found.location, rules_found_program_code) {
         suspect.location = Some(location);
     }
     suspect.library_location = found.library_location;
