@@ -18,9 +18,19 @@ use crate::leaks::source;
 
 const TIMER_CLASSES: [&str; 4] = ["Timeout", "Immediate", "TimersList", "ImmediateList"];
 
+/// The variable of Node's timers module holding a TimersList per duration.
+const NODE_TIMER_MAP: &str = "timerListMap";
+
 pub fn check(f: &SuspectFacts) -> Option<Finding> {
     let is_timer = |class: &str| TIMER_CLASSES.contains(&class);
-    let via_timer = is_timer(f.object().class)
+    // Node's timer map (`timerListMap` in lib/internal/timers.js) has one TimersList per
+    // duration: the map gaining entries is timers with durations of their own piling up.
+    let timer_map_grows = f
+        .object()
+        .held_as
+        .is_some_and(|e| e.kind == EdgeType::Context && e.name == Some(NODE_TIMER_MAP));
+    let via_timer = timer_map_grows
+        || is_timer(f.object().class)
         || f.holders()
             .any(|(i, h)| is_timer(h.class) && f.held_directly_by(i));
     if !via_timer {
@@ -28,7 +38,7 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
     }
     // The timer lists are keyed by duration: `timerListMap[60000]`. When the lists
     // themselves accumulate, each has a duration of its own.
-    let lists_grow = f.object().class == "TimersList";
+    let lists_grow = f.object().class == "TimersList" || timer_map_grows;
     let duration_ms = if lists_grow {
         None
     } else {
