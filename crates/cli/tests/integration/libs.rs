@@ -113,17 +113,24 @@ fn assert_at_leak_line(top: &serde_json::Value, file: &Path) {
 /// Where V8 kept no allocation trace for any of the leaked objects (it keeps them for a
 /// sample of recently made ones), the place is the library's line that stores them, read
 /// from its source; when it kept one, the program's line that called into the library,
-/// with the library's line beside it.
-fn assert_at_app_or_library_line(top: &serde_json::Value, app: &Path, library_file: &str) {
+/// with a line of the library's `package` beside it.
+fn assert_at_app_or_library_line(
+    top: &serde_json::Value,
+    app: &Path,
+    package: &str,
+    library_file: &str,
+) {
     let file = top["location"]["file"].as_str().unwrap_or_default();
     if file.contains("node_modules") {
         assert!(file.contains(library_file), "{:#}", top["location"]);
     } else {
         let name = app.file_name().unwrap().to_str().unwrap();
         assert!(file.ends_with(name), "{:#}", top["location"]);
-        assert!(top["library_location"]["file"]
+        let library = &top["library_location"];
+        let in_package = library["file"]
             .as_str()
-            .is_some_and(|f| f.contains(library_file)));
+            .is_some_and(|f| f.contains(&format!("node_modules/{package}/")));
+        assert!(in_package, "{library:#}");
     }
 }
 
@@ -216,6 +223,7 @@ fn prom_client_metric_created_per_request() {
     assert_at_app_or_library_line(
         top,
         &fixture_file("prom-client", "leaky.js"),
+        "prom-client",
         "prom-client/lib/",
     );
     let fix = fix_line(&h);
@@ -261,6 +269,7 @@ fn socket_io_rooms_never_left() {
     assert_at_app_or_library_line(
         top,
         &fixture_file("socket-io", "leaky.js"),
+        "socket.io-adapter",
         "socket.io-adapter/dist/in-memory-adapter.js",
     );
     let fix = fix_line(&h);
@@ -287,6 +296,7 @@ fn tanstack_query_client_shared_across_server_renders() {
     assert_at_app_or_library_line(
         top,
         &fixture_file("tanstack-query", "leaky.js"),
+        "@tanstack/query-core",
         "queryCache.ts",
     );
     let fix = fix_line(&h);
