@@ -126,7 +126,7 @@ pub fn explanation(s: &Suspect) -> String {
                 ),
             };
             let every = duration_ms
-                .map(|ms| format!(" ({}{lasting} {ms} ms)", lasting.trim_start()))
+                .map(|ms| format!(" ({} {ms} ms)", lasting.trim_start()))
                 .unwrap_or_default();
             let lists = if *one_list_per_duration {
                 " Their durations differ (a backoff or a jitter), so Node files each in a timer \
@@ -421,5 +421,17 @@ mod tests {
         assert!(handlers.contains("register one once"), "{handlers}");
         assert!(!handlers.contains("LRU"), "{handlers}");
         assert!(fix(&collection_of("Session")).contains("LRU"));
+    }
+
+    #[test]
+    fn a_timer_duration_says_every_once() {
+        let mut s = collection_of("(closure)");
+        s.pattern = leakhunt_findings::Pattern::Timer;
+        s.explanation = serde_json::from_value(serde_json::json!({
+            "kind": "timer", "duration_ms": 10000, "repeats": true
+        }))
+        .unwrap();
+        let text = explanation(&s);
+        assert!(text.contains("(every 10000 ms)"), "{text}");
     }
 }
