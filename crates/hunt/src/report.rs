@@ -1,7 +1,7 @@
 //! What a hunt found is a [`HuntReport`] (crate `leakhunt-findings`): the leak diagnosis plus
 //! what the heap and the load did. This turns the load runner's figures into it.
 
-use leakhunt_findings::{CountUnit, LeakReport, Pattern, RoundLoad};
+use leakhunt_findings::{CountUnit, Explanation, LeakReport, Pattern, RoundLoad};
 use leakhunt_load::{RunStats, Scenario};
 
 pub use leakhunt_findings::{GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc, ScenarioInfo};
@@ -37,7 +37,16 @@ pub fn note_one_entry_per_new_key(leaks: &mut LeakReport, scenario: &Scenario, p
     for s in &mut leaks.suspects {
         let one_per_iteration =
             (s.count_per_step - per_step as f64).abs() <= 0.02 * per_step as f64;
+        // Only a keyed collection (a Map, a Set, an object used as a dictionary) can hold
+        // one entry per key; a list gains an entry per call whatever the values are.
+        let keyed = match &s.explanation {
+            Explanation::UnboundedCollection {
+                collection_class, ..
+            } => !collection_class.ends_with("Array"),
+            _ => false,
+        };
         s.one_entry_per_new_key = s.pattern == Pattern::UnboundedCollection
+            && keyed
             && matches!(s.count_unit, CountUnit::Objects | CountUnit::Entries)
             && one_per_iteration;
     }

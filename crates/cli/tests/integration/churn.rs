@@ -126,6 +126,11 @@ fn a_set_of_small_integers_grows_and_a_map_counts_its_entries() {
     // Retry callbacks made in a `catch` block: what they keep is the function's `rows`.
     let retries = suspect_owned_by(&h.report, "pendingRetries");
     assert_eq!(retries["captured"][0]["name"], "rows", "{retries:#}");
+    // A list gains an entry per call whatever its values: no "one entry per new key" note.
+    assert!(
+        retries.get("one_entry_per_new_key").is_none(),
+        "an array has no keys: {retries:#}"
+    );
     // Each place names the function it is in: found by reading the source (the Map's
     // `.set(`) or the anonymous callback's own position.
     assert_eq!(acks["location"]["function"], "handle", "{acks:#}");
