@@ -8,10 +8,11 @@
 //! statement it stands for (the call of the next frame, or in the innermost frame the
 //! creation of the object) by reading the function's text, then mapped through source maps.
 //!
-//! The suspect's `location` becomes the statement in the first frame of the user's own
-//! code (not `node_modules`, not the runtime's `node:` scripts). When the objects are created
-//! inside a library, or stored there (the collection's storage grew inside a library
-//! function), that library's statement is `library_location`.
+//! The statement in the first frame of the user's own code (not `node_modules`, not the
+//! runtime's `node:` scripts) becomes the suspect's `location` when the rules found no place
+//! in the program (see [`apply`]). When the objects are created inside a library, or stored
+//! there (the collection's storage grew inside a library function), that library's
+//! statement is `library_location`.
 
 mod statement;
 
