@@ -18,7 +18,7 @@ use leakhunt_engine::{Analysis, NodeIndex};
 use super::anchors::AnchoredKeys;
 use super::facts::Facts;
 use super::growth::{Growth, Series};
-use super::{roots, LeakOptions};
+use super::LeakOptions;
 use crate::hash::{FastMap, FastSet};
 
 /// A suspect before it is explained.
@@ -40,10 +40,11 @@ pub struct Candidate {
 pub fn find(
     last: &Analysis,
     keys: &AnchoredKeys,
+    leak_roots: &[NodeIndex],
     all: &[&Facts],
     opts: &LeakOptions,
 ) -> Vec<Candidate> {
-    let groups = leak_roots_by_key(last, keys, all[0]);
+    let groups = leak_roots_by_key(last, keys, leak_roots);
     let by_anchor = growing_groups_by_anchor(last, keys, all, groups, opts);
     let parts = one_per_anchor(last, keys, by_anchor);
     let mut candidates = merged_into_holders(last, keys, parts);
@@ -61,15 +62,15 @@ pub fn find(
     candidates
 }
 
-/// Stage 1: the leak roots of the last snapshot (objects new since `first`, at the top of
-/// what they hold), by anchored key.
+/// Stage 1: the leak roots of the last snapshot (objects new since the first, at the top of
+/// what they hold: [`super::roots::leak_roots`]), by anchored key.
 fn leak_roots_by_key(
     last: &Analysis,
     keys: &AnchoredKeys,
-    first: &Facts,
+    leak_roots: &[NodeIndex],
 ) -> FastMap<u64, Vec<NodeIndex>> {
     let mut groups: FastMap<u64, Vec<NodeIndex>> = FastMap::default();
-    for root in roots::leak_roots(last, &keys.order, first) {
+    for &root in leak_roots {
         // Objects only the roots dominate (interned strings held by the string table and a
         // dictionary, values on the stack) have no holder of their own to blame.
         let anchor = keys.anchor[root as usize];

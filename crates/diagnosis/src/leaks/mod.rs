@@ -207,9 +207,12 @@ pub fn diagnose_measured(
     let mut all: Vec<&Facts> = earlier.iter().collect();
     all.push(&last_facts);
     let locator = Locator::new(&last, std::mem::take(maps), opts.paths_relative_to.clone());
-    let candidates = candidates::find(&last, &keys, &all, opts);
+    // Objects new since the first snapshot, at the top of what they hold: grouped into
+    // candidates, and the ones whose allocation stacks are read.
+    let leak_roots = roots::leak_roots(&last, &keys.order, all[0]);
+    let candidates = candidates::find(&last, &keys, &leak_roots, &all, opts);
     // Allocation stacks, when the snapshots have them.
-    let leaked = stacks::LeakedObjects::new(&last, &keys, all[0]);
+    let leaked = stacks::LeakedObjects::new(&last, &keys, &leak_roots, all[0]);
     let stack_reader = stacks::StackReader::new(&locator);
     let suspects = candidates
         .into_iter()

@@ -63,6 +63,7 @@ impl<'a> LeakedObjects<'a> {
     pub fn new(
         last: &'a Analysis,
         keys: &AnchoredKeys,
+        leak_roots: &[NodeIndex],
         first: &'a Facts,
     ) -> Option<LeakedObjects<'a>> {
         let g = &last.graph;
@@ -70,7 +71,7 @@ impl<'a> LeakedObjects<'a> {
             return None;
         }
         let mut by_anchor: FastMap<NodeIndex, Vec<NodeIndex>> = FastMap::default();
-        for root in super::roots::leak_roots(last, &keys.order, first) {
+        for &root in leak_roots {
             if g.trace_node_id(root) != 0 {
                 by_anchor
                     .entry(keys.anchor[root as usize])
