@@ -21,7 +21,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use leakhunt_http_wire::{
     parse_chunk_size, parse_head, parse_trailers, Framing, HeadError, ResponseHead,
@@ -35,6 +35,10 @@ use leakhunt_http_wire::BaseUrl;
 
 /// Read buffer size: also the largest response head accepted.
 const BUFFER_SIZE: usize = 64 * 1024;
+
+/// How far a read may run past a request's deadline before the socket's timeout is set
+/// again (see [`Client::bound_by_deadline`]).
+const DEADLINE_SLACK: Duration = Duration::from_millis(20);
 
 /// Why a request got no (complete) response.
 #[derive(Debug)]
@@ -154,8 +158,6 @@ pub(crate) struct ClientConfig {
     /// Addresses to try, in order (resolved once per run).
     pub addrs: Vec<SocketAddr>,
     pub connect_timeout: Duration,
-    /// Longest wait for any read or write to make progress.
-    pub io_timeout: Duration,
 }
 
 /// One virtual user's connection: at most one request in flight, kept alive between requests.
@@ -170,6 +172,13 @@ pub(crate) struct Client<'a> {
     pub(crate) connections: u64,
     /// Where to show each new connection so that a stop can cut it (see [`Stop`]).
     stop: Option<(&'a Stop, usize)>,
+    /// When the request in flight must be done: a response that streams forever (Server-Sent
+    /// Events) or never starts (a parked long poll) ends there, as a timeout.
+    deadline: Instant,
+    /// The socket's read and write timeout as last set, so that it is set again only when it
+    /// must shrink to the deadline or the step's timeout differs (a system call per request
+    /// would cost the service cycles on this shared machine).
+    socket_timeout: Option<Duration>,
 }
 
 impl<'a> Client<'a> {
@@ -182,6 +191,8 @@ impl<'a> Client<'a> {
             end: 0,
             connections: 0,
             stop: None,
+            deadline: Instant::now(),
+            socket_timeout: None,
         }
     }
 
@@ -192,6 +203,7 @@ impl<'a> Client<'a> {
             stop.watch(slot, &stream);
         }
         self.stream = Some(stream);
+        self.socket_timeout = None;
         self.start = 0;
         self.end = 0;
     }
@@ -207,14 +219,18 @@ impl<'a> Client<'a> {
         self
     }
 
-    /// Sends `request` (complete request bytes) and reads the whole response. Returns the
-    /// status; `Set-Cookie` headers go to `jar`.
+    /// Sends `request` (complete request bytes) and reads the whole response, all within
+    /// `timeout` (a retry on a fresh connection included). Returns the status; `Set-Cookie`
+    /// headers go to `jar`. On a timeout the connection is closed: the server sees the
+    /// client go, as it would when a browser tab closes.
     pub(crate) fn exchange(
         &mut self,
         request: &[u8],
         head: bool,
         jar: &mut CookieJar,
+        timeout: Duration,
     ) -> Result<u16, Failure> {
+        self.deadline = Instant::now() + timeout;
         let reused = self.stream.is_some();
         if !reused {
             self.connect()?;
@@ -245,8 +261,7 @@ impl<'a> Client<'a> {
                     // Setting options on a connected socket only fails if it is already dead;
                     // the request will then fail and be reported.
                     let _ = stream.set_nodelay(true);
-                    let _ = stream.set_read_timeout(Some(self.config.io_timeout));
-                    let _ = stream.set_write_timeout(Some(self.config.io_timeout));
+                    self.socket_timeout = None;
                     if let Some((stop, slot)) = self.stop {
                         stop.watch(slot, &stream);
                     }
@@ -288,6 +303,12 @@ impl<'a> Client<'a> {
         // drop them rather than misread them as this response.
         self.start = 0;
         self.end = 0;
+        if let Err(failure) = self.bound_by_deadline() {
+            return Err(Attempt {
+                failure,
+                received: false,
+            });
+        }
         let stream = self.stream.as_mut().expect("connected");
         if let Err(e) = stream.write_all(request) {
             return Err(Attempt {
@@ -342,17 +363,49 @@ impl<'a> Client<'a> {
             self.end -= self.start;
             self.start = 0;
         }
-        let stream = self.stream.as_mut().expect("connected");
         loop {
+            self.bound_by_deadline()?;
+            let stream = self.stream.as_mut().expect("connected");
             match stream.read(&mut self.buf[self.end..]) {
                 Ok(n) => {
                     self.end += n;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The socket's timeout may have been shorter than what the request has left
+                // (set for an earlier one): only the deadline ends it.
+                Err(e) if is_timeout(&e) && Instant::now() < self.deadline => {
+                    self.socket_timeout = None;
+                    continue;
+                }
                 Err(e) => return Err(io_failure(e)),
             }
         }
+    }
+
+    /// Makes the next read or write on the socket give up by the deadline: a timeout once
+    /// it has passed, else the socket's timeout shrunk to what is left when it is shorter.
+    /// (A response that keeps sending, an event stream, never lets a read time out; this
+    /// check ends it.)
+    fn bound_by_deadline(&mut self) -> Result<(), Failure> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::Timeout);
+        }
+        // Set again only when the socket's timeout would overshoot the deadline, or fall
+        // short of it (a new request, a step with a longer timeout), by more than a little:
+        // a quick request never pays a system call for it.
+        let stale = match self.socket_timeout {
+            None => true,
+            Some(set) => left + DEADLINE_SLACK < set || left > set + DEADLINE_SLACK,
+        };
+        if stale {
+            let stream = self.stream.as_ref().expect("connected");
+            let _ = stream.set_read_timeout(Some(left));
+            let _ = stream.set_write_timeout(Some(left));
+            self.socket_timeout = Some(left);
+        }
+        Ok(())
     }
 
     /// Reads and parses the status line and headers, consuming them. `Set-Cookie` headers
@@ -463,6 +516,13 @@ fn is_stale(failure: &Failure) -> bool {
         ),
         _ => false,
     }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn io_failure(e: io::Error) -> Failure {

@@ -31,6 +31,7 @@
 //! ```
 
 pub mod cookies;
+mod duration;
 mod http;
 mod kept;
 mod runner;
@@ -38,14 +39,15 @@ mod scenario;
 mod stats;
 pub mod template;
 
+pub use duration::{parse_duration, show_duration};
 pub use leakhunt_http_wire::{BaseUrl, UrlError};
 pub use runner::{
     run, run_until, wait_until_accepting, wait_until_accepting_while, RunError, RunOptions, Stop,
-    DEFAULT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use scenario::{
     parse_request_line, Body, Scenario, ScenarioError, Step, StepError, DEFAULT_CONCURRENCY,
     DEFAULT_ITERATIONS, MAX_CONCURRENCY, METHODS,
 };
-pub use stats::{Latency, RunStats};
+pub use stats::{Latency, RunStats, StepStats};
 pub use template::{Numbers, Template};

@@ -17,6 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::cookies::CookieJar;
+use crate::duration::show_duration;
 use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
 use crate::kept::KeptConnections;
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
@@ -24,8 +25,12 @@ use crate::stats::{RunStats, Tally};
 use crate::template::Numbers;
 use leakhunt_http_wire::BaseUrl;
 
-/// Default connect and I/O timeout.
+/// Default connect timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default longest time a request may take, send to end of response, when neither the step
+/// nor the scenario says: long enough for a slow endpoint, short enough that a response
+/// which never ends (an event stream, a parked long poll) does not look like a hang.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to run a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,13 +47,16 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Longest wait for a connection to open.
     pub connect_timeout: Duration,
-    /// Longest wait for a response to make progress (any single read or write).
+    /// Longest a request may take, from sending it to the end of its response, for steps
+    /// without their own `timeout`. A request past it is ended (its connection closed) and
+    /// counted as timed out ([`RunStats::timed_out`]).
     pub timeout: Duration,
 }
 
 impl RunOptions {
     /// Options for one round of `scenario`: its base URL if it has one, else `default_base_url`;
-    /// its concurrency; default timeouts; iterations `first..first + scenario.iterations`.
+    /// its concurrency; its request timeout, else [`DEFAULT_REQUEST_TIMEOUT`]; iterations
+    /// `first..first + scenario.iterations`.
     pub fn for_scenario(scenario: &Scenario, default_base_url: &str, first: u64) -> RunOptions {
         RunOptions {
             base_url: scenario
@@ -58,7 +66,7 @@ impl RunOptions {
             iterations: first..first.saturating_add(scenario.iterations),
             concurrency: scenario.concurrency,
             connect_timeout: DEFAULT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: scenario.timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
         }
     }
 }
@@ -160,7 +168,6 @@ pub fn run_until(
     let config = ClientConfig {
         addrs,
         connect_timeout: opts.connect_timeout,
-        io_timeout: opts.timeout,
     };
     let steps: Vec<PreparedStep> = scenario
         .steps
@@ -169,8 +176,11 @@ pub fn run_until(
             request: PreparedRequest::new(step, &base),
             label: step.label(),
             expect_status: step.expect_status,
+            timeout: step.timeout.unwrap_or(opts.timeout),
         })
         .collect();
+    let step_timeouts: Vec<(String, Duration)> =
+        steps.iter().map(|s| (s.label.clone(), s.timeout)).collect();
 
     let Range { start: first, end } = opts.iterations.clone();
     let count = end.saturating_sub(first);
@@ -212,9 +222,11 @@ pub fn run_until(
             })
             .collect()
     });
-    let stats = Tally::finish(tallies, started.elapsed());
+    let stats = Tally::finish(tallies, started.elapsed(), &step_timeouts);
 
-    if stats.requests > 0 && stats.failed == stats.requests {
+    // Requests that timed out reached a service that is there (it holds them open): that
+    // is load to measure, not a run to refuse.
+    if stats.requests > 0 && stats.failed == stats.requests && stats.timed_out == 0 {
         let reason = stats
             .most_common_error()
             .map(|(e, _)| e.to_owned())
@@ -232,6 +244,8 @@ struct PreparedStep {
     /// `METHOD /path` for failure descriptions.
     label: String,
     expect_status: Option<u16>,
+    /// The step's own timeout, else the run's.
+    timeout: Duration,
 }
 
 /// What the workers share: read-only setup plus two counters.
@@ -257,7 +271,7 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
     }
     let mut jar = CookieJar::new();
     let mut request = Vec::with_capacity(1024);
-    let mut tally = Tally::new();
+    let mut tally = Tally::new(shared.steps.len());
     'iterations: loop {
         let iteration = shared.next.fetch_add(1, Ordering::Relaxed);
         if iteration >= shared.end || stop.is_stopped() {
@@ -267,10 +281,11 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
         jar.clear();
         // `{{i}}` restarts each round (the same users), `{{seq}}` never does.
         let numbers = Numbers::in_round(shared.first, iteration);
-        for step in &shared.steps {
+        for (index, step) in shared.steps.iter().enumerate() {
             step.request.write(numbers, &jar, &mut request);
             let sent = Instant::now();
-            match client.exchange(&request, step.request.head, &mut jar) {
+            tally.step_sent(index);
+            match client.exchange(&request, step.request.head, &mut jar, step.timeout) {
                 Ok(status) => {
                     tally.response(status, sent.elapsed());
                     if let Some(expected) = step.expect_status.filter(|e| *e != status) {
@@ -282,6 +297,14 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
                 }
                 // Cut short by the stop, not by the service: not a result.
                 Err(_) if stop.is_stopped() => break 'iterations,
+                Err(Failure::Timeout) => tally.timed_out(
+                    index,
+                    format!(
+                        "timeout at {} (no complete response within {})",
+                        step.label,
+                        show_duration(step.timeout)
+                    ),
+                ),
                 Err(failure) => tally.no_response(describe(&failure, &step.label, &shared.base)),
             }
         }

@@ -30,6 +30,44 @@ pub struct RunStats {
     pub requests_per_second: f64,
     /// Latency of requests that got a response (send to end of body).
     pub latency: Latency,
+    /// Requests ended by their timeout (counted in `failed` too): a response that never
+    /// ended, such as an event stream or a parked long poll, or a slow endpoint.
+    pub timed_out: u64,
+    /// Per step, in scenario order: requests sent and how many timed out.
+    pub steps: Vec<StepStats>,
+}
+
+/// One step's share of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepStats {
+    /// `METHOD /path` as written.
+    pub label: String,
+    /// The timeout its requests had.
+    pub timeout: Duration,
+    pub requests: u64,
+    pub timed_out: u64,
+}
+
+impl StepStats {
+    /// Most of its requests (more than half) timed out: the step's responses do not end
+    /// within the timeout, so each request costs the whole timeout, and the user should hear
+    /// it rather than wonder why the round is slow.
+    pub fn mostly_timed_out(&self) -> bool {
+        self.timed_out > 0 && self.timed_out * 2 > self.requests
+    }
+
+    /// One line naming the step and its timeout, e.g. `GET /events: 40 of 40 requests timed
+    /// out after 5 s (a response that never ends, an event stream or a long poll? set the
+    /// step's timeout, or --request-timeout)`.
+    pub fn timeout_line(&self) -> String {
+        format!(
+            "{}: {} of {} requests timed out after {} (a response that never ends: an event stream, a long poll, a slow endpoint?); each one waits out the timeout: set the step's timeout = \"…\" or --request-timeout",
+            self.label,
+            thousands(self.timed_out),
+            thousands(self.requests),
+            crate::duration::show_duration(self.timeout)
+        )
+    }
 }
 
 /// Latency percentiles, over requests that got a complete response.
@@ -42,6 +80,11 @@ pub struct Latency {
 }
 
 impl RunStats {
+    /// The steps most of whose requests timed out (see [`StepStats::mostly_timed_out`]).
+    pub fn steps_mostly_timed_out(&self) -> impl Iterator<Item = &StepStats> {
+        self.steps.iter().filter(|s| s.mostly_timed_out())
+    }
+
     /// The most frequent failure and its count, if any request failed.
     pub fn most_common_error(&self) -> Option<(&str, u64)> {
         // Ties go to the first in name order, so the answer does not depend on thread timing.
@@ -112,10 +155,14 @@ pub(crate) struct Tally {
     statuses: Vec<u64>,
     errors: HashMap<String, u64>,
     latency: Histogram,
+    /// Per step: requests sent, requests timed out.
+    steps: Vec<(u64, u64)>,
+    timed_out: u64,
 }
 
 impl Tally {
-    pub fn new() -> Tally {
+    /// A tally for a scenario of `steps` steps.
+    pub fn new(steps: usize) -> Tally {
         Tally {
             iterations: 0,
             connections: 0,
@@ -124,7 +171,21 @@ impl Tally {
             statuses: vec![0; 1000],
             errors: HashMap::new(),
             latency: Histogram::new(),
+            steps: vec![(0, 0); steps],
+            timed_out: 0,
         }
+    }
+
+    /// Step `index` sent a request (whatever comes of it).
+    pub fn step_sent(&mut self, index: usize) {
+        self.steps[index].0 += 1;
+    }
+
+    /// Step `index`'s request was ended by its timeout.
+    pub fn timed_out(&mut self, index: usize, error: String) {
+        self.steps[index].1 += 1;
+        self.timed_out += 1;
+        self.no_response(error);
     }
 
     /// A request that got a complete response.
@@ -147,10 +208,18 @@ impl Tally {
         *self.errors.entry(error).or_insert(0) += 1;
     }
 
-    /// Adds up the workers' tallies.
-    pub fn finish(tallies: Vec<Tally>, duration: Duration) -> RunStats {
+    /// Adds up the workers' tallies; `steps` names each step and gives its timeout.
+    pub fn finish(tallies: Vec<Tally>, duration: Duration, steps: &[(String, Duration)]) -> RunStats {
         let mut stats = RunStats {
             duration,
+            steps: steps
+                .iter()
+                .map(|(label, timeout)| StepStats {
+                    label: label.clone(),
+                    timeout: *timeout,
+                    ..StepStats::default()
+                })
+                .collect(),
             ..RunStats::default()
         };
         let mut latency = Histogram::new();
@@ -159,6 +228,11 @@ impl Tally {
             stats.connections += tally.connections;
             stats.requests += tally.requests;
             stats.failed += tally.failed;
+            stats.timed_out += tally.timed_out;
+            for (step, (sent, timed_out)) in stats.steps.iter_mut().zip(&tally.steps) {
+                step.requests += sent;
+                step.timed_out += timed_out;
+            }
             for (status, count) in tally.statuses.iter().enumerate().filter(|(_, n)| **n > 0) {
                 *stats.by_status.entry(status as u16).or_insert(0) += count;
             }
@@ -291,9 +365,36 @@ mod tests {
     }
 
     #[test]
+    fn steps_whose_requests_mostly_time_out_are_named() {
+        let mut a = Tally::new(2);
+        for _ in 0..3 {
+            a.step_sent(0);
+            a.response(200, Duration::from_millis(1));
+            a.step_sent(1);
+            a.timed_out(1, "timeout at GET /events".into());
+        }
+        a.step_sent(0);
+        a.timed_out(0, "timeout at GET /".into());
+        let steps = [
+            ("GET /".to_owned(), Duration::from_secs(10)),
+            ("GET /events".to_owned(), Duration::from_millis(500)),
+        ];
+        let stats = Tally::finish(vec![a], Duration::from_secs(1), &steps);
+        assert_eq!((stats.timed_out, stats.failed), (4, 4));
+        let named: Vec<&str> = stats
+            .steps_mostly_timed_out()
+            .map(|s| s.label.as_str())
+            .collect();
+        assert_eq!(named, ["GET /events"], "1 of 4 is not most");
+        assert!(stats.steps[1]
+            .timeout_line()
+            .starts_with("GET /events: 3 of 3 requests timed out after 500 ms"));
+    }
+
+    #[test]
     fn summary() {
-        let mut a = Tally::new();
-        let mut b = Tally::new();
+        let mut a = Tally::new(1);
+        let mut b = Tally::new(1);
         for _ in 0..1500 {
             a.response(200, Duration::from_micros(1200));
             b.response(200, Duration::from_micros(1200));
@@ -301,7 +402,7 @@ mod tests {
         b.no_response("connection refused (http://x)".into());
         b.response(500, Duration::from_micros(4800));
         b.failure("unexpected status 500 at GET / (expected 200)".into());
-        let stats = Tally::finish(vec![a, b], Duration::from_millis(2100));
+        let stats = Tally::finish(vec![a, b], Duration::from_millis(2100), &[]);
         assert_eq!(stats.requests, 3002);
         assert_eq!(stats.failed, 2);
         assert_eq!(stats.by_status, BTreeMap::from([(200, 3000), (500, 1)]));

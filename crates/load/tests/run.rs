@@ -264,6 +264,20 @@ fn connection_close_is_honoured() {
 }
 
 #[test]
+fn a_connection_close_header_opens_a_fresh_connection_per_request() {
+    let server = Server::start("app-server.js");
+    let scenario = Scenario::parse(
+        "[[step]]\npath = \"/hello\"\nheaders = { Connection = \"close\" }\n",
+        "inline.toml",
+    )
+    .unwrap();
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..12, 2)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(stats.connections, 12, "one connection per request");
+    assert_eq!(server.get_json("/_stats")["helloConnections"], 12);
+}
+
+#[test]
 fn idle_connections_closed_by_the_server_are_reopened() {
     // The server closes the connection right after each POST's response, without a
     // `Connection: close` (as an idle timeout does, but with no timer racing the client), so
@@ -359,10 +373,55 @@ fn timeouts_and_dropped_connections_are_counted() {
                 "connection closed before the response ended at GET /destroy".to_owned(),
                 2
             ),
-            ("timeout at GET /slow".to_owned(), 2),
+            (
+                "timeout at GET /slow (no complete response within 300 ms)".to_owned(),
+                2
+            ),
         ])
     );
     assert_eq!(stats.by_status, BTreeMap::from([(200, 2)]));
+}
+
+#[test]
+fn responses_that_never_end_are_cut_at_the_timeout_and_counted() {
+    let server = Server::start("app-server.js");
+    let mut scenario = Scenario::parse(
+        "timeout = \"300ms\"\n[[step]]\npath = \"/events\"\n[[step]]\npath = \"/park\"\ntimeout = \"200ms\"\n[[step]]\npath = \"/hello\"\n",
+        "inline.toml",
+    )
+    .unwrap();
+    scenario.iterations = 4;
+    let opts = RunOptions::for_scenario(&scenario, &server.url(), 0);
+    assert_eq!(opts.timeout, Duration::from_millis(300));
+    let stats = run_quietly(&scenario, &opts).unwrap();
+    assert_eq!((stats.requests, stats.timed_out, stats.failed), (12, 8, 8));
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 4)]));
+    let named: Vec<(&str, Duration)> = stats
+        .steps_mostly_timed_out()
+        .map(|s| (s.label.as_str(), s.timeout))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("GET /events", Duration::from_millis(300)),
+            ("GET /park", Duration::from_millis(200))
+        ]
+    );
+    // Each timed-out request's connection was closed: the server let go of every one.
+    leakhunt_testkit::wait_until(Duration::from_secs(30), "streams closed", || {
+        server.get_json("/_open")["open"] == 0
+    });
+    // A scenario of nothing but requests that time out still runs: the service holds them.
+    let only_events = Scenario::parse(
+        "timeout = \"100ms\"\n[[step]]\npath = \"/events\"\n",
+        "inline.toml",
+    )
+    .unwrap();
+    let opts = RunOptions::for_scenario(&only_events, &server.url(), 0);
+    let mut opts = opts;
+    opts.iterations = 0..2;
+    let stats = run_quietly(&only_events, &opts).unwrap();
+    assert_eq!(stats.timed_out, 2);
 }
 
 #[test]

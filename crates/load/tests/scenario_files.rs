@@ -71,7 +71,7 @@ fn errors_point_at_file_and_line() {
     let cases: &[(&str, &str)] = &[
         (
             "pth = \"/api/dashboard\"\n",
-            "scenario.toml:9: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status)",
+            "scenario.toml:9: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout)",
         ),
         ("method = \"GRAB\"\npath = \"/x\"\n", "scenario.toml:9: step 2: bad method 'GRAB' (expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"),
         ("method = \"GET\"\n", "scenario.toml:8: step 2: missing path (e.g. path = \"/api/items\")"),
@@ -107,7 +107,7 @@ fn errors_point_at_file_and_line() {
     );
     assert_eq!(
         load(&dir, "iterations = 5\nconcurency = 2\n[[step]]\npath = \"/\"\n").unwrap_err(),
-        "scenario.toml:2: unknown field 'concurency' (expected one of iterations, concurrency, base_url, keep_alive, step)"
+        "scenario.toml:2: unknown field 'concurency' (expected one of iterations, concurrency, base_url, keep_alive, timeout, step)"
     );
     assert_eq!(
         load(&dir, "iterations = 5\n").unwrap_err(),

@@ -15,6 +15,7 @@ mod toml_file;
 
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::template::Template;
 
@@ -43,6 +44,9 @@ pub struct Scenario {
     /// Each virtual user keeps its connection open from one run (round) to the next instead
     /// of closing it when the run ends. Clones of the scenario share the kept connections.
     pub keep_alive: bool,
+    /// Longest a request may take, from sending it to the end of its response, for steps
+    /// that do not set their own (`timeout = "5s"`); `None` leaves it to the run's options.
+    pub timeout: Option<Duration>,
     pub(crate) kept: std::sync::Arc<crate::kept::KeptConnections>,
 }
 
@@ -59,6 +63,8 @@ pub struct Step {
     pub body: Option<Body>,
     /// If set, any other status counts as a failed request.
     pub expect_status: Option<u16>,
+    /// This step's own request timeout (a stream or a long poll that never ends by itself).
+    pub timeout: Option<Duration>,
 }
 
 /// A request body. Both kinds may contain `{{i}}`.
@@ -92,6 +98,7 @@ impl Step {
             headers: Vec::new(),
             body: None,
             expect_status: None,
+            timeout: None,
         }
     }
 
@@ -155,6 +162,7 @@ impl Scenario {
             base_url: None,
             steps,
             keep_alive: false,
+            timeout: None,
             kept: Default::default(),
         }
     }
@@ -222,6 +230,8 @@ pub enum StepError {
     HeaderName(String),
     #[error("header '{0}' is set by the runner")]
     ReservedHeader(String),
+    #[error("header 'Connection' may only be close or keep-alive, got '{0}'")]
+    ConnectionValue(String),
     #[error("header '{0}' has a line break in its value")]
     HeaderLineBreak(String),
 }
@@ -255,10 +265,19 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), StepError> {
     {
         return Err(StepError::HeaderName(name.to_owned()));
     }
-    for reserved in ["content-length", "transfer-encoding", "connection"] {
+    for reserved in ["content-length", "transfer-encoding"] {
         if name.eq_ignore_ascii_case(reserved) {
             return Err(StepError::ReservedHeader(name.to_owned()));
         }
+    }
+    // `Connection: close` asks for one connection per request (the client then opens a
+    // fresh one for the next); anything else would change how responses are framed.
+    if name.eq_ignore_ascii_case("connection")
+        && !["close", "keep-alive"]
+            .iter()
+            .any(|v| value.trim().eq_ignore_ascii_case(v))
+    {
+        return Err(StepError::ConnectionValue(value.to_owned()));
     }
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
         return Err(StepError::HeaderLineBreak(name.to_owned()));

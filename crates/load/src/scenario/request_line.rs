@@ -43,6 +43,7 @@ pub fn parse_request_line(line: &str) -> Result<Step, ScenarioError> {
         headers: Vec::new(),
         body,
         expect_status: None,
+        timeout: None,
     })
 }
 

@@ -26,6 +26,7 @@ struct RawScenario {
     concurrency: Option<Spanned<toml::Value>>,
     base_url: Option<Spanned<String>>,
     keep_alive: Option<Spanned<toml::Value>>,
+    timeout: Option<Spanned<toml::Value>>,
     step: Option<Vec<Spanned<RawStep>>>,
 }
 
@@ -38,6 +39,7 @@ struct RawStep {
     body: Option<Spanned<String>>,
     headers: Option<BTreeMap<String, Spanned<String>>>,
     expect_status: Option<Spanned<toml::Value>>,
+    timeout: Option<Spanned<toml::Value>>,
 }
 
 /// Only where the steps are: used to name the step a `toml` error falls in.
@@ -94,6 +96,11 @@ impl Parser<'_> {
                 )
             })?,
         };
+        let timeout = raw
+            .timeout
+            .as_ref()
+            .map(|v| self.duration("timeout", v))
+            .transpose()?;
         if let Some(url) = &raw.base_url {
             BaseUrl::parse(url.get_ref())
                 .map_err(|e| self.at(url.span(), format!("base_url: {e}")))?;
@@ -118,6 +125,7 @@ impl Parser<'_> {
             base_url: raw.base_url.map(Spanned::into_inner),
             steps,
             keep_alive,
+            timeout,
             kept: Default::default(),
         })
     }
@@ -182,13 +190,39 @@ impl Parser<'_> {
             ),
         };
 
+        let timeout = raw
+            .timeout
+            .as_ref()
+            .map(|v| {
+                self.duration("timeout", v)
+                    .map_err(|e| fail(v.span(), e.message))
+            })
+            .transpose()?;
+
         Ok(Step {
             method,
             path: Template::new(path.get_ref().as_str()),
             headers,
             body,
             expect_status,
+            timeout,
         })
+    }
+
+    /// A duration written as a string (`"5s"`, `"500ms"`).
+    fn duration(
+        &self,
+        key: &str,
+        value: &Spanned<toml::Value>,
+    ) -> Result<std::time::Duration, ScenarioError> {
+        let why = match value.get_ref().as_str() {
+            Some(text) => match crate::duration::parse_duration(text) {
+                Ok(d) => return Ok(d),
+                Err(e) => e,
+            },
+            None => format!("write it as a string with a unit, e.g. \"5s\", got {}", value.get_ref()),
+        };
+        Err(self.at(value.span(), format!("{key}: {why}")))
     }
 
     fn at(&self, span: Range<usize>, message: String) -> ScenarioError {
@@ -366,7 +400,7 @@ body = "a,b\n{{i}},2"
         let steps = "iterations = 5\n\n[[step]]\npath = \"/a\"\n\n[[step]]\nmethod = \"POST\"\n";
         assert_eq!(
             err(&format!("{steps}pth = \"/b\"\n")),
-            "s.toml:8: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status)"
+            "s.toml:8: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout)"
         );
         assert_eq!(
             err(&format!("{steps}path = \"/b\"\nmethod = 3\n"))
@@ -412,7 +446,7 @@ body = "a,b\n{{i}},2"
         );
         assert_eq!(
             err("itterations = 1\n"),
-            "s.toml:1: unknown field 'itterations' (expected one of iterations, concurrency, base_url, keep_alive, step)"
+            "s.toml:1: unknown field 'itterations' (expected one of iterations, concurrency, base_url, keep_alive, timeout, step)"
         );
         assert_eq!(
             err("iterations = 1\n"),
@@ -423,6 +457,43 @@ body = "a,b\n{{i}},2"
         assert_eq!(
             err("[[step]]\npath = \"/\"\nheaders = { \"content-length\" = \"3\" }\n"),
             "s.toml:3: step 1: header 'content-length' is set by the runner"
+        );
+    }
+
+    #[test]
+    fn timeouts_at_top_level_and_per_step() {
+        let s = Scenario::parse(
+            "timeout = \"5s\"\n[[step]]\npath = \"/a\"\n[[step]]\npath = \"/events\"\ntimeout = \"300ms\"\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(s.timeout, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(s.steps[0].timeout, None);
+        assert_eq!(
+            s.steps[1].timeout,
+            Some(std::time::Duration::from_millis(300))
+        );
+        assert_eq!(
+            err("timeout = 5\n[[step]]\npath = \"/\"\n"),
+            "s.toml:1: timeout: write it as a string with a unit, e.g. \"5s\", got 5"
+        );
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\ntimeout = \"5\"\n"),
+            "s.toml:3: step 1: timeout: '5' has no unit: write e.g. 5s or 500ms"
+        );
+    }
+
+    #[test]
+    fn connection_close_asks_for_a_connection_per_request() {
+        let s = Scenario::parse(
+            "[[step]]\npath = \"/\"\nheaders = { Connection = \"close\" }\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].headers[0].0, "Connection");
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\nheaders = { Connection = \"upgrade\" }\n"),
+            "s.toml:3: step 1: header 'Connection' may only be close or keep-alive, got 'upgrade'"
         );
     }
 
@@ -440,7 +511,7 @@ body = "a,b\n{{i}},2"
     fn inline_steps_are_named_too() {
         assert_eq!(
             err("step = [{ path = \"/a\" },\n  { path = \"/b\", x = 1 }]\n"),
-            "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status)"
+            "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status, timeout)"
         );
     }
 }
