@@ -118,6 +118,10 @@ pub struct HuntArgs {
     /// keep_alive, or a fresh connection per user each round)
     #[arg(long)]
     pub keep_alive: bool,
+    /// Longest a request may take, e.g. 5s or 500ms (default: the scenario's timeout, or
+    /// 10s); a request past it is closed and counted as timed out (event streams, long polls)
+    #[arg(long, value_name = "DURATION", value_parser = leakhunt_load::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
     /// Where requests go (default: the scenario's base_url, or http://127.0.0.1:$PORT)
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,

@@ -74,6 +74,21 @@ impl Progress {
         }
     }
 
+    /// A line the user must see, terminal or log: printed above the status line (which
+    /// the drawing thread redraws on its next tick).
+    pub fn warn(&self, line: &str) {
+        match &self.state {
+            Some(s) => {
+                // Under the label's lock: the drawing thread takes it before it draws, so
+                // the line is not written into the middle of a redraw.
+                let _guard = s.label.lock().unwrap();
+                eprint!("\r\x1b[2K{line}\n");
+                let _ = std::io::stderr().flush();
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Shows `label`; when `total` > 0 the returned counter drives a percentage.
     pub fn start(&self, label: &str, total: u64) -> Arc<AtomicU64> {
         match &self.state {
@@ -127,7 +142,7 @@ fn draw_loop(s: &State) {
             continue;
         }
         next_draw = Instant::now() + Duration::from_millis(100);
-        let label = s.label.lock().unwrap().clone();
+        let label = s.label.lock().unwrap();
         let done = s.done.load(Ordering::Relaxed);
         let total = s.total.load(Ordering::Relaxed);
         let line = if total > 0 {
@@ -146,5 +161,6 @@ fn draw_loop(s: &State) {
         };
         eprint!("\r\x1b[2K{line}");
         let _ = std::io::stderr().flush();
+        drop(label);
     }
 }

@@ -28,6 +28,39 @@ pub struct RoundLoad {
     pub p99_ms: f64,
     /// Failures by description (empty when none failed).
     pub errors: BTreeMap<String, u64>,
+    /// Requests ended by their timeout (counted in `failed` too).
+    #[serde(default)]
+    pub timed_out: u64,
+    /// The steps most of whose requests timed out this round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeouts: Vec<StepTimeouts>,
+}
+
+/// A step most of whose requests timed out in a round: its responses do not end within the
+/// timeout (an event stream, a parked long poll, a slow endpoint), so each request waited it
+/// out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTimeouts {
+    /// `METHOD /path` as the scenario writes it.
+    pub step: String,
+    pub requests: u64,
+    pub timed_out: u64,
+    pub timeout_ms: u64,
+}
+
+impl StepTimeouts {
+    /// One line naming the step and its timeout, for stderr and the text report.
+    pub fn describe(&self) -> String {
+        let timeout = if self.timeout_ms % 1000 == 0 {
+            format!("{} s", self.timeout_ms / 1000)
+        } else {
+            format!("{} ms", self.timeout_ms)
+        };
+        format!(
+            "{}: {} of {} requests timed out after {timeout} (a response that never ends: an event stream, a long poll, a slow endpoint?); each waited out the timeout: set the step's timeout or --request-timeout",
+            self.step, self.timed_out, self.requests
+        )
+    }
 }
 
 /// A limit on growth per iteration, and whether the hunt went past it.

@@ -27,7 +27,7 @@ mod summary;
 pub use diff::{ClassDiff, DiffReport};
 pub use hunt::{
     Change, ComparedSuspect, Comparison, GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc,
-    RoundLoad, ScenarioInfo,
+    RoundLoad, ScenarioInfo, StepTimeouts,
 };
 pub use leaks::{
     AllocationStack, Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern,

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use leakhunt_findings::StepTimeouts;
 use leakhunt_load::RunStats;
 
 pub enum HuntEvent<'a> {
@@ -35,6 +36,8 @@ pub enum HuntEvent<'a> {
     RoundFinished {
         round: usize,
         stats: &'a RunStats,
+        /// The steps most of whose requests timed out: worth a line of their own.
+        timeouts: &'a [StepTimeouts],
     },
     /// A snapshot is being taken: bytes streamed so far.
     SnapshotProgress {

@@ -1,7 +1,7 @@
 //! What a hunt found is a [`HuntReport`] (crate `leakhunt-findings`): the leak diagnosis plus
 //! what the heap and the load did. This turns the load runner's figures into it.
 
-use leakhunt_findings::{CountUnit, Explanation, LeakReport, Pattern, RoundLoad};
+use leakhunt_findings::{CountUnit, Explanation, LeakReport, Pattern, RoundLoad, StepTimeouts};
 use leakhunt_load::{RunStats, Scenario};
 
 pub use leakhunt_findings::{GrowthFigure, GrowthGate, HuntReport, MemoryAfterGc, ScenarioInfo};
@@ -17,6 +17,16 @@ pub fn round_load(s: &RunStats) -> RoundLoad {
         p50_ms: s.latency.p50.as_secs_f64() * 1e3,
         p99_ms: s.latency.p99.as_secs_f64() * 1e3,
         errors: s.errors.clone(),
+        timed_out: s.timed_out,
+        timeouts: s
+            .steps_mostly_timed_out()
+            .map(|step| StepTimeouts {
+                step: step.label.clone(),
+                requests: step.requests,
+                timed_out: step.timed_out,
+                timeout_ms: step.timeout.as_millis().try_into().unwrap_or(u64::MAX),
+            })
+            .collect(),
     }
 }
 

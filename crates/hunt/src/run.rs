@@ -319,11 +319,13 @@ fn rounds_and_snapshots(
         }
         let stats = stats?;
         next_iteration += iterations;
+        let this_round = round_load(&stats);
         observer.event(HuntEvent::RoundFinished {
             round: index,
             stats: &stats,
+            timeouts: &this_round.timeouts,
         });
-        load.push(round_load(&stats));
+        load.push(this_round);
 
         let path = config.out_dir.join(format!("s{}.heapsnapshot", index + 1));
         let taken = snapshot(service, &path, index, config.snapshots, observer);

@@ -55,19 +55,6 @@ impl StepStats {
     pub fn mostly_timed_out(&self) -> bool {
         self.timed_out > 0 && self.timed_out * 2 > self.requests
     }
-
-    /// One line naming the step and its timeout, e.g. `GET /events: 40 of 40 requests timed
-    /// out after 5 s (a response that never ends, an event stream or a long poll? set the
-    /// step's timeout, or --request-timeout)`.
-    pub fn timeout_line(&self) -> String {
-        format!(
-            "{}: {} of {} requests timed out after {} (a response that never ends: an event stream, a long poll, a slow endpoint?); each one waits out the timeout: set the step's timeout = \"…\" or --request-timeout",
-            self.label,
-            thousands(self.timed_out),
-            thousands(self.requests),
-            crate::duration::show_duration(self.timeout)
-        )
-    }
 }
 
 /// Latency percentiles, over requests that got a complete response.
@@ -386,9 +373,6 @@ mod tests {
             .map(|s| s.label.as_str())
             .collect();
         assert_eq!(named, ["GET /events"], "1 of 4 is not most");
-        assert!(stats.steps[1]
-            .timeout_line()
-            .starts_with("GET /events: 3 of 3 requests timed out after 500 ms"));
     }
 
     #[test]

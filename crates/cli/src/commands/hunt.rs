@@ -21,11 +21,17 @@ use crate::{EXIT_CLEAN, EXIT_LEAK};
 pub struct Display<'a> {
     progress: &'a Progress,
     style: Style,
+    /// The round under way ("Warm-up", "Round 1/2"), for its progress label.
+    round: std::cell::RefCell<String>,
 }
 
 impl<'a> Display<'a> {
     pub fn new(progress: &'a Progress, style: Style) -> Display<'a> {
-        Display { progress, style }
+        Display {
+            progress,
+            style,
+            round: Default::default(),
+        }
     }
 }
 
@@ -48,31 +54,57 @@ impl Observer for Display<'_> {
                 round,
                 rounds,
                 iterations,
-            } => self.progress.phase(&if round == 0 {
-                format!("Warm-up: {} iterations", format_count(iterations))
-            } else {
-                format!(
-                    "Round {round}/{}: {} iterations",
-                    rounds - 1,
-                    format_count(iterations)
-                )
-            }),
+            } => {
+                let name = if round == 0 {
+                    "Warm-up".to_string()
+                } else {
+                    format!("Round {round}/{}", rounds - 1)
+                };
+                self.progress
+                    .phase(&format!("{name}: {} iterations", format_count(iterations)));
+                *self.round.borrow_mut() = name;
+            }
+            // On a terminal, how far the round got (a slow one shows it is moving); in a log,
+            // nothing: a line per tick would drown it.
+            HuntEvent::LoadProgress { done, of } => self.progress.set_label(&format!(
+                "{}: {} / {} iterations",
+                self.round.borrow(),
+                format_count(done),
+                format_count(of)
+            )),
             HuntEvent::SnapshotProgress { index, of, bytes } => self.progress.set_label(&format!(
                 "Snapshot {}/{of}: {}",
                 index + 1,
                 format_bytes(bytes)
             )),
-            HuntEvent::RoundFinished { round, stats } => self.progress.note(&format!(
-                "{} done: {} requests in {:.1} s, {} failed",
-                if round == 0 {
+            HuntEvent::RoundFinished {
+                round,
+                stats,
+                timeouts,
+            } => {
+                let name = if round == 0 {
                     "Warm-up".to_string()
                 } else {
                     format!("Round {round}")
-                },
-                format_count(stats.requests),
-                stats.duration.as_secs_f64(),
-                format_count(stats.failed)
-            )),
+                };
+                let timed_out = if stats.timed_out > 0 {
+                    format!(" ({} timed out)", format_count(stats.timed_out))
+                } else {
+                    String::new()
+                };
+                self.progress.note(&format!(
+                    "{name} done: {} requests in {:.1} s, {} failed{timed_out}",
+                    format_count(stats.requests),
+                    stats.duration.as_secs_f64(),
+                    format_count(stats.failed)
+                ));
+                // Said on a terminal too, and at once: the user may want to stop and set a
+                // shorter timeout rather than wait out every round.
+                for t in timeouts {
+                    self.progress
+                        .warn(&format!("leakhunt: {name}: {}", t.describe()));
+                }
+            }
             HuntEvent::SnapshotSaved {
                 index,
                 path,
@@ -114,6 +146,9 @@ pub fn scenario(args: &HuntArgs) -> Result<(Scenario, String)> {
     }
     if args.keep_alive {
         s.keep_alive = true;
+    }
+    if let Some(t) = args.request_timeout {
+        s.timeout = Some(t);
     }
     Ok((s, source))
 }
@@ -172,13 +207,7 @@ pub fn run(args: &HuntArgs) -> Result<u8> {
     config.allocation_stacks = !args.no_allocation_stacks;
     let style = Style::for_stdout();
     let progress = Progress::with_phase_lines(true);
-    let result = run_hunt(
-        &config,
-        &Display {
-            progress: &progress,
-            style,
-        },
-    );
+    let result = run_hunt(&config, &Display::new(&progress, style));
     progress.finish();
     if result.is_err() && args.out.is_none() {
         // The folder made for this hunt, and .leakhunt/, if nothing was written into them

@@ -27,3 +27,4 @@ mod stacks;
 mod summary;
 mod tanstack;
 mod test_script;
+mod trial_shapes;

@@ -41,6 +41,18 @@ pub fn hunt(r: &HuntReport, style: Style) -> String {
             t.push_str(&format!("  {} × {e}\n", format_count(*n)));
         }
     }
+    // Once per step, from the round that timed out most: every round replays the same steps.
+    let mut timeouts: Vec<&leakhunt_findings::StepTimeouts> = Vec::new();
+    for s in r.load.iter().flat_map(|l| &l.timeouts) {
+        match timeouts.iter_mut().find(|t| t.step == s.step) {
+            Some(t) if t.timed_out < s.timed_out => *t = s,
+            Some(_) => {}
+            None => timeouts.push(s),
+        }
+    }
+    for s in timeouts {
+        t.push_str(&format!("  {}\n", s.describe()));
+    }
     if let Some(dir) = &r.out_dir {
         t.push_str(&format!("Snapshots and report.json in {dir}\n"));
     }

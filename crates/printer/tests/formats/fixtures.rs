@@ -166,6 +166,8 @@ fn round(iterations: u64) -> RoundLoad {
         p50_ms: 1.2,
         p99_ms: 4.5,
         errors: BTreeMap::new(),
+        timed_out: 0,
+        timeouts: Vec::new(),
     }
 }
 
