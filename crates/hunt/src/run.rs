@@ -209,6 +209,10 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
         last,
     } = ladder?;
 
+    // The scripts loaded while the load ran too (the Debugger is off during the rounds:
+    // see `Session::enable`). Without them, locations in those scripts only lose their
+    // source maps: not worth failing the hunt for.
+    let _ = service.session.refresh_scripts();
     let mut maps = SourceMaps::new();
     for s in service.session.scripts() {
         maps.announce(&s.url, &s.source_map_url);

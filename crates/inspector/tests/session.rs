@@ -58,6 +58,29 @@ fn full_round(node: &str) {
         },
     );
 
+    // The Debugger stays off while the service runs (it would change what the heap keeps):
+    // a script loaded now is not reported until the table is read again.
+    let late = dir.path().join("late.js");
+    std::fs::write(&late, "module.exports = () => 1;\n").unwrap();
+    let late = late.canonicalize().unwrap();
+    s.evaluate(&format!(
+        "process.mainModule.require({:?})()",
+        late.to_str().unwrap()
+    ))
+    .unwrap();
+    let late_url = format!("file://{}", late.display());
+    let known = |s: &leakhunt_inspector::Session| s.scripts().iter().any(|sc| sc.url == late_url);
+    s.heap_usage().unwrap();
+    assert!(!known(&s), "reported while the Debugger should be off");
+    s.refresh_scripts().unwrap();
+    assert!(known(&s), "{late_url} not among the scripts after a refresh");
+    let c3 = s.evaluate("globalThis.counter").unwrap().as_u64().unwrap();
+    wait_until(
+        Duration::from_secs(60),
+        "the counter to move after the refresh",
+        || s.evaluate("globalThis.counter").unwrap().as_u64().unwrap() > c3 + 5,
+    );
+
     let (used, total) = s.heap_usage().unwrap();
     assert!(
         used > 1_000_000 && total >= used / 2,
