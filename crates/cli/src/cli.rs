@@ -180,9 +180,17 @@ pub struct HuntArgs {
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub attach: AttachArgs,
-    /// The file to write (mode 0600: heaps hold secrets)
+    /// The file to write (mode 0600: heaps hold secrets); with --count, FILE's name gets
+    /// -1, -2, … before its extension
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// Take N snapshots in one inspector session, so that `leakhunt leaks` can compare
+    /// them (V8 renumbers its objects when a session ends)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_iterations)]
+    pub count: u64,
+    /// Time between the snapshots of --count, e.g. 30s or 2m (run the same load in each)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = leakhunt_load::parse_duration)]
+    pub every: std::time::Duration,
 }
 
 #[derive(Args, Debug)]

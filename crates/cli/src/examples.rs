@@ -65,7 +65,11 @@ Examples:
   # A Node process started without an inspector: turned on with SIGUSR1, closed again after
   leakhunt snapshot --pid 12345 -o app.heapsnapshot
 
-  leakhunt snapshot --inspect-port 9229 -o app.heapsnapshot";
+  leakhunt snapshot --inspect-port 9229 -o app.heapsnapshot
+
+  # Three snapshots 30 s apart in one session (comparable), then the diagnosis
+  leakhunt snapshot --pid 12345 --count 3 --every 30s -o app.heapsnapshot
+  leakhunt leaks app-1.heapsnapshot app-2.heapsnapshot app-3.heapsnapshot";
 
 pub const COMPARE: &str = "\
 Examples:

@@ -139,3 +139,76 @@ fn the_hunt_measures_an_async_cache_as_it_runs_unwatched() {
     let top = &h.report["suspects"][0];
     assert_eq!(top["location"]["line"].as_u64(), Some(leak_line(&file)), "{top:#}");
 }
+
+/// A Node process that keeps something every few milliseconds, started without the
+/// inspector (`leakhunt snapshot --pid` turns it on).
+fn growing_process() -> leakhunt_testkit::Service {
+    let mut node = leakhunt_testkit::Service::spawn(
+        std::process::Command::new(leakhunt_testkit::runtime::node())
+            .args([
+                "-e",
+                "globalThis.kept = []; setInterval(() => kept.push({ at: Date.now(), pad: 'x'.repeat(200) + kept.length }), 2); console.log('READY')",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null()),
+    );
+    // Once the main script runs, Node handles SIGUSR1 (before that the signal would kill it).
+    node.wait_for_line(std::time::Duration::from_secs(60), "READY", |l| {
+        (l == "READY").then_some(())
+    });
+    node
+}
+
+/// Snapshots taken by separate `leakhunt snapshot` calls number the same objects anew (V8
+/// forgets its ids when an inspector session ends): `leaks` refuses them and says how to take
+/// comparable ones; `--count` takes them in one session, and `leaks` reads those.
+#[test]
+fn several_snapshots_in_one_session_can_be_compared() {
+    use crate::support::{leakhunt, path_str};
+    let _port = leakhunt_testkit::ports::inspector_port_9229();
+    let dir = tempfile::tempdir().unwrap();
+    let node = growing_process();
+    let pid = node.pid().to_string();
+
+    let apart: Vec<String> = (1..=3)
+        .map(|n| {
+            let file = dir.path().join(format!("apart-{n}.heapsnapshot"));
+            let out = leakhunt(&["snapshot", "--pid", &pid, "-o", path_str(&file)]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            file.display().to_string()
+        })
+        .collect();
+    let out = leakhunt(&["leaks", &apart[0], &apart[1], &apart[2]]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("do not come from one process"), "{stderr}");
+    assert!(stderr.contains("snapshot --count 3"), "says how: {stderr}");
+
+    let out = leakhunt(&[
+        "snapshot",
+        "--pid",
+        &pid,
+        "--count",
+        "3",
+        "--every",
+        "500ms",
+        "-o",
+        path_str(&dir.path().join("one.heapsnapshot")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let together: Vec<String> = (1..=3)
+        .map(|n| {
+            dir.path()
+                .join(format!("one-{n}.heapsnapshot"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(stderr.contains(&format!("leakhunt leaks {}", together.join(" "))), "{stderr}");
+    let out = leakhunt(&["leaks", "--json", &together[0], &together[1], &together[2]]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a leak found: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "leak", "{report:#}");
+}

@@ -46,7 +46,7 @@ pub enum LeakError {
     TooFewSnapshots(usize),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
-    #[error("{first} and {last} do not come from one process: {why} (node ids are only stable within a process)")]
+    #[error("{first} and {last} do not come from one process: {why} (node ids are only stable within a process and one inspector session: take all the snapshots in one, e.g. leakhunt snapshot --count 3 --every 30s, or with leakhunt hunt)")]
     NotOneProcess {
         first: String,
         last: String,
