@@ -10,7 +10,8 @@ use leakhunt_load::Scenario;
 #[derive(Debug, Clone)]
 pub enum TargetSpec {
     /// Start this command (`node server.js`, `npm start` …) with the inspector on; it gets
-    /// a free port in the `PORT` environment variable.
+    /// a free port in the `PORT` environment variable, unless the user set `PORT` (in
+    /// leakhunt's environment, or with an `env PORT=… ` prefix).
     Launch {
         command: Vec<String>,
         cwd: Option<PathBuf>,

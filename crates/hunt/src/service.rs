@@ -97,6 +97,30 @@ fn free_port() -> Result<u16, HuntError> {
     Ok(l.local_addr().map_err(HuntError::FreePort)?.port())
 }
 
+/// The port the user gave the service: `PORT=…` in an `env` prefix of the command (`env
+/// PORT=4000 node server.js`), else `inherited`, leakhunt's own `PORT` (unless that `env -i`
+/// clears it). `0` or a value that is not a port is not one: the service gets a free port.
+fn port_given_by_user(command: &[String], inherited: Option<&str>) -> Option<u16> {
+    let port = |value: &str| value.trim().parse::<u16>().ok().filter(|p| *p != 0);
+    let mut keeps_environment = true;
+    let is_env = command
+        .first()
+        .is_some_and(|c| std::path::Path::new(c).file_name() == Some("env".as_ref()));
+    if is_env {
+        for arg in &command[1..] {
+            if let Some(value) = arg.strip_prefix("PORT=") {
+                return port(value);
+            }
+            if arg == "-i" || arg == "--ignore-environment" || arg == "-" {
+                keeps_environment = false;
+            } else if !arg.starts_with('-') && !arg.contains('=') {
+                break; // the program: env's own arguments end here
+            }
+        }
+    }
+    inherited.filter(|_| keeps_environment).and_then(port)
+}
+
 /// How long a service may listen elsewhere, and not where we expect it, before we conclude
 /// it ignores $PORT: a service may open an admin or metrics port first, then its main one.
 /// Long enough for that, much shorter than the ready timeout a hard-coded port used to cost.
@@ -110,12 +134,20 @@ pub fn start(
 ) -> Result<Service, HuntError> {
     let (mut launched, base_url, port_given) = match spec {
         TargetSpec::Launch { command, cwd } => {
-            let port = free_port()?;
+            let inherited = std::env::var("PORT").ok();
+            let (port, env) = match port_given_by_user(command, inherited.as_deref()) {
+                // The user's port stays: their service, their config, maybe a port a proxy
+                // or a client of theirs expects.
+                Some(port) => (port, Vec::new()),
+                None => {
+                    let port = free_port()?;
+                    (port, vec![("PORT".to_string(), port.to_string())])
+                }
+            };
             let options = leakhunt_inspector::LaunchOptions {
                 cwd: cwd.clone(),
                 ..Default::default()
             };
-            let env = vec![("PORT".to_string(), port.to_string())];
             let l = Target::launch_with(command, &env, &options).map_err(HuntError::Inspector)?;
             observer.event(HuntEvent::Launched {
                 ws_url: l.ws_url(),
@@ -233,6 +265,22 @@ fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_port_the_user_gave_is_kept() {
+        let cmd = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let node = cmd(&["node", "server.js"]);
+        assert_eq!(port_given_by_user(&node, Some("4000")), Some(4000));
+        assert_eq!(port_given_by_user(&node, None), None);
+        assert_eq!(port_given_by_user(&node, Some("0")), None, "0: any port");
+        assert_eq!(port_given_by_user(&node, Some("http")), None);
+        let env = cmd(&["/usr/bin/env", "NODE_ENV=production", "PORT=5000", "node", "s.js"]);
+        assert_eq!(port_given_by_user(&env, Some("4000")), Some(5000));
+        let cleared = cmd(&["env", "-i", "node", "s.js"]);
+        assert_eq!(port_given_by_user(&cleared, Some("4000")), None);
+        let after_program = cmd(&["env", "node", "s.js", "PORT=6000"]);
+        assert_eq!(port_given_by_user(&after_program, None), None);
+    }
 
     #[test]
     fn ipv6_base_url_without_port_gets_port_80() {

@@ -49,6 +49,8 @@ pub(crate) fn hunt(args: &[&str], command: &[&str]) -> Hunt {
         .args(command)
         .env("LEAKHUNT_TEST_PIDFILE", &pidfile)
         .env("NO_COLOR", "1")
+        // A PORT of the user's is kept: the hunts running at once must each get their own.
+        .env_remove("PORT")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

@@ -212,3 +212,32 @@ fn several_snapshots_in_one_session_can_be_compared() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"], "leak", "{report:#}");
 }
+
+/// A `PORT` the user set is the service's port: the hunt sends its requests there rather
+/// than give the service a port of its own choosing.
+#[test]
+fn a_port_set_by_the_user_is_kept() {
+    let file = service("trial/stream-service.js");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+        .args(["hunt", "--request", "GET /ok", "--iterations", "20"])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--")
+        .args(node(&file))
+        .env("PORT", port.to_string())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("serving at http://127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}
