@@ -274,7 +274,13 @@ mod tests {
         assert_eq!(port_given_by_user(&node, None), None);
         assert_eq!(port_given_by_user(&node, Some("0")), None, "0: any port");
         assert_eq!(port_given_by_user(&node, Some("http")), None);
-        let env = cmd(&["/usr/bin/env", "NODE_ENV=production", "PORT=5000", "node", "s.js"]);
+        let env = cmd(&[
+            "/usr/bin/env",
+            "NODE_ENV=production",
+            "PORT=5000",
+            "node",
+            "s.js",
+        ]);
         assert_eq!(port_given_by_user(&env, Some("4000")), Some(5000));
         let cleared = cmd(&["env", "-i", "node", "s.js"]);
         assert_eq!(port_given_by_user(&cleared, Some("4000")), None);

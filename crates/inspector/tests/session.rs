@@ -73,7 +73,10 @@ fn full_round(node: &str) {
     s.heap_usage().unwrap();
     assert!(!known(&s), "reported while the Debugger should be off");
     s.refresh_scripts().unwrap();
-    assert!(known(&s), "{late_url} not among the scripts after a refresh");
+    assert!(
+        known(&s),
+        "{late_url} not among the scripts after a refresh"
+    );
     let c3 = s.evaluate("globalThis.counter").unwrap().as_u64().unwrap();
     wait_until(
         Duration::from_secs(60),

@@ -16,7 +16,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" | "sec" => 1.0,
         "m" | "min" => 60.0,
         "" => return Err(format!("'{text}' has no unit: write e.g. 5s or 500ms")),
-        other => return Err(format!("unknown unit '{other}' in '{text}' (use ms, s or m)")),
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}' (use ms, s or m)"
+            ))
+        }
     };
     let value: f64 = number
         .parse()

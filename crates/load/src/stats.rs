@@ -196,7 +196,11 @@ impl Tally {
     }
 
     /// Adds up the workers' tallies; `steps` names each step and gives its timeout.
-    pub fn finish(tallies: Vec<Tally>, duration: Duration, steps: &[(String, Duration)]) -> RunStats {
+    pub fn finish(
+        tallies: Vec<Tally>,
+        duration: Duration,
+        steps: &[(String, Duration)],
+    ) -> RunStats {
         let mut stats = RunStats {
             duration,
             steps: steps

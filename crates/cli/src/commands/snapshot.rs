@@ -115,8 +115,12 @@ mod tests {
         let three = numbered_files(Path::new("out/app.heapsnapshot"), 3);
         assert_eq!(
             three,
-            ["out/app-1.heapsnapshot", "out/app-2.heapsnapshot", "out/app-3.heapsnapshot"]
-                .map(PathBuf::from)
+            [
+                "out/app-1.heapsnapshot",
+                "out/app-2.heapsnapshot",
+                "out/app-3.heapsnapshot"
+            ]
+            .map(PathBuf::from)
         );
         assert_eq!(
             numbered_files(Path::new("heap"), 2),

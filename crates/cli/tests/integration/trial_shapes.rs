@@ -57,7 +57,11 @@ fn requests_that_never_end_time_out_and_the_hunt_goes_on() {
     );
     let top = &h.report["suspects"][0];
     assert_eq!(top["pattern"], "retained-request", "{top:#}");
-    assert_eq!(top["location"]["line"].as_u64(), Some(leak_line(&file)), "{top:#}");
+    assert_eq!(
+        top["location"]["line"].as_u64(),
+        Some(leak_line(&file)),
+        "{top:#}"
+    );
 }
 
 /// GET `path` on a fresh connection to 127.0.0.1:`port` (HTTP/1.0: the body unchunked, to
@@ -68,11 +72,7 @@ fn get(port: u16, path: &str) -> String {
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
@@ -120,14 +120,12 @@ fn growth_per_request_unattached(file: &Path, requests: u64) -> f64 {
 fn the_hunt_measures_an_async_cache_as_it_runs_unwatched() {
     let file = service("trial/async-cache-service.js");
     let baseline = growth_per_request_unattached(&file, 500);
-    assert!(baseline > 100.0, "the cache grows: {baseline} B per request");
+    assert!(
+        baseline > 100.0,
+        "the cache grows: {baseline} B per request"
+    );
     let h = hunt(
-        &[
-            "--request",
-            "GET /item/{{seq}}",
-            "--iterations",
-            "500",
-        ],
+        &["--request", "GET /item/{{seq}}", "--iterations", "500"],
         &node(&file),
     );
     assert_eq!(h.code, Some(1), "{}", h.stderr);
@@ -137,7 +135,11 @@ fn the_hunt_measures_an_async_cache_as_it_runs_unwatched() {
         "the hunt measured {measured:.0} B per iteration, the service alone grows {baseline:.0} B per request"
     );
     let top = &h.report["suspects"][0];
-    assert_eq!(top["location"]["line"].as_u64(), Some(leak_line(&file)), "{top:#}");
+    assert_eq!(
+        top["location"]["line"].as_u64(),
+        Some(leak_line(&file)),
+        "{top:#}"
+    );
 }
 
 /// A Node process that keeps something every few milliseconds, started without the
@@ -174,7 +176,11 @@ fn several_snapshots_in_one_session_can_be_compared() {
         .map(|n| {
             let file = dir.path().join(format!("apart-{n}.heapsnapshot"));
             let out = leakhunt(&["snapshot", "--pid", &pid, "-o", path_str(&file)]);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             file.display().to_string()
         })
         .collect();
@@ -205,7 +211,10 @@ fn several_snapshots_in_one_session_can_be_compared() {
                 .to_string()
         })
         .collect();
-    assert!(stderr.contains(&format!("leakhunt leaks {}", together.join(" "))), "{stderr}");
+    assert!(
+        stderr.contains(&format!("leakhunt leaks {}", together.join(" "))),
+        "{stderr}"
+    );
     let out = leakhunt(&["leaks", "--json", &together[0], &together[1], &together[2]]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a leak found: {stderr}");

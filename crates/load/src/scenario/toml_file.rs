@@ -220,7 +220,10 @@ impl Parser<'_> {
                 Ok(d) => return Ok(d),
                 Err(e) => e,
             },
-            None => format!("write it as a string with a unit, e.g. \"5s\", got {}", value.get_ref()),
+            None => format!(
+                "write it as a string with a unit, e.g. \"5s\", got {}",
+                value.get_ref()
+            ),
         };
         Err(self.at(value.span(), format!("{key}: {why}")))
     }
