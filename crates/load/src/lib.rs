@@ -33,6 +33,7 @@
 pub mod cookies;
 mod duration;
 mod http;
+mod request;
 mod kept;
 mod runner;
 mod scenario;

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use crate::cookies::CookieJar;
 use crate::duration::show_duration;
-use crate::http::{Client, ClientConfig, Failure, PreparedRequest};
+use crate::http::{Client, ClientConfig, Failure};
+use crate::request::PreparedRequest;
 use crate::kept::KeptConnections;
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
 use crate::stats::{RunStats, Tally};
