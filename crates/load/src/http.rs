@@ -37,6 +37,9 @@ const BUFFER_SIZE: usize = 64 * 1024;
 /// again (see [`Client::bound_by_deadline`]).
 const DEADLINE_SLACK: Duration = Duration::from_millis(20);
 
+/// Most of a response body kept for captures: a JSON answer carrying an id is far smaller.
+const MAX_KEPT_BODY: usize = 1 << 20;
+
 /// Why a request got no (complete) response.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -93,6 +96,9 @@ pub(crate) struct Client<'a> {
     /// must shrink to the deadline or the step's timeout differs (a system call per request
     /// would cost the service cycles on this shared machine).
     socket_timeout: Option<Duration>,
+    /// Keep the body of the responses (see [`Client::keep_body`]), in `body`.
+    keep_body: bool,
+    body: Vec<u8>,
 }
 
 impl<'a> Client<'a> {
@@ -107,6 +113,8 @@ impl<'a> Client<'a> {
             stop: None,
             deadline: Instant::now(),
             socket_timeout: None,
+            keep_body: false,
+            body: Vec::new(),
         }
     }
 
@@ -217,6 +225,7 @@ impl<'a> Client<'a> {
         // drop them rather than misread them as this response.
         self.start = 0;
         self.end = 0;
+        self.body.clear();
         if let Err(failure) = self.bound_by_deadline() {
             return Err(Attempt {
                 failure,
@@ -364,10 +373,12 @@ impl<'a> Client<'a> {
         loop {
             let available = (self.end - self.start) as u64;
             if available >= length {
+                self.keep(self.start + length as usize);
                 self.start += length as usize;
                 return Ok(());
             }
             length -= available;
+            self.keep(self.end);
             self.start = self.end;
             if self.fill()? == 0 {
                 return Err(Failure::Closed);
@@ -377,11 +388,33 @@ impl<'a> Client<'a> {
 
     fn skip_to_eof(&mut self) -> Result<(), Failure> {
         loop {
+            self.keep(self.end);
             self.start = self.end;
             if self.fill()? == 0 {
                 return Ok(());
             }
         }
+    }
+
+    /// With [`Client::keep_body`], copies the body bytes `buf[start..to]` aside (up to
+    /// [`MAX_KEPT_BODY`]; a longer body is cut, and will not parse).
+    fn keep(&mut self, to: usize) {
+        if self.keep_body {
+            let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
+            let bytes = &self.buf[self.start..to];
+            self.body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    /// Whether the next responses' bodies are kept (for a step that captures values):
+    /// read them with [`Client::body`].
+    pub(crate) fn keep_body(&mut self, keep: bool) {
+        self.keep_body = keep;
+    }
+
+    /// The last response's body, when kept.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
     }
 
     /// Consumes a chunked body: `size[;ext]\r\n data \r\n` … `0\r\n` trailers `\r\n`.

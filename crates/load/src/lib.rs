@@ -30,11 +30,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod capture;
 pub mod cookies;
 mod duration;
 mod http;
-mod request;
 mod kept;
+mod request;
 mod runner;
 mod scenario;
 mod stats;

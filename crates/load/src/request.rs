@@ -55,13 +55,18 @@ impl PreparedRequest {
         }
     }
 
-    /// Writes the whole request for the iteration `numbers` name, with the jar's cookies, into
-    /// `out`.
-    pub(crate) fn write(&self, numbers: impl Into<Numbers>, jar: &CookieJar, out: &mut Vec<u8>) {
-        let numbers = numbers.into();
+    /// Writes the whole request for the iteration `numbers` name, with the values earlier
+    /// steps of the iteration captured (by slot) and the jar's cookies, into `out`.
+    pub(crate) fn write(
+        &self,
+        numbers: Numbers,
+        captured: &[String],
+        jar: &CookieJar,
+        out: &mut Vec<u8>,
+    ) {
         out.clear();
         out.extend_from_slice(&self.start);
-        self.path.render_into(numbers, out);
+        self.path.render_captured_into(numbers, captured, out);
         out.extend_from_slice(b" HTTP/1.1\r\n");
         if let Some(host) = &self.host {
             out.extend_from_slice(host);
@@ -70,7 +75,7 @@ impl PreparedRequest {
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
-            value.render_into(numbers, out);
+            value.render_captured_into(numbers, captured, out);
             out.extend_from_slice(b"\r\n");
         }
         jar.write_header(out);
@@ -80,9 +85,9 @@ impl PreparedRequest {
         match &self.body {
             Some(body) => {
                 out.extend_from_slice(b"Content-Length: ");
-                push_decimal(out, body.rendered_len(numbers) as u64);
+                push_decimal(out, body.rendered_captured_len(numbers, captured) as u64);
                 out.extend_from_slice(b"\r\n\r\n");
-                body.render_into(numbers, out);
+                body.render_captured_into(numbers, captured, out);
             }
             None if self.empty_body_length => out.extend_from_slice(b"Content-Length: 0\r\n\r\n"),
             None => out.extend_from_slice(b"\r\n"),
@@ -104,7 +109,7 @@ mod tests {
         let mut out = Vec::new();
 
         let step = parse_request_line(r#"POST /login/{{i}} {"u":"u{{i}}"}"#).unwrap();
-        PreparedRequest::new(&step, &base).write(7, &jar, &mut out);
+        PreparedRequest::new(&step, &base).write(7.into(), &[], &jar, &mut out);
         assert_eq!(
             String::from_utf8_lossy(&out),
             "POST /v1/login/7 HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nUser-Agent: leakhunt\r\nCookie: sid=s7\r\n\
@@ -115,14 +120,14 @@ mod tests {
         step.headers.push(("Host".into(), Template::new("example")));
         step.headers
             .push(("x-trace".into(), Template::new("t{{i}}")));
-        PreparedRequest::new(&step, &base).write(12, &CookieJar::new(), &mut out);
+        PreparedRequest::new(&step, &base).write(12.into(), &[], &CookieJar::new(), &mut out);
         assert_eq!(
             String::from_utf8_lossy(&out),
             "DELETE /v1/x HTTP/1.1\r\nUser-Agent: leakhunt\r\nHost: example\r\nx-trace: t12\r\n\r\n"
         );
 
         let step = parse_request_line("PUT /x").unwrap();
-        PreparedRequest::new(&step, &base).write(0, &CookieJar::new(), &mut out);
+        PreparedRequest::new(&step, &base).write(0.into(), &[], &CookieJar::new(), &mut out);
         assert!(String::from_utf8_lossy(&out).ends_with("Content-Length: 0\r\n\r\n"));
     }
 }

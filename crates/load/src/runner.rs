@@ -16,11 +16,12 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::capture::Capture;
 use crate::cookies::CookieJar;
 use crate::duration::show_duration;
 use crate::http::{Client, ClientConfig, Failure};
-use crate::request::PreparedRequest;
 use crate::kept::KeptConnections;
+use crate::request::PreparedRequest;
 use crate::scenario::{Scenario, MAX_CONCURRENCY};
 use crate::stats::{RunStats, Tally};
 use crate::template::Numbers;
@@ -178,8 +179,16 @@ pub fn run_until(
             label: step.label(),
             expect_status: step.expect_status,
             timeout: step.timeout.unwrap_or(opts.timeout),
+            capture: step.capture.clone(),
         })
         .collect();
+    let captures = scenario
+        .steps
+        .iter()
+        .flat_map(|s| &s.capture)
+        .map(|c| c.slot + 1)
+        .max()
+        .unwrap_or(0);
     let step_timeouts: Vec<(String, Duration)> =
         steps.iter().map(|s| (s.label.clone(), s.timeout)).collect();
 
@@ -193,6 +202,7 @@ pub fn run_until(
         .min(usize::try_from(count).unwrap_or(usize::MAX));
     let shared = Shared {
         steps,
+        captures,
         config,
         base: base.to_string(),
         first,
@@ -247,11 +257,25 @@ struct PreparedStep {
     expect_status: Option<u16>,
     /// The step's own timeout, else the run's.
     timeout: Duration,
+    capture: Vec<Capture>,
+}
+
+/// Takes each of `captures` from a response's `body` into its slot of `captured`; the first
+/// that cannot be taken is the error (its slot is left empty: later steps send nothing
+/// there, and are likely to fail visibly).
+fn capture(captures: &[Capture], body: &[u8], captured: &mut [String]) -> Result<(), String> {
+    for c in captures {
+        let value = c.take(body).map_err(|why| format!("{}: {why}", c.name))?;
+        captured[c.slot] = value;
+    }
+    Ok(())
 }
 
 /// What the workers share: read-only setup plus two counters.
 struct Shared<'a> {
     steps: Vec<PreparedStep>,
+    /// How many values the scenario's steps capture (slots per iteration).
+    captures: usize,
     config: ClientConfig,
     base: String,
     /// The round's first iteration number: `{{i}}` counts from it.
@@ -273,19 +297,22 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
     let mut jar = CookieJar::new();
     let mut request = Vec::with_capacity(1024);
     let mut tally = Tally::new(shared.steps.len());
+    let mut captured = vec![String::new(); shared.captures];
     'iterations: loop {
         let iteration = shared.next.fetch_add(1, Ordering::Relaxed);
         if iteration >= shared.end || stop.is_stopped() {
             break;
         }
-        // A fresh jar per iteration: one virtual user, one session.
+        // A fresh jar per iteration: one virtual user, one session; and nothing captured yet.
         jar.clear();
+        captured.iter_mut().for_each(String::clear);
         // `{{i}}` restarts each round (the same users), `{{seq}}` never does.
         let numbers = Numbers::in_round(shared.first, iteration);
         for (index, step) in shared.steps.iter().enumerate() {
-            step.request.write(numbers, &jar, &mut request);
+            step.request.write(numbers, &captured, &jar, &mut request);
             let sent = Instant::now();
             tally.step_sent(index);
+            client.keep_body(!step.capture.is_empty());
             match client.exchange(&request, step.request.head, &mut jar, step.timeout) {
                 Ok(status) => {
                     tally.response(status, sent.elapsed());
@@ -294,6 +321,8 @@ fn worker(shared: &Shared, progress: &(dyn Fn(u64) + Sync), stop: &Stop, slot: u
                             "unexpected status {status} at {} (expected {expected})",
                             step.label
                         ));
+                    } else if let Err(why) = capture(&step.capture, client.body(), &mut captured) {
+                        tally.failure(format!("cannot capture at {}: {why}", step.label));
                     }
                 }
                 // Cut short by the stop, not by the service: not a result.

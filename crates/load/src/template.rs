@@ -54,6 +54,8 @@ enum Part {
     Iteration,
     /// `{{seq}}`
     Sequence,
+    /// `{{name}}` of a value an earlier step captured: its index among the capture names.
+    Captured(usize),
 }
 
 impl Template {
@@ -87,6 +89,44 @@ impl Template {
         Template { source, parts }
     }
 
+    /// Turns `{{name}}` (spaces allowed inside the braces) into a slot for the captured
+    /// value `names[k]`, for each name; other text stays as it is.
+    pub(crate) fn bind_captures(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for part in std::mem::take(&mut self.parts) {
+            let Part::Text(text) = part else {
+                parts.push(part);
+                continue;
+            };
+            let mut rest = text.as_str();
+            let mut literal = String::new();
+            while let Some(open) = rest.find("{{") {
+                match captured_slot(&rest[open..], names) {
+                    Some((len, slot)) => {
+                        literal.push_str(&rest[..open]);
+                        if !literal.is_empty() {
+                            parts.push(Part::Text(std::mem::take(&mut literal)));
+                        }
+                        parts.push(Part::Captured(slot));
+                        rest = &rest[open + len..];
+                    }
+                    None => {
+                        literal.push_str(&rest[..open + 1]);
+                        rest = &rest[open + 1..];
+                    }
+                }
+            }
+            literal.push_str(rest);
+            if !literal.is_empty() {
+                parts.push(Part::Text(literal));
+            }
+        }
+        self.parts = parts;
+    }
+
     /// The text as written in the scenario, with its slots.
     pub fn source(&self) -> &str {
         &self.source
@@ -106,12 +146,26 @@ impl Template {
 
     /// Appends the template, with the numbers in their slots, to `out`.
     pub fn render_into(&self, numbers: impl Into<Numbers>, out: &mut Vec<u8>) {
-        let numbers = numbers.into();
+        self.render_captured_into(numbers.into(), &[], out);
+    }
+
+    /// [`Template::render_into`] with the values earlier steps captured (by slot; a value
+    /// not captured renders as nothing).
+    pub(crate) fn render_captured_into(
+        &self,
+        numbers: Numbers,
+        captured: &[String],
+        out: &mut Vec<u8>,
+    ) {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.extend_from_slice(text.as_bytes()),
                 Part::Iteration => push_decimal(out, numbers.i),
                 Part::Sequence => push_decimal(out, numbers.seq),
+                Part::Captured(slot) => {
+                    let value = captured.get(*slot).map_or("", String::as_str);
+                    out.extend_from_slice(value.as_bytes());
+                }
             }
         }
     }
@@ -126,13 +180,18 @@ impl Template {
 
     /// Length in bytes once rendered, without rendering (for Content-Length).
     pub fn rendered_len(&self, numbers: impl Into<Numbers>) -> usize {
-        let numbers = numbers.into();
+        self.rendered_captured_len(numbers.into(), &[])
+    }
+
+    /// [`Template::rendered_len`] with captured values.
+    pub(crate) fn rendered_captured_len(&self, numbers: Numbers, captured: &[String]) -> usize {
         self.parts
             .iter()
             .map(|part| match part {
                 Part::Text(text) => text.len(),
                 Part::Iteration => decimal_len(numbers.i),
                 Part::Sequence => decimal_len(numbers.seq),
+                Part::Captured(slot) => captured.get(*slot).map_or(0, String::len),
             })
             .sum()
     }
@@ -161,6 +220,15 @@ fn slot_len(s: &str) -> Option<(usize, Part)> {
     };
     let rest = after_name.trim_start_matches(' ').strip_prefix("}}")?;
     Some((s.len() - rest.len(), slot))
+}
+
+/// If `s` starts with `{{name}}` for one of `names` (spaces allowed inside the braces), its
+/// length in bytes and the name's index.
+fn captured_slot(s: &str, names: &[String]) -> Option<(usize, usize)> {
+    let inner = s.strip_prefix("{{")?;
+    let (name, _) = inner.split_once("}}")?;
+    let slot = names.iter().position(|n| n == name.trim_matches(' '))?;
+    Some((2 + name.len() + 2, slot))
 }
 
 /// Appends `n` in decimal without going through `fmt`.
@@ -250,6 +318,23 @@ mod tests {
         assert_eq!(users(&numbers[2]), [0, 1, 2]);
         let seqs: Vec<u64> = numbers.iter().flatten().map(|n| n.seq).collect();
         assert_eq!(seqs, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn captured_values_fill_their_slots() {
+        let mut t = Template::new("/s/{{ id }}/{{i}}?t={{token}}&x={{other}}");
+        t.bind_captures(&["token".to_owned(), "id".to_owned()]);
+        let values = ["tk".to_owned(), "s-9".to_owned()];
+        let mut out = Vec::new();
+        t.render_captured_into(Numbers::from(4), &values, &mut out);
+        assert_eq!(out, b"/s/s-9/4?t=tk&x={{other}}");
+        assert_eq!(
+            t.rendered_captured_len(Numbers::from(4), &values),
+            out.len()
+        );
+        // Not captured (yet): nothing.
+        assert_eq!(t.render(4), "/s//4?t=&x={{other}}");
+        assert_eq!(t.source(), "/s/{{ id }}/{{i}}?t={{token}}&x={{other}}");
     }
 
     #[test]

@@ -425,6 +425,56 @@ fn responses_that_never_end_are_cut_at_the_timeout_and_counted() {
 }
 
 #[test]
+fn a_value_captured_from_a_response_is_sent_by_later_steps() {
+    let server = Server::start("app-server.js");
+    let scenario = Scenario::parse(
+        r#"
+[[step]]
+method = "POST"
+path = "/api/items"
+capture = { item_id = "$.item.id" }
+[[step]]
+path = "/api/items/{{item_id}}"
+expect_status = 200
+[[step]]
+path = "/record/{{item_id}}/{{i}}"
+headers = { "x-trace" = "{{item_id}}" }
+"#,
+        "inline.toml",
+    )
+    .unwrap();
+    let stats = run_quietly(&scenario, &options(&server.url(), 0..10, 3)).unwrap();
+    assert_eq!(stats.failed, 0, "{:?}", stats.errors);
+    assert_eq!(stats.by_status, BTreeMap::from([(200, 20), (201, 10)]));
+    let mut seen: Vec<(String, Option<String>)> = logged(&server)
+        .into_iter()
+        .map(|(_, url, trace, _, _)| (url, trace))
+        .collect();
+    seen.sort();
+    // Each user sent the id its own POST got back, in the path and in a header.
+    assert_eq!(seen.len(), 10);
+    for (url, trace) in seen {
+        let id = trace.expect("the captured id in x-trace");
+        assert!(id.starts_with("it-"), "{id}");
+        assert!(url.starts_with(&format!("/record/{id}/")), "{url}");
+    }
+    // A path that finds nothing is a failure of that request, named.
+    let missing = Scenario::parse(
+        "[[step]]\nmethod = \"POST\"\npath = \"/api/items\"\ncapture = { id = \"$.id\" }\n",
+        "inline.toml",
+    )
+    .unwrap();
+    let stats = run_quietly(&missing, &options(&server.url(), 0..2, 1)).unwrap_err();
+    let RunError::AllFailed { reason, .. } = stats else {
+        panic!("{stats:?}")
+    };
+    assert_eq!(
+        reason,
+        "cannot capture at POST /api/items: id: no $.id in the response"
+    );
+}
+
+#[test]
 fn protocol_edges() {
     let server = Server::start("raw-server.js");
     let scenario = lines(&[

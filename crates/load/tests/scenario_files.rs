@@ -71,7 +71,7 @@ fn errors_point_at_file_and_line() {
     let cases: &[(&str, &str)] = &[
         (
             "pth = \"/api/dashboard\"\n",
-            "scenario.toml:9: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout)",
+            "scenario.toml:9: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout, capture)",
         ),
         ("method = \"GRAB\"\npath = \"/x\"\n", "scenario.toml:9: step 2: bad method 'GRAB' (expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"),
         ("method = \"GET\"\n", "scenario.toml:8: step 2: missing path (e.g. path = \"/api/items\")"),

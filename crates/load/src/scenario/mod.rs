@@ -65,6 +65,8 @@ pub struct Step {
     pub expect_status: Option<u16>,
     /// This step's own request timeout (a stream or a long poll that never ends by itself).
     pub timeout: Option<Duration>,
+    /// Values to take from its JSON response for later steps' `{{name}}`.
+    pub capture: Vec<crate::capture::Capture>,
 }
 
 /// A request body. Both kinds may contain `{{i}}`.
@@ -99,6 +101,7 @@ impl Step {
             body: None,
             expect_status: None,
             timeout: None,
+            capture: Vec::new(),
         }
     }
 

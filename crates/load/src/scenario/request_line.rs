@@ -44,6 +44,7 @@ pub fn parse_request_line(line: &str) -> Result<Step, ScenarioError> {
         body,
         expect_status: None,
         timeout: None,
+        capture: Vec::new(),
     })
 }
 

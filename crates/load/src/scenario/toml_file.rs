@@ -15,6 +15,7 @@ use super::{
     check_header, check_method, check_path, Body, Scenario, ScenarioError, Step,
     DEFAULT_CONCURRENCY, DEFAULT_ITERATIONS, MAX_CONCURRENCY,
 };
+use crate::capture::Capture;
 use crate::template::Template;
 
 /// The file as written. Numbers are read as any TOML value so that a wrong type gets the
@@ -40,6 +41,7 @@ struct RawStep {
     headers: Option<BTreeMap<String, Spanned<String>>>,
     expect_status: Option<Spanned<toml::Value>>,
     timeout: Option<Spanned<toml::Value>>,
+    capture: Option<BTreeMap<String, Spanned<String>>>,
 }
 
 /// Only where the steps are: used to name the step a `toml` error falls in.
@@ -114,10 +116,13 @@ impl Parser<'_> {
                 message: "no steps: add at least one [[step]] with a path".into(),
             });
         }
+        // Capture names, in the order steps introduce them: a step's `{{name}}` is a slot
+        // for a value an earlier step captured.
+        let mut names = Vec::new();
         let steps = raw_steps
             .into_iter()
             .enumerate()
-            .map(|(index, step)| self.step(index + 1, step))
+            .map(|(index, step)| self.step(index + 1, step, &mut names))
             .collect::<Result<_, _>>()?;
         Ok(Scenario {
             iterations,
@@ -130,7 +135,12 @@ impl Parser<'_> {
         })
     }
 
-    fn step(&self, number: usize, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
+    fn step(
+        &self,
+        number: usize,
+        raw: Spanned<RawStep>,
+        names: &mut Vec<String>,
+    ) -> Result<Step, ScenarioError> {
         let fail = |span: Range<usize>, message: String| {
             self.at(span, format!("step {number}: {message}"))
         };
@@ -199,13 +209,34 @@ impl Parser<'_> {
             })
             .transpose()?;
 
+        let mut path = Template::new(path.get_ref().as_str());
+        path.bind_captures(names);
+        for (_, value) in &mut headers {
+            value.bind_captures(names);
+        }
+        let mut body = body;
+        match &mut body {
+            Some(Body::Json(t) | Body::Text(t)) => t.bind_captures(names),
+            None => {}
+        }
+        let mut capture = Vec::new();
+        for (name, path) in raw.capture.iter().flatten() {
+            let slot = names.iter().position(|n| n == name).unwrap_or_else(|| {
+                names.push(name.clone());
+                names.len() - 1
+            });
+            capture
+                .push(Capture::new(name, path.get_ref(), slot).map_err(|e| fail(path.span(), e))?);
+        }
+
         Ok(Step {
             method,
-            path: Template::new(path.get_ref().as_str()),
+            path,
             headers,
             body,
             expect_status,
             timeout,
+            capture,
         })
     }
 
@@ -403,7 +434,7 @@ body = "a,b\n{{i}},2"
         let steps = "iterations = 5\n\n[[step]]\npath = \"/a\"\n\n[[step]]\nmethod = \"POST\"\n";
         assert_eq!(
             err(&format!("{steps}pth = \"/b\"\n")),
-            "s.toml:8: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout)"
+            "s.toml:8: step 2: unknown field 'pth' (expected one of method, path, json, body, headers, expect_status, timeout, capture)"
         );
         assert_eq!(
             err(&format!("{steps}path = \"/b\"\nmethod = 3\n"))
@@ -487,6 +518,31 @@ body = "a,b\n{{i}},2"
     }
 
     #[test]
+    fn captures_become_slots_in_later_steps_only() {
+        let s = Scenario::parse(
+            "[[step]]\npath = \"/a/{{id}}\"\ncapture = { id = \"$.id\" }\n[[step]]\npath = \"/b/{{id}}\"\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].capture[0].name, "id");
+        let captured = ["s-1".to_owned()];
+        let mut out = Vec::new();
+        s.steps[0]
+            .path
+            .render_captured_into(0.into(), &captured, &mut out);
+        assert_eq!(out, b"/a/{{id}}", "not yet captured when the step is sent");
+        out.clear();
+        s.steps[1]
+            .path
+            .render_captured_into(0.into(), &captured, &mut out);
+        assert_eq!(out, b"/b/s-1");
+        assert_eq!(
+            err("[[step]]\npath = \"/\"\ncapture = { id = \"id\" }\n"),
+            "s.toml:3: step 1: capture path 'id' must look like $.id, $.user.id or $.items[0].id"
+        );
+    }
+
+    #[test]
     fn connection_close_asks_for_a_connection_per_request() {
         let s = Scenario::parse(
             "[[step]]\npath = \"/\"\nheaders = { Connection = \"close\" }\n",
@@ -514,7 +570,7 @@ body = "a,b\n{{i}},2"
     fn inline_steps_are_named_too() {
         assert_eq!(
             err("step = [{ path = \"/a\" },\n  { path = \"/b\", x = 1 }]\n"),
-            "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status, timeout)"
+            "s.toml:2: step 2: unknown field 'x' (expected one of method, path, json, body, headers, expect_status, timeout, capture)"
         );
     }
 }
