@@ -250,3 +250,47 @@ fn a_port_set_by_the_user_is_kept() {
         "{stderr}"
     );
 }
+
+/// On a terminal the status line says how far the warm-up and each round got, so a slow
+/// round shows it is moving. (Run under `script`, which gives the hunt a terminal.)
+#[test]
+fn progress_on_a_terminal_counts_the_warm_up_iterations() {
+    let Some(script) = leakhunt_testkit::runtime::on_path("script") else {
+        eprintln!("skipped: no `script` to give the hunt a terminal");
+        return;
+    };
+    let file = service("trial/stream-service.js");
+    let dir = tempfile::tempdir().unwrap();
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let command = [
+        env!("CARGO_BIN_EXE_leakhunt"),
+        "hunt",
+        "--request",
+        "GET /wait",
+        "--request-timeout",
+        "100ms",
+        "--iterations",
+        "12",
+        "--concurrency",
+        "1",
+        "--no-allocation-stacks",
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        "--",
+        "node",
+        file.to_str().unwrap(),
+    ]
+    .map(quote)
+    .join(" ");
+    let out = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("PORT")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        (0..=12).any(|n| screen.contains(&format!("Warm-up: {n} / 12 iterations"))),
+        "{screen}"
+    );
+}
