@@ -186,7 +186,7 @@ pub struct SnapshotArgs {
     pub output: PathBuf,
     /// Take N snapshots in one inspector session, so that `leakhunt leaks` can compare
     /// them (V8 renumbers its objects when a session ends)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_iterations)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_snapshot_count)]
     pub count: u64,
     /// Time between the snapshots of --count, e.g. 30s or 2m (run the same load in each)
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = leakhunt_load::parse_duration)]
@@ -260,6 +260,14 @@ fn parse_concurrency(s: &str) -> Result<usize, String> {
         Ok(_) => Err(format!(
             "must be from 1 to {max} (each virtual user is a thread with its own connection)"
         )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_snapshot_count(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
 }
