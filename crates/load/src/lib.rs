@@ -11,7 +11,10 @@
 //! - [`run`] — runs a range of iterations with a given concurrency over plain HTTP/1.1
 //!   keep-alive connections (a small blocking client of our own, in `http.rs`, fast
 //!   enough to saturate a Node process from one core). Each iteration has its own cookie jar
-//!   ([`cookies`]), so sessions behave as real users' do.
+//!   ([`cookies`]), so sessions behave as real users' do, and its own [`capture`]d values
+//!   (`capture = { id = "$.id" }` on a step, `{{id}}` in later ones). Every request is
+//!   bounded by a timeout (`timeout = "5s"`, [`parse_duration`]): a response that never
+//!   ends, an event stream or a parked long poll, is cut there and counted as timed out.
 //! - [`RunStats`] — requests, failures by cause, statuses, latency percentiles, and a
 //!   [`summary_line`](RunStats::summary_line) for people.
 //! - [`wait_until_accepting`] — waits for a freshly started service to listen.
