@@ -7,11 +7,12 @@ use leakhunt_diagnosis::leaks::facts::Facts;
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
-use leakhunt_inspector::{last_words, InspectorError, Session};
+use leakhunt_inspector::{last_words, InspectorError};
 use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
+use crate::memory::memory_after_gc;
 use crate::out_dir;
 use crate::report::{round_load, HuntReport, MemoryAfterGc, ScenarioInfo};
 use crate::service::{self, Death, Service};
@@ -284,8 +285,11 @@ fn rounds_and_snapshots(
     let mut next_iteration = 0u64;
     let mut load = Vec::new();
     let mut heap_after_gc = Vec::new();
-    // `process.memoryUsage()` at each snapshot, `None` once the target could not say.
-    let mut memory: Option<Vec<MemoryAfterGc>> = Some(Vec::new());
+    // `process.memoryUsage()` at each snapshot, `None` once the target could not say. Read
+    // once before the warm-up too: what the first reading loads into the target is then
+    // there in every snapshot, not new in the second.
+    let mut memory: Option<Vec<MemoryAfterGc>> =
+        memory_after_gc(&mut service.session)?.map(|_| Vec::new());
     let mut earlier: Vec<Facts> = Vec::new();
     let mut pending: Option<Pending> = None;
     let mut files = Vec::new();
@@ -458,8 +462,9 @@ fn round(
     Ok(stats)
 }
 
-/// Two full collections (the second gets what finalizers of the first released), the heap
-/// in use, then the snapshot streamed to `path` and to a background parser.
+/// Two full collections (the second gets what finalizers of the first released), the
+/// snapshot streamed to `path` and to a background parser, then the heap in use (read after
+/// the snapshot's own collection: see [`crate::memory`]).
 fn snapshot(
     service: &mut Service,
     path: &Path,
@@ -470,8 +475,6 @@ fn snapshot(
     let session = &mut service.session;
     session.collect_garbage()?;
     session.collect_garbage()?;
-    let (used, _) = session.heap_usage()?;
-    let after_gc = memory_after_gc(session)?;
     let (mut feed, parser) = parse_in_background(path.display().to_string(), index + 1 == of);
     let result = session.snapshot_to_file_with_progress(path, Some(&mut feed), &mut |p| {
         observer.event(HuntEvent::SnapshotProgress {
@@ -481,27 +484,16 @@ fn snapshot(
         });
     });
     feed.finish();
-    match result {
-        Ok(_) => Ok((used, after_gc, parser)),
+    let measured = result.map_err(HuntError::from).and_then(|_| {
+        let (used, _) = session.heap_usage()?;
+        Ok((used, memory_after_gc(session)?))
+    });
+    match measured {
+        Ok((used, after_gc)) => Ok((used, after_gc, parser)),
         Err(e) => {
             let _ = parser.join();
-            Err(e.into())
+            Err(e)
         }
-    }
-}
-
-/// `process.memoryUsage()` in the target, or `None` when its context has no `process` (a
-/// worker, an embedder, a browser): the hunt then measures the JS heap alone.
-fn memory_after_gc(session: &mut Session) -> Result<Option<MemoryAfterGc>, HuntError> {
-    match session.memory_usage() {
-        Ok(m) => Ok(Some(MemoryAfterGc {
-            heap_used_bytes: m.heap_used,
-            external_bytes: m.external,
-            array_buffers_bytes: m.array_buffers,
-            rss_bytes: m.rss,
-        })),
-        Err(InspectorError::Evaluate { .. } | InspectorError::Protocol(_)) => Ok(None),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,0 +1,43 @@
+//! Memory outside the JS heap (issue 9): what the snapshots show of it, named by holder.
+
+use crate::hunt::{hunt, service, Hunt};
+
+/// 200 requests a round, each getting a 10 kB Buffer.
+fn buffer_hunt(name: &str) -> Hunt {
+    let file = service(name);
+    hunt(
+        &["--request", "POST /upload/{{i}}", "--iterations", "200"],
+        &["node", file.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn buffers_kept_per_request_are_named_by_the_array_that_keeps_them() {
+    let h = buffer_hunt("buffer-service.js");
+    let native = &h.report["native_memory"];
+    let top = &native[0];
+    assert_eq!(top["held_as"], "uploads", "{native:#}");
+    assert_eq!(top["holder"]["class"], "Array", "{native:#}");
+    // Two rounds of 200 requests after the warm-up, one backing store each.
+    let count = top["count"].as_u64().unwrap();
+    assert!(count >= 400, "{native:#}");
+    assert!(
+        top["bytes"].as_u64().unwrap() >= count * 10 * 1024,
+        "{native:#}"
+    );
+}
+
+#[test]
+fn buffers_dropped_per_request_leave_no_native_holder() {
+    let h = buffer_hunt("buffer-clean-service.js");
+    assert!(h.report["native_memory"].is_null(), "{:#}", h.report);
+    assert_eq!(h.report["verdict"], "clean");
+    // V8's code is measured apart, and left out of the growth (see crates/hunt/src/memory.rs).
+    for m in h.report["memory_after_gc"].as_array().unwrap() {
+        let code = m["code_bytes"].as_u64().unwrap();
+        assert!(
+            code > 0 && code < m["heap_used_bytes"].as_u64().unwrap(),
+            "{m}"
+        );
+    }
+}
