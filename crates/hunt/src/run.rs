@@ -462,9 +462,8 @@ fn round(
     Ok(stats)
 }
 
-/// Two full collections (the second gets what finalizers of the first released), the
-/// snapshot streamed to `path` and to a background parser, then the heap in use (read after
-/// the snapshot's own collection: see [`crate::memory`]).
+/// Two full collections (the second gets what finalizers of the first released), the heap
+/// in use, then the snapshot streamed to `path` and to a background parser.
 fn snapshot(
     service: &mut Service,
     path: &Path,
@@ -475,6 +474,8 @@ fn snapshot(
     let session = &mut service.session;
     session.collect_garbage()?;
     session.collect_garbage()?;
+    let (used, _) = session.heap_usage()?;
+    let after_gc = memory_after_gc(session)?;
     let (mut feed, parser) = parse_in_background(path.display().to_string(), index + 1 == of);
     let result = session.snapshot_to_file_with_progress(path, Some(&mut feed), &mut |p| {
         observer.event(HuntEvent::SnapshotProgress {
@@ -484,15 +485,11 @@ fn snapshot(
         });
     });
     feed.finish();
-    let measured = result.map_err(HuntError::from).and_then(|_| {
-        let (used, _) = session.heap_usage()?;
-        Ok((used, memory_after_gc(session)?))
-    });
-    match measured {
-        Ok((used, after_gc)) => Ok((used, after_gc, parser)),
+    match result {
+        Ok(_) => Ok((used, after_gc, parser)),
         Err(e) => {
             let _ = parser.join();
-            Err(e)
+            Err(e.into())
         }
     }
 }
