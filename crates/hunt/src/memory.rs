@@ -18,7 +18,7 @@ use crate::report::MemoryAfterGc;
 use crate::run::HuntError;
 
 /// `process.memoryUsage()` and the bytes of V8's spaces that hold only code (`code_space`,
-/// `code_large_object_space`) and, from V8 12 on, bytecode and its metadata
+/// `code_large_object_space`) and, where V8 has them (Node 24), bytecode and its metadata
 /// (`trusted_space`, `trusted_large_object_space`), read in one evaluate. The spaces are
 /// `null` where `v8` cannot be loaded from the evaluate's scope (a CommonJS main has no
 /// `require` there) or says nothing.
