@@ -97,12 +97,18 @@ pub struct MemoryAfterGc {
     pub array_buffers_bytes: u64,
     /// The whole process's resident memory (`rss`).
     pub rss_bytes: u64,
+    /// The part of `heap_used_bytes` in V8's code and bytecode spaces (`code_space`,
+    /// `trusted_space` and their large-object spaces); 0 when the target could not say.
+    #[serde(default)]
+    pub code_bytes: u64,
 }
 
 impl MemoryAfterGc {
-    /// What the growth figure and the gate count: heap used + external.
+    /// What the growth figure and the gate count: heap used + external, less V8's code
+    /// (compiled as functions turn hot, thrown away by the snapshots' collections: it moves
+    /// by itself, up or down, whatever the program keeps).
     pub fn counted_bytes(&self) -> u64 {
-        self.heap_used_bytes + self.external_bytes
+        self.heap_used_bytes.saturating_sub(self.code_bytes) + self.external_bytes
     }
 }
 
@@ -201,6 +207,15 @@ impl HuntReport {
         }
     }
 
+    /// The growth per iteration of `figure`: the JS heap's when this hunt did not measure
+    /// heap used + external.
+    pub fn growth_of(&self, figure: GrowthFigure) -> f64 {
+        match (figure, self.memory_growth_bytes_per_iteration) {
+            (GrowthFigure::HeapUsedPlusExternal, Some(g)) => g,
+            _ => self.growth_bytes_per_iteration,
+        }
+    }
+
     /// Records `process.memoryUsage()` after GC at each snapshot (all of them or none) and
     /// what follows from it: growth of heap used + external, of RSS, and whether the growth
     /// is outside the JS heap. Needs `iterations` set.
@@ -243,8 +258,13 @@ impl HuntReport {
 pub struct Comparison {
     #[serde(default = "crate::schema_version")]
     pub schema_version: u32,
+    /// Growth per iteration before and after, both of the memory `growth_figure` names.
     pub growth_before: f64,
     pub growth_after: f64,
+    /// What both growth figures count: heap used + external when both hunts measured it, the
+    /// JS heap alone otherwise (so that the two are of the same memory).
+    #[serde(default)]
+    pub growth_figure: GrowthFigure,
     pub verdict_before: Verdict,
     pub verdict_after: Verdict,
     pub suspects: Vec<ComparedSuspect>,
@@ -270,6 +290,7 @@ mod tests {
             external_bytes: external,
             array_buffers_bytes: external,
             rss_bytes: rss,
+            code_bytes: 0,
         }
     }
 
@@ -311,6 +332,23 @@ mod tests {
         let gate = gated.apply_growth_gate(2000);
         assert!(gate.exceeded);
         assert_eq!(gate.figure, GrowthFigure::HeapUsedPlusExternal);
+    }
+
+    #[test]
+    fn code_the_snapshots_throw_away_hides_no_growth() {
+        // The first snapshot's collection drops 150 kB of bytecode that ran only at start-up,
+        // while the program keeps 50 kB more: heap used falls, the data in it grows.
+        let with_code = |heap, code| MemoryAfterGc {
+            code_bytes: code,
+            ..memory(heap, 1_000_000, 60_000_000)
+        };
+        let r = report(vec![6_000_000, 5_900_000]).with_memory(vec![
+            with_code(6_000_000, 1_500_000),
+            with_code(5_900_000, 1_350_000),
+        ]);
+        assert_eq!(r.memory_growth_bytes_per_iteration, Some(50.0));
+        let mut gated = r.clone();
+        assert!(gated.apply_growth_gate(40).exceeded);
     }
 
     #[test]

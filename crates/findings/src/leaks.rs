@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RetainerPath, SourceLocation};
+use crate::{HeapObject, RetainerPath, SourceLocation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -322,6 +322,25 @@ pub struct LeakReport {
     /// empty, or without a mapping for a position), one line each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// ArrayBuffer backing stores (the bytes of Buffers, typed arrays and ArrayBuffers,
+    /// outside the JS heap) new since the first snapshot and still alive in the last, by what
+    /// holds them; largest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_memory: Vec<NativeHolder>,
+}
+
+/// What holds backing stores that are new since the first snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NativeHolder {
+    /// The nearest object above the Buffers (or typed arrays, or ArrayBuffers) that is none
+    /// of them: the array, Map or object they are kept in.
+    pub holder: HeapObject,
+    /// The variable or property that holds it (`uploads`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_as: Option<String>,
+    /// New backing stores under it, and their bytes.
+    pub count: u64,
+    pub bytes: u64,
 }
 
 impl LeakReport {
@@ -338,6 +357,7 @@ impl LeakReport {
             suspects,
             allocation_stacks_recorded: false,
             notes: Vec::new(),
+            native_memory: Vec::new(),
         }
     }
 }

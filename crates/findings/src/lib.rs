@@ -30,8 +30,8 @@ pub use hunt::{
     RoundLoad, ScenarioInfo, StepTimeouts,
 };
 pub use leaks::{
-    AllocationStack, Captured, CountUnit, Explanation, LeakReport, Owner, OwnerKind, Pattern,
-    RequestInRecord, SnapshotInfo, Suspect, SuspendedFunction, Verdict,
+    AllocationStack, Captured, CountUnit, Explanation, LeakReport, NativeHolder, Owner, OwnerKind,
+    Pattern, RequestInRecord, SnapshotInfo, Suspect, SuspendedFunction, Verdict,
 };
 pub use location::SourceLocation;
 pub use path::{EdgeKind, HeapObject, PathStep, RetainerPath};

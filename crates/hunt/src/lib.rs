@@ -14,6 +14,7 @@
 mod compare;
 mod config;
 mod events;
+mod memory;
 mod out_dir;
 mod report;
 mod run;

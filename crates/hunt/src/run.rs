@@ -7,11 +7,12 @@ use leakhunt_diagnosis::leaks::facts::Facts;
 use leakhunt_diagnosis::leaks::{diagnose_measured, LeakError, Measured};
 use leakhunt_diagnosis::source_map::SourceMaps;
 use leakhunt_engine::SnapshotError;
-use leakhunt_inspector::{last_words, InspectorError, Session};
+use leakhunt_inspector::{last_words, InspectorError};
 use leakhunt_load::{run_until, RunError, RunOptions, RunStats, Stop};
 
 use crate::config::{HuntConfig, TargetSpec};
 use crate::events::{HuntEvent, Observer};
+use crate::memory::memory_after_gc;
 use crate::out_dir;
 use crate::report::{round_load, HuntReport, MemoryAfterGc, ScenarioInfo};
 use crate::service::{self, Death, Service};
@@ -288,8 +289,11 @@ fn rounds_and_snapshots(
     let mut next_iteration = 0u64;
     let mut load = Vec::new();
     let mut heap_after_gc = Vec::new();
-    // `process.memoryUsage()` at each snapshot, `None` once the target could not say.
-    let mut memory: Option<Vec<MemoryAfterGc>> = Some(Vec::new());
+    // `process.memoryUsage()` at each snapshot, `None` once the target could not say. Read
+    // once before the warm-up too: what the first reading loads into the target is then
+    // there in every snapshot, not new in the second.
+    let mut memory: Option<Vec<MemoryAfterGc>> =
+        memory_after_gc(&mut service.session)?.map(|_| Vec::new());
     let mut earlier: Vec<Facts> = Vec::new();
     let mut pending: Option<Pending> = None;
     let mut files = Vec::new();
@@ -493,21 +497,6 @@ fn snapshot(
             let _ = parser.join();
             Err(e.into())
         }
-    }
-}
-
-/// `process.memoryUsage()` in the target, or `None` when its context has no `process` (a
-/// worker, an embedder, a browser): the hunt then measures the JS heap alone.
-fn memory_after_gc(session: &mut Session) -> Result<Option<MemoryAfterGc>, HuntError> {
-    match session.memory_usage() {
-        Ok(m) => Ok(Some(MemoryAfterGc {
-            heap_used_bytes: m.heap_used,
-            external_bytes: m.external,
-            array_buffers_bytes: m.array_buffers,
-            rss_bytes: m.rss,
-        })),
-        Err(InspectorError::Evaluate { .. } | InspectorError::Protocol(_)) => Ok(None),
-        Err(e) => Err(e.into()),
     }
 }
 

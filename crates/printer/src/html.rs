@@ -121,7 +121,8 @@ pub fn render(f: &Findings, cwd: &Path) -> String {
                 h,
                 "<p class=\"muted\">Before and after a fix: {}.</p>",
                 escape(&format!(
-                    "growth {} → {}",
+                    "growth of {} {} → {}",
+                    setup::growth_figure(comparison.growth_figure),
                     setup::per_iteration(comparison.growth_before),
                     setup::per_iteration(comparison.growth_after)
                 ))

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use leakhunt_findings::{Change, ComparedSuspect, HuntReport, LeakReport, Suspect};
+use leakhunt_findings::{Change, ComparedSuspect, Comparison, HuntReport, LeakReport, Suspect};
 
 use crate::bytes::format_bytes;
 use crate::document::Findings;
@@ -72,7 +72,7 @@ pub fn render(f: &Findings) -> String {
             after,
             comparison,
         } => {
-            m.push_str(&before_after(before, after));
+            m.push_str(&before_after(before, after, comparison));
             m.push_str(&changes(&comparison.suspects));
         }
         Findings::Hunt(r) => m.push_str(&hunt_overview(r)),
@@ -146,7 +146,7 @@ fn heap_table(title: &str, heap: &[(String, u64)]) -> String {
     m
 }
 
-fn before_after(before: &HuntReport, after: &HuntReport) -> String {
+fn before_after(before: &HuntReport, after: &HuntReport, c: &Comparison) -> String {
     let heap = |r: &HuntReport| {
         r.heap_after_gc_bytes
             .iter()
@@ -163,9 +163,10 @@ fn before_after(before: &HuntReport, after: &HuntReport) -> String {
     );
     let _ = writeln!(
         m,
-        "| Growth | {} | **{}** |",
-        escape(&setup::per_iteration(before.growth_bytes_per_iteration)),
-        escape(&setup::per_iteration(after.growth_bytes_per_iteration))
+        "| Growth ({}) | {} | **{}** |",
+        setup::growth_figure(c.growth_figure),
+        escape(&setup::per_iteration(c.growth_before)),
+        escape(&setup::per_iteration(c.growth_after))
     );
     let _ = writeln!(m, "| Heap after GC | {} | {} |", heap(before), heap(after));
     let _ = writeln!(

@@ -2,7 +2,9 @@
 //! with which load, the heap at each snapshot and the growth per iteration. Code names are in
 //! backticks, as in `prose`.
 
-use leakhunt_findings::{Change, HuntReport, LeakReport, MemoryAfterGc, Suspect, Verdict};
+use leakhunt_findings::{
+    Change, GrowthFigure, HuntReport, LeakReport, MemoryAfterGc, NativeHolder, Suspect, Verdict,
+};
 
 use crate::bytes::{format_bytes, format_count};
 use crate::document::Findings;
@@ -52,6 +54,14 @@ pub fn change(c: Change) -> &'static str {
         Change::Gone => "gone",
         Change::Remaining => "still there",
         Change::New => "new",
+    }
+}
+
+/// What a growth figure counts: `heap used + external`, `JS heap`.
+pub fn growth_figure(f: GrowthFigure) -> &'static str {
+    match f {
+        GrowthFigure::HeapUsedPlusExternal => "heap used + external",
+        GrowthFigure::JsHeap => "JS heap",
     }
 }
 
@@ -228,15 +238,48 @@ pub fn native_note(h: &HuntReport) -> Option<String> {
     };
     let heap = growth(|m| m.heap_used_bytes);
     let external = growth(|m| m.external_bytes);
-    Some(format!(
-        "Native memory grows outside the JS heap: external {} (ArrayBuffers {}), JS heap {}. \
-         Buffers, typed arrays and ArrayBuffers keep their bytes there; the snapshots show each \
-         as a `system / JSArrayBufferData` node held by its ArrayBuffer. Next: look for Buffers \
-         kept per request (queues, caches, bodies never consumed).",
+    let mut note = format!(
+        "Native memory grows outside the JS heap: external {} (ArrayBuffers {}), JS heap {}. ",
         per_iteration(external),
         per_iteration(growth(|m| m.array_buffers_bytes)),
         per_iteration(heap)
-    ))
+    );
+    let holders = &h.leaks.native_memory;
+    if holders.is_empty() {
+        note.push_str(
+            "The last snapshot shows no new ArrayBuffer backing stores (`system / \
+             JSArrayBufferData`) that something keeps: the growth is memory native code \
+             reports to V8 (an addon, a native module). Next: hunt with fewer modules loaded, \
+             or count the handles and resources that stay open \
+             (`process.getActiveResourcesInfo()`).",
+        );
+    } else {
+        let kept: Vec<String> = holders.iter().map(native_holder).collect();
+        note.push_str(&format!(
+            "New ArrayBuffer backing stores (`system / JSArrayBufferData`) since the warm-up, \
+             by what keeps their Buffers: {}. Next: find where those Buffers are added and \
+             drop them when done (copy the few bytes you need with `Buffer.from(buf)` rather \
+             than keep a slice of a larger buffer).",
+            kept.join("; ")
+        ));
+    }
+    Some(note)
+}
+
+/// `` `uploads` (Array @1234): 200 backing stores, 2.0 MB ``.
+pub fn native_holder(n: &NativeHolder) -> String {
+    let name = n
+        .held_as
+        .as_deref()
+        .map(|v| format!("`{v}` "))
+        .unwrap_or_default();
+    format!(
+        "{name}({} @{}): {}, {}",
+        n.holder.class,
+        n.holder.id,
+        plural(n.count, "backing store"),
+        format_bytes(n.bytes)
+    )
 }
 
 /// A ladder's reachable heap, labelled with the snapshots' file names.

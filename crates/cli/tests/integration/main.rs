@@ -16,6 +16,7 @@ mod leaks;
 mod libs;
 #[cfg(unix)] // runs the binary under a memory limit (ulimit) and watches it in /proc
 mod mutations;
+mod native_memory;
 mod output_files;
 mod pipes;
 mod report_files;

@@ -131,11 +131,18 @@ fn growing_groups_by_anchor(
 }
 
 /// Whether `n` is an entry of `anchor`: held by it through its own storage only (a Map's
-/// hash table, an array's elements), nothing between.
+/// hash table, an array's elements), nothing between. An object that its dominator does not
+/// hold is no entry of it: Node's timer lists, which its timer map and its queue hold at
+/// once, are dominated by the global object that reaches both.
 fn is_entry_of(last: &Analysis, n: NodeIndex, anchor: NodeIndex) -> bool {
+    let g = &last.graph;
     let idom = &last.dominators.idom;
-    let mut d = idom[n as usize];
-    while d != anchor && d != HeapGraph::ROOT && is_storage(&last.graph, d) {
+    let holder = idom[n as usize];
+    if !g.edges_of(holder).any(|e| g.edge_target(e) == n) {
+        return false;
+    }
+    let mut d = holder;
+    while d != anchor && d != HeapGraph::ROOT && is_storage(g, d) {
         d = idom[d as usize];
     }
     d == anchor

@@ -193,8 +193,10 @@ impl Facts {
             if keys.of_node[d as usize] != key {
                 // Under a collection, only what it holds itself is an entry; what it
                 // dominates beyond (a socket several entries' callbacks share) is part of
-                // the entries' bytes, not one more of them.
-                if !entries.indexed.get(d) || entries.held.get(n) {
+                // the entries' bytes, not one more of them. The roots are no collection:
+                // what only they dominate (Node's timer lists, in its timer map and its
+                // queue at once) counts under the holder it is anchored to.
+                if d == HeapGraph::ROOT || !entries.indexed.get(d) || entries.held.get(n) {
                     counted.count += 1;
                 }
                 counted.bytes += a.dominators.retained[n as usize];

@@ -21,6 +21,7 @@ mod enclosing;
 pub mod entries;
 pub mod facts;
 pub mod growth;
+pub mod native;
 pub mod patterns;
 pub mod roots;
 pub mod source;
@@ -240,6 +241,8 @@ pub fn diagnose_measured(
     let mut report = LeakReport::new(all.iter().map(|f| f.info.clone()).collect(), suspects);
     report.allocation_stacks_recorded = leaked.is_some();
     report.notes = locator.source_map_warnings();
+    report.native_memory =
+        native::holders(&locator, all[0], all.len() - 1, opts.min_bytes_per_step);
     Ok(report)
 }
 

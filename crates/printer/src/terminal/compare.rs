@@ -8,8 +8,9 @@ use crate::{format_bytes, prose, Style};
 pub fn comparison(c: &Comparison, style: Style) -> String {
     let after = verdict(c.verdict_after);
     let mut t = format!(
-        "\n{}\n  growth per iteration: {} → {}\n  verdict: {} → {}\n",
+        "\n{}\n  growth per iteration ({}): {} → {}\n  verdict: {} → {}\n",
         style.bold("Before → after"),
+        crate::setup::growth_figure(c.growth_figure),
         signed_bytes(c.growth_before),
         style.bold(&signed_bytes(c.growth_after)),
         verdict(c.verdict_before),

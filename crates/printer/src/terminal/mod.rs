@@ -194,6 +194,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             growth_before: 880.0,
             growth_after: -3.0,
+            growth_figure: Default::default(),
             verdict_before: Verdict::Leak,
             verdict_after: Verdict::Clean,
             suspects: vec![ComparedSuspect {
@@ -211,7 +212,7 @@ mod tests {
         };
         let text = comparison(&c, Style::plain());
         assert!(
-            text.contains("growth per iteration: +880 B → −3 B"),
+            text.contains("growth per iteration (JS heap): +880 B → −3 B"),
             "{text}"
         );
         assert!(text.contains("verdict: leak → clean"), "{text}");

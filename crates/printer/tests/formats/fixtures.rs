@@ -180,6 +180,7 @@ fn hunt_with(suspects: Vec<Suspect>, heap: Vec<u64>) -> HuntReport {
             external_bytes: 1_200_000,
             array_buffers_bytes: 40_000,
             rss_bytes: 40_000_000 + h,
+            code_bytes: 0,
         })
         .collect();
     let growth = (heap[heap.len() - 1] as f64 - heap[0] as f64) / 2000.0;
@@ -246,6 +247,7 @@ pub fn comparison() -> Comparison {
         schema_version: SCHEMA_VERSION,
         growth_before: leaky_hunt().growth_bytes_per_iteration,
         growth_after: fixed_hunt().growth_bytes_per_iteration,
+        growth_figure: Default::default(),
         verdict_before: Verdict::Leak,
         verdict_after: Verdict::Leak,
         suspects: vec![
@@ -267,7 +269,21 @@ pub fn buffer_hunt() -> HuntReport {
             external_bytes: 1_000_000 + i as u64 * 10_240_000,
             array_buffers_bytes: 40_000 + i as u64 * 10_240_000,
             rss_bytes: 60_000_000 + i as u64 * 11_000_000,
+            code_bytes: 0,
         })
         .collect();
-    hunt_with(vec![], heap).with_memory(memory)
+    let mut hunt = hunt_with(vec![], heap).with_memory(memory);
+    // The last snapshot shows the Buffers' bytes, kept by the `uploads` array.
+    hunt.leaks.native_memory = vec![NativeHolder {
+        holder: HeapObject {
+            id: 4711,
+            class: "Array".into(),
+            name: None,
+            location: None,
+        },
+        held_as: Some("uploads".into()),
+        count: 2000,
+        bytes: 20_480_000,
+    }];
+    hunt
 }

@@ -115,7 +115,13 @@ fn native_memory_is_named_in_every_format() {
             "{text}"
         );
         assert!(text.contains("JSArrayBufferData"), "{text}");
+        // What keeps them, with how many and how much.
+        assert!(text.contains("uploads"), "{text}");
+        assert!(text.contains("2,000 backing stores, 20.5 MB"), "{text}");
     }
+    let json = serde_json::to_value(&native).unwrap();
+    assert_eq!(json["native_memory"][0]["held_as"], "uploads");
+    assert_eq!(json["native_memory"][0]["count"], 2000);
     let flat = markdown::render(&Findings::Hunt(&leaky_hunt()));
     assert!(!flat.contains("Native memory"), "{flat}");
 }
