@@ -7,8 +7,10 @@ use std::io::Read;
 use std::path::Path;
 
 mod tokens;
+mod undo;
 
 use tokens::{Kind, Tokens};
+pub use undo::returns_undo;
 
 /// Scripts larger than this are not read. The file is named by the snapshot, which may come
 /// from anyone, and is read whole to find one line. Hand-written modules are kilobytes and

@@ -15,20 +15,27 @@
 
 use leakhunt_findings::Explanation;
 
-use super::suspect_facts::{Keeper, NodeKind, SuspectFacts};
+use super::suspect_facts::{is_library_file, Keeper, NodeKind, SuspectFacts};
 use super::unbounded_collection::{COLLECTION_CLASSES, GROW_METHODS};
 use super::{Finding, Pattern};
 
 pub fn check(f: &SuspectFacts) -> Option<Finding> {
-    // The first holder above the object that is not storage is the collection, as for
-    // `unbounded-collection`.
-    let (index, holder) = f.holders().find(|(_, h)| h.kind != NodeKind::Storage)?;
+    // The collection: the first holder above the object that is not storage, as for
+    // `unbounded-collection`; or, when what grows is the list's entries (the suspect is the
+    // collection itself), the object. One leak comes out either way depending on how many
+    // new objects the snapshots show under the list; both read the same from here on.
+    let (index, holder) = if f.is_collection {
+        (0, f.object())
+    } else {
+        f.holders().find(|(_, h)| h.kind != NodeKind::Storage)?
+    };
     if !COLLECTION_CLASSES.contains(&holder.class)
         || (holder.class == "Object" && !f.is_dictionary(index))
     {
         return None;
     }
     let keeper = f.keeper(index)?;
+    let entry = f.entry()?;
     let library_line = f.growth_site(index, &GROW_METHODS);
     let keeper_name = match &keeper {
         Keeper::Library(name) => Some(name.clone()),
@@ -38,7 +45,13 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
         Keeper::Library(ref name) => f.removal_methods(index + 1, name),
         Keeper::Runtime => Vec::new(),
     };
-    if let Some((handler_at, in_record)) = f.handler(library_line.as_ref().map(|l| l.file.as_str()))
+    // The program's variable that shares the library object across requests.
+    let shared = f.program_variable_above(index + 1);
+    let returned_removal = library_line
+        .as_ref()
+        .and_then(|site| f.returned_removal(index, site, shared.as_ref().map(|v| v.name.as_str())));
+    if let Some((handler_at, in_record)) =
+        f.handler(&entry, library_line.as_ref().map(|l| l.file.as_str()))
     {
         return Some(Finding {
             pattern: Pattern::EventListener,
@@ -49,37 +62,50 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             captured: Vec::new(),
             explanation: Explanation::HandlerList {
                 holder_class: keeper_name.unwrap_or_else(|| "Node".into()),
-                record_class: in_record.then(|| f.object().class.to_string()),
+                record_class: in_record.then(|| entry.class.to_string()),
                 removal: holder_removal,
+                returned_removal,
             },
         });
     }
-    // The program's variable that shares the library object across requests, and what
-    // takes entries back out: on that object first (what the program calls), then on the
-    // collection's keeper, then on the values themselves.
-    let shared = f.program_variable_above(index + 1);
+    // What takes entries back out: on the shared object first (what the program calls),
+    // then on the collection's keeper, then on the values themselves.
     let mut removal = shared
         .as_ref()
-        .map(|(j, name)| f.removal_methods(*j, name))
+        .map(|v| f.removal_methods(v.at, &v.name))
         .unwrap_or_default();
     if removal.is_empty() {
         removal = holder_removal;
     }
-    if removal.is_empty() && f.has_class_code(0) {
-        removal = f.removal_methods(0, f.object().class);
+    let values_have_class = f.has_class_code(&entry);
+    if removal.is_empty() && values_have_class {
+        removal = f.entry_removal_methods(&entry);
     }
+    // The library's line that grows it; else where the program makes the object it shares
+    // (its variable's declaration). A closure above on the path is only the program's place
+    // when it is the program's own code: a library's function there (a render's
+    // `createElement`) is how the search happened to reach the collection, not where it
+    // grows.
+    let location = library_line
+        .or_else(|| shared.as_ref().and_then(|v| f.declaration(v)))
+        .or_else(|| {
+            f.closure_above()
+                .filter(|l| !is_library_file(&l.file))
+                .cloned()
+        });
     Some(Finding {
         pattern: Pattern::UnboundedCollection,
-        location: library_line.or_else(|| f.closure_above().cloned()),
+        location,
         owner: f.owner(index),
         captured: Vec::new(),
         explanation: Explanation::LibraryCollection {
             collection_class: holder.class.to_string(),
-            value_class: Some(f.object().class.to_string()),
+            value_class: Some(entry.class.to_string()),
             holder_class: keeper_name,
             removal,
-            shared_by: shared.map(|(_, name)| name),
-            values_have_class: f.has_class_code(0),
+            shared_by: shared.map(|v| v.name),
+            values_have_class,
+            returned_removal,
         },
     })
 }
@@ -93,17 +119,6 @@ mod tests {
 
     use super::*;
     use crate::leaks::patterns::testing::Builder;
-
-    /// Registers `file` as script `id`, as a snapshot does: a function of it whose shared
-    /// info points at the script.
-    fn script(h: &mut Builder, id: u32, file: &Path) {
-        let f = h.node(NodeType::Closure, "", 32);
-        let shared = h.node(NodeType::Code, "system / SharedFunctionInfo", 32);
-        let script = h.node(NodeType::Code, file.to_str().unwrap(), 32);
-        h.edge(f, EdgeType::Internal, "shared", shared);
-        h.edge(shared, EdgeType::Internal, "script_or_debug_info", script);
-        h.b.location(f, id, 0, 0);
-    }
 
     /// A library's file under `dir/node_modules/<package>/`, with `text`.
     fn library_file(dir: &Path, package: &str, text: &str) -> std::path::PathBuf {
@@ -131,8 +146,8 @@ mod tests {
         with_eject: bool,
     ) -> (Builder, NodeIndex, NodeIndex) {
         let mut h = Builder::new();
-        script(&mut h, 1, manager_file);
-        script(&mut h, 2, handler_file);
+        h.script(1, manager_file);
+        h.script(2, handler_file);
         let client = h.var("client", NodeType::Object, "Client", 40);
         let manager = h.node(NodeType::Object, "Manager", 40);
         h.b.location(manager, 1, 0, 9);
@@ -153,7 +168,7 @@ mod tests {
         h.edge(proto, EdgeType::Property, "use", use_);
         // A parent class of Node's (EventEmitter) with its own removal methods: they take
         // out listeners, not handlers.
-        script(&mut h, 4, Path::new("node:events"));
+        h.script(4, Path::new("node:events"));
         let emitter = h.node(NodeType::Object, "EventEmitter", 40);
         let remove_listener = h.node(NodeType::Closure, "removeListener", 32);
         h.b.location(remove_listener, 4, 500, 2);
@@ -204,9 +219,178 @@ mod tests {
                 holder_class: "Manager".into(),
                 record_class: Some("Object".into()),
                 removal: vec!["Manager.eject".into()],
+                returned_removal: None,
             },
             "`eject`, not the generated `delete`"
         );
+    }
+
+    const STORE: &str = "const create = () => {\n  const listeners = new Set();\n  \
+                         const subscribe = (listener) => {\n    listeners.add(listener);\n    \
+                         return () => listeners.delete(listener);\n  };\n  return { subscribe };\n};\n";
+
+    /// The program's `flags` (a store the library in `store_file` made) whose `subscribe`
+    /// keeps each listener in the set `listeners` of the library's factory scope; the
+    /// listener is the program's, at line 10 of `app`. Returns the builder, the listener
+    /// and the set.
+    fn store(store_file: &Path, app: &Path) -> (Builder, NodeIndex, NodeIndex) {
+        let mut h = Builder::new();
+        h.script(1, store_file);
+        h.script(2, app);
+        // A function of the program's module uses its scope.
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        h.b.location(handler, 2, 3, 0);
+        let module = h.scope;
+        h.edge(handler, EdgeType::Internal, "context", module);
+        let flags = h.var("flags", NodeType::Object, "Object", 40);
+        let subscribe = h.node(NodeType::Closure, "subscribe", 32);
+        h.b.location(subscribe, 1, 2, 20);
+        let factory = h.node(NodeType::Object, "system / Context", 40);
+        let listeners = h.node(NodeType::Object, "Set", 40);
+        let table = h.node(NodeType::Array, "system / OrderedHashSet", 64);
+        let listener = h.node(NodeType::Closure, "", 32);
+        h.b.location(listener, 2, 9, 4);
+        h.edge(flags, EdgeType::Property, "subscribe", subscribe);
+        h.edge(subscribe, EdgeType::Internal, "context", factory);
+        h.edge(factory, EdgeType::Context, "listeners", listeners);
+        h.edge(listeners, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", listener);
+        (h, listener, listeners)
+    }
+
+    #[test]
+    fn the_undo_the_adding_call_returns_is_named_as_the_program_calls_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "store", STORE);
+        let (h, listener, listeners) = store(&lib, &dir.path().join("server.js"));
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, listener, listeners)).expect("a handler list");
+        assert_eq!(f.pattern, Pattern::EventListener);
+        let Explanation::HandlerList {
+            returned_removal, ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(returned_removal.as_deref(), Some("flags.subscribe"));
+    }
+
+    #[test]
+    fn no_undo_when_the_adding_call_returns_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let keeps = STORE.replace("return () => listeners.delete(listener);", "return 1;");
+        let lib = library_file(dir.path(), "store", &keeps);
+        let (h, listener, listeners) = store(&lib, &dir.path().join("server.js"));
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, listener, listeners)).expect("a handler list");
+        let Explanation::HandlerList {
+            returned_removal, ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(returned_removal, None);
+    }
+
+    /// The program's `queryClient` (a `QueryClient` of the library in `lib`) keeps a
+    /// `queries` Map of `Query` objects in the library's own scope (`add`'s); a library
+    /// function the program holds as `h` (in `react`) still reaches the client from its
+    /// scope, and a root holds that function, so the shortest path runs through it rather
+    /// than through `queryClient`. Returns the builder, a query and the Map.
+    fn client_reached_through_a_render(
+        lib: &Path,
+        react: &Path,
+        app: &Path,
+    ) -> (Builder, NodeIndex, NodeIndex) {
+        let mut h = Builder::new();
+        h.script(1, lib);
+        h.script(2, react);
+        h.script(3, app);
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        h.b.location(handler, 3, 4, 0);
+        let module = h.scope;
+        h.edge(handler, EdgeType::Internal, "context", module);
+        let client = h.var("queryClient", NodeType::Object, "QueryClient", 40);
+        h.b.location(client, 1, 0, 0);
+        let create_element = h.var("h", NodeType::Closure, "createElement", 32);
+        h.b.location(create_element, 2, 0, 0);
+        let react_scope = h.node(NodeType::Object, "system / Context", 40);
+        h.edge(create_element, EdgeType::Internal, "context", react_scope);
+        h.edge(react_scope, EdgeType::Context, "lastClient", client);
+        let root = h.b.root();
+        h.edge(root, EdgeType::Element, "1", create_element);
+        let add = h.node(NodeType::Closure, "add", 32);
+        h.b.location(add, 1, 2, 13);
+        let factory = h.node(NodeType::Object, "system / Context", 40);
+        let queries = h.node(NodeType::Object, "Map", 40);
+        let table = h.node(NodeType::Array, "system / OrderedHashMap", 64);
+        let query = h.node(NodeType::Object, "Query", 64);
+        h.edge(client, EdgeType::Property, "add", add);
+        h.edge(add, EdgeType::Internal, "context", factory);
+        h.edge(factory, EdgeType::Context, "queries", queries);
+        h.edge(queries, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", query);
+        (h, query, queries)
+    }
+
+    #[test]
+    fn the_shared_object_is_named_by_the_programs_variable_off_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(
+            dir.path(),
+            "query",
+            "function QueryClient() {\n  const queries = new Map();\n  this.add = (q) => { queries.set(q.hash, q); };\n}\n",
+        );
+        let react = library_file(dir.path(), "react", "function createElement() {}\n");
+        let app = dir.path().join("server.js");
+        std::fs::write(
+            &app,
+            "const h = createElement;\nconst queryClient = new QueryClient();\n",
+        )
+        .unwrap();
+        let (h, query, queries) = client_reached_through_a_render(&lib, &react, &app);
+        let heap = h.build();
+        let locator = heap.locator();
+        let facts = heap.facts(&locator, query, queries);
+        assert!(
+            facts
+                .holders()
+                .any(|(_, p)| p.held_as.and_then(|e| e.name) == Some("lastClient")),
+            "the path runs through the render's leftovers"
+        );
+        let f = check(&facts).expect("a library collection");
+        let Explanation::LibraryCollection { shared_by, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(shared_by.as_deref(), Some("queryClient"), "not `h`");
+        assert_eq!(
+            f.location.unwrap().line,
+            3,
+            "the library's line that grows it"
+        );
+    }
+
+    #[test]
+    fn without_the_librarys_line_the_place_is_where_the_program_makes_the_shared_object() {
+        // Minified: no line of the library reads as growing `queries`. The closures above
+        // on the path are the library's (`add`, `createElement`): not the program's place.
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "query", "function QueryClient(){}\n");
+        let react = library_file(dir.path(), "react", "function createElement() {}\n");
+        let app = dir.path().join("server.js");
+        std::fs::write(
+            &app,
+            "const h = createElement;\nconst queryClient = new QueryClient();\n",
+        )
+        .unwrap();
+        let (h, query, queries) = client_reached_through_a_render(&lib, &react, &app);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, query, queries)).expect("a library collection");
+        let at = f.location.expect("a place");
+        assert_eq!((at.file.as_str(), at.line), (app.to_str().unwrap(), 2));
     }
 
     #[test]
@@ -266,7 +450,7 @@ mod tests {
         // Node's async_hooks keep every enabled AsyncLocalStorage in a variable of their
         // module scope, which no function of the program shares.
         let mut h = Builder::new();
-        script(&mut h, 3, Path::new("node:async_hooks"));
+        h.script(3, Path::new("node:async_hooks"));
         let hooks = h.node(NodeType::Closure, "AsyncResource", 32);
         h.b.location(hooks, 3, 162, 13);
         let scope = h.scope;
@@ -281,21 +465,56 @@ mod tests {
         h.edge(storage, EdgeType::Property, "__proto__", proto);
         h.edge(proto, EdgeType::Property, "disable", disable);
         h.edge(proto, EdgeType::Property, "run", run);
+        // Older storages before the newest: the sample is the list's own entries.
+        let older = h.node(NodeType::Object, "AsyncLocalStorage", 40);
+        h.b.location(older, 3, 284, 13);
+        h.edge(list, EdgeType::Element, "1", older);
+        h.edge(older, EdgeType::Property, "__proto__", proto);
         let heap = h.build();
         let locator = heap.locator();
+        let expected = Explanation::LibraryCollection {
+            collection_class: "Array".into(),
+            value_class: Some("AsyncLocalStorage".into()),
+            holder_class: None,
+            removal: vec!["AsyncLocalStorage.disable".into()],
+            shared_by: None,
+            values_have_class: true,
+            returned_removal: None,
+        };
         let f = check(&heap.facts(&locator, storage, list)).expect("a library collection");
         assert_eq!(f.pattern, Pattern::UnboundedCollection);
-        assert_eq!(
-            f.explanation,
-            Explanation::LibraryCollection {
-                collection_class: "Array".into(),
-                value_class: Some("AsyncLocalStorage".into()),
-                holder_class: None,
-                removal: vec!["AsyncLocalStorage.disable".into()],
-                shared_by: None,
-                values_have_class: true,
-            }
-        );
+        assert_eq!(f.explanation, expected);
+        // The same leak found as the list's entries growing (the suspect is the list): the
+        // same pattern, owner and fix.
+        let f = check(&heap.collection_facts(&locator, list)).expect("a library collection");
+        assert_eq!(f.pattern, Pattern::UnboundedCollection);
+        assert_eq!(f.owner.unwrap().path, "storageList");
+        assert_eq!(f.explanation, expected);
+    }
+
+    #[test]
+    fn a_handler_list_growing_by_its_entries_is_a_handler_list() {
+        // The interceptors' list found as a collection growing by itself: its newest
+        // record's function is the program's.
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(dir.path(), "client", MANAGER);
+        let app = dir.path().join("server.js");
+        let (h, _, list) = interceptors(&lib, &app);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.collection_facts(&locator, list)).expect("a handler list");
+        assert_eq!(f.pattern, Pattern::EventListener);
+        assert_eq!(f.location.unwrap().line, 10);
+        assert_eq!(f.owner.unwrap().path, "Manager.handlers");
+    }
+
+    #[test]
+    fn quiet_for_a_collection_of_the_program_growing_by_itself() {
+        let mut h = Builder::new();
+        let samples = h.var("samples", NodeType::Object, "Array", 4000);
+        let heap = h.build();
+        let locator = heap.locator();
+        assert!(check(&heap.collection_facts(&locator, samples)).is_none());
     }
 
     #[test]
@@ -316,7 +535,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let app = dir.path().join("server.js");
         let mut h = Builder::new();
-        script(&mut h, 2, &app);
+        h.script(2, &app);
         // A function of the program's module uses the scope.
         let handler = h.node(NodeType::Closure, "handle", 32);
         h.b.location(handler, 2, 3, 0);

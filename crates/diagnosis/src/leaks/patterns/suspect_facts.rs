@@ -21,7 +21,7 @@ use crate::leaks::facts::numbers_store;
 use crate::leaks::growth::Growth;
 
 use crate::locator::Locator;
-pub use library::{is_library_file, Keeper};
+pub use library::{is_library_file, Entry, Keeper, SharedVariable};
 
 /// What kind of node a path node is, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
