@@ -242,7 +242,12 @@ fn prom_client_metric_created_once_is_clean() {
 fn async_local_storage_never_disabled() {
     let h = hunt("async-local-storage", "leaky.js", "GET /r/{{seq}}");
     let top = suspect(&h, "unbounded-collection", "library-collection");
-    assert_eq!(top["class"], "AsyncLocalStorage");
+    // Found as new storages under the list, or as the list's entries growing (then the
+    // suspect's class is the list's): the same values either way.
+    assert_eq!(
+        top["explanation"]["value_class"], "AsyncLocalStorage",
+        "{top:#}"
+    );
     assert_eq!(top["owner"]["path"], "storageList");
     // Node's own code keeps the list: no library class.
     assert!(top["explanation"]["holder_class"].is_null(), "{top:#}");
@@ -313,4 +318,49 @@ fn tanstack_query_client_per_request_is_clean() {
         "fixed.js",
         "GET /products/p{{seq}}",
     ));
+}
+
+/// zustand: a store made once, subscribed to per request; `subscribe` returns the function
+/// that unsubscribes and the handler drops it: the store's `listeners` set keeps every
+/// request's listener. The fix names the call whose return value undoes it.
+#[test]
+fn zustand_subscription_never_unsubscribed() {
+    let h = hunt("zustand-subscribe", "leaky.js", "GET /f/{{seq}}");
+    let top = suspect(&h, "event-listener", "handler-list");
+    assert_at_leak_line(top, &fixture_file("zustand-subscribe", "leaky.js"));
+    assert_eq!(
+        top["explanation"]["returned_removal"], "flags.subscribe",
+        "{top:#}"
+    );
+    let fix = fix_line(&h);
+    assert!(
+        fix.contains("`flags.subscribe(…)` returns a function"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn zustand_subscription_undone_is_clean() {
+    assert_clean(&hunt("zustand-subscribe", "fixed.js", "GET /f/{{seq}}"));
+}
+
+/// Node's EventEmitter with a named handler per request: the fix is the call that removes
+/// it, in the program's own names.
+#[test]
+fn named_listener_never_removed_is_removed_by_name() {
+    let h = hunt("node-events", "leaky.js", "GET /q/{{seq}}");
+    let top = suspect(&h, "event-listener", "event-listener");
+    assert_eq!(top["owner"]["path"], "prices");
+    assert_eq!(top["explanation"]["handler"], "onPrice", "{top:#}");
+    assert_eq!(
+        top["explanation"]["removal"], "prices.off('price', onPrice)",
+        "{top:#}"
+    );
+    let fix = fix_line(&h);
+    assert!(fix.contains("call `prices.off('price', onPrice)`"), "{fix}");
+}
+
+#[test]
+fn named_listener_removed_is_clean() {
+    assert_clean(&hunt("node-events", "fixed.js", "GET /q/{{seq}}"));
 }

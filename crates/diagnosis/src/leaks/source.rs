@@ -6,9 +6,11 @@
 use std::io::Read;
 use std::path::Path;
 
+mod inline;
 mod tokens;
 mod undo;
 
+pub use inline::is_call_argument;
 use tokens::{Kind, Tokens};
 pub use undo::returns_undo;
 

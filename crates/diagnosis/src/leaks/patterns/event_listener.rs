@@ -67,10 +67,7 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
     let names_grow = is_emitter && f.growth == j;
     // The listener's own name: V8 names a function by its declaration, or by the variable
     // or property it was first assigned to, so the program has it in hand to pass back.
-    let handler = f
-        .callback()
-        .and_then(|l| l.function.clone())
-        .filter(|n| is_identifier(n));
+    let handler = f.callback_name().filter(|n| is_identifier(n));
     let removal = removal_call(
         owner.as_ref(),
         event.as_deref(),
@@ -181,6 +178,35 @@ mod tests {
     #[test]
     fn an_unnamed_handler_is_written_as_a_placeholder() {
         let (heap, listener, list) = bus_with_listener("");
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
+        let Explanation::EventListener {
+            handler, removal, ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(handler, None);
+        assert_eq!(removal.as_deref(), Some("bus.off('message', listener)"));
+    }
+
+    #[test]
+    fn a_named_function_written_inline_is_not_in_hand() {
+        // `bus.on('message', function onMessage(m) {…})`: the name is only the function's own.
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("server.js");
+        let line = "  bus.on('message', function onMessage(m) { seen.push(m); });\n";
+        std::fs::write(&app, format!("{}{line}", "\n".repeat(11))).unwrap();
+        let mut h = Builder::new();
+        h.script(1, &app);
+        let bus = h.var("bus", NodeType::Object, "EventEmitter", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let listener = h.node(NodeType::Closure, "onMessage", 32);
+        h.b.location(listener, 1, 11, 38);
+        h.edge(bus, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "message", list);
+        h.edge(list, EdgeType::Element, "0", listener);
+        let heap = h.build();
         let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
         let Explanation::EventListener {
             handler, removal, ..

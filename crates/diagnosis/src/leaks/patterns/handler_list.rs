@@ -394,6 +394,47 @@ mod tests {
     }
 
     #[test]
+    fn a_librarys_exports_in_a_variable_is_not_a_shared_instance() {
+        // `const client = require('metrics')`: the program's variable holds the module's
+        // exports, whose default registry keeps the metrics. Creating `client` per request
+        // is no fix.
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library_file(
+            dir.path(),
+            "metrics",
+            "function Registry() { this._metrics = new Map(); }\n\
+             Registry.prototype.register = function (m) { this._metrics.set(m.name, m); };\n",
+        );
+        let app = dir.path().join("server.js");
+        let mut h = Builder::new();
+        h.script(1, &lib);
+        h.script(2, &app);
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        h.b.location(handler, 2, 3, 0);
+        let module_scope = h.scope;
+        h.edge(handler, EdgeType::Internal, "context", module_scope);
+        let exports = h.var("client", NodeType::Object, "Object", 40);
+        let module = h.node(NodeType::Object, "Module", 40);
+        h.edge(module, EdgeType::Property, "exports", exports);
+        let registry = h.node(NodeType::Object, "Registry", 40);
+        h.b.location(registry, 1, 0, 17);
+        let metrics = h.node(NodeType::Object, "Map", 40);
+        let table = h.node(NodeType::Array, "system / OrderedHashMap", 64);
+        let metric = h.node(NodeType::Object, "Histogram", 64);
+        h.edge(exports, EdgeType::Property, "register", registry);
+        h.edge(registry, EdgeType::Property, "_metrics", metrics);
+        h.edge(metrics, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", metric);
+        let heap = h.build();
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, metric, metrics)).expect("a library collection");
+        let Explanation::LibraryCollection { shared_by, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(shared_by, None);
+    }
+
+    #[test]
     fn removal_inherited_from_nodes_classes_is_not_offered() {
         // Without its own `eject`, the Manager has only generated routes and, a level up,
         // EventEmitter's `removeListener` (node:events): nothing to offer.

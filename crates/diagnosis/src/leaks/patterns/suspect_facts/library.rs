@@ -205,16 +205,27 @@ impl<'a> SuspectFacts<'a> {
     /// program keeps the object in its own variable. Objects only (a variable holding a
     /// library's function, `const h = createElement`, holds the library's code, whose scope
     /// reaches anything the library kept from its last call, not an instance the program
-    /// made). One scan of the scopes' variables.
+    /// made), and not a module's exports. Two scans: the modules, the scopes' variables.
     pub fn program_variable_above(&self, from: usize) -> Option<SharedVariable> {
-        let objects: Vec<(usize, NodeIndex)> = (from..self.nodes.len())
+        let g = self.graph();
+        let mut objects: Vec<(usize, NodeIndex)> = (from..self.nodes.len())
             .filter(|&k| self.nodes[k].kind == NodeKind::Other)
             .map(|k| (k, self.nodes[k].node))
             .collect();
+        // A module's exports (`const client = require('prom-client')`) is the library
+        // itself, which every program shares, not an instance the program made.
+        for v in 0..g.node_count() as NodeIndex {
+            if g.node_type(v) == NodeType::Object && g.node_name(v) == "Module" {
+                for e in g.edges_of(v) {
+                    if g.edge_name(e) == Some("exports") {
+                        objects.retain(|&(_, n)| n != g.edge_target(e));
+                    }
+                }
+            }
+        }
         if objects.is_empty() {
             return None;
         }
-        let g = self.graph();
         let mut best: Option<SharedVariable> = None;
         for v in 0..g.node_count() as NodeIndex {
             if node_kind(g, v) != NodeKind::Scope {
