@@ -225,6 +225,12 @@ pub enum Explanation {
         /// As in `HandlerList`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         returned_removal: Option<String>,
+        /// The collection is keyed by data (a dictionary object's property names, a Map's
+        /// string keys) and its values are plain records or strings: it gains a key per
+        /// distinct value the program passes (a label value per user id), inside one
+        /// long-lived object.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        keys_grow: bool,
     },
     /// None of the patterns: the first holder on the path.
     Other {

@@ -107,8 +107,26 @@ pub fn fix(s: &Suspect) -> Option<String> {
             shared_by,
             values_have_class,
             returned_removal,
+            keys_grow,
             ..
         } => {
+            if *keys_grow {
+                // One long-lived object keyed by what the program passes: bounding those
+                // values (or taking each key out) is the fix; a new object per request is not.
+                let remove = if removal.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", or take each key's entry back out when its user or id is done: {}",
+                        methods(removal)
+                    )
+                };
+                return Some(format!(
+                    "Its keys are data, one per distinct value your code passes (a user id, a \
+                     URL), so they grow without bound: pass values from a small fixed set \
+                     instead (a route, a status, a tier rather than a user id){remove}."
+                ));
+            }
             let mut parts = Vec::new();
             // The library's own undo, which the program already gets back and drops.
             if let Some(call) = returned_removal {

@@ -236,6 +236,28 @@ fn prom_client_metric_created_once_is_clean() {
     assert_clean(&hunt("prom-client", "fixed.js", "GET /jobs/j{{seq}}"));
 }
 
+/// prom-client: one histogram at module scope, labelled with the user id: the metric's
+/// `hashMap` gains a key per user. The fix is bounding the label values (or removing a
+/// user's series), not creating the metric per request.
+#[test]
+fn prom_client_label_value_per_user() {
+    let h = hunt("prom-client", "labels.js", "GET /u/u{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["owner"]["path"], "Histogram.hashMap");
+    assert_eq!(top["explanation"]["shared_by"], "latency");
+    assert_eq!(top["explanation"]["keys_grow"], true, "{top:#}");
+    assert!(removal(top).contains(&"latency.remove"), "{top:#}");
+    let fix = fix_line(&h);
+    assert!(fix.contains("pass values from a small fixed set"), "{fix}");
+    assert!(fix.contains("`latency.remove`"), "{fix}");
+    assert!(!fix.contains("create it per request"), "{fix}");
+}
+
+#[test]
+fn prom_client_bounded_label_values_are_clean() {
+    assert_clean(&hunt("prom-client", "labels-fixed.js", "GET /u/u{{seq}}"));
+}
+
 /// AsyncLocalStorage created per request and never disabled: Node's async_hooks keep every
 /// enabled instance in `storageList` (Node 20; Node 24's AsyncContextFrame keeps none).
 #[test]

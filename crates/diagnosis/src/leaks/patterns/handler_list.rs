@@ -106,6 +106,9 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             shared_by: shared.map(|v| v.name),
             values_have_class,
             returned_removal,
+            // A key per distinct value the program passes: records or strings under data
+            // keys, not objects the program makes per call.
+            keys_grow: !values_have_class && entry.is_data() && f.keyed_by_strings(index),
         },
     })
 }
@@ -118,7 +121,7 @@ mod tests {
     use leakhunt_findings::SourceLocation;
 
     use super::*;
-    use crate::leaks::patterns::testing::Builder;
+    use crate::leaks::patterns::testing::{Builder, Heap};
 
     /// A library's file under `dir/node_modules/<package>/`, with `text`.
     fn library_file(dir: &Path, package: &str, text: &str) -> std::path::PathBuf {
@@ -434,6 +437,61 @@ mod tests {
         assert_eq!(shared_by, None);
     }
 
+    /// The program's `latency` (a `Histogram` of a library) keeps a Map from string keys
+    /// to values of class `value_class`. Returns the heap, a value and the Map.
+    fn keyed_map(dir: &Path, value_class: &str) -> (Heap, NodeIndex, NodeIndex) {
+        let lib = library_file(
+            dir,
+            "metrics",
+            "function Histogram() { this.hashMap = new Map(); }\n\
+             Histogram.prototype.observe = function (k) { this.hashMap.set(k, { count: 1 }); };\n",
+        );
+        let app = dir.join("server.js");
+        let mut h = Builder::new();
+        h.script(1, &lib);
+        h.script(2, &app);
+        let handler = h.node(NodeType::Closure, "handle", 32);
+        h.b.location(handler, 2, 3, 0);
+        let module_scope = h.scope;
+        h.edge(handler, EdgeType::Internal, "context", module_scope);
+        let histogram = h.var("latency", NodeType::Object, "Histogram", 40);
+        h.b.location(histogram, 1, 0, 18);
+        let map = h.node(NodeType::Object, "Map", 40);
+        let table = h.node(NodeType::Array, "system / OrderedHashMap", 64);
+        let key = h.node(NodeType::String, "user:17", 32);
+        let value = h.node(NodeType::Object, value_class, 64);
+        h.edge(histogram, EdgeType::Property, "hashMap", map);
+        h.edge(map, EdgeType::Internal, "table", table);
+        h.edge(table, EdgeType::Internal, "3", key);
+        h.edge(table, EdgeType::Internal, "4", value);
+        (h.build(), value, map)
+    }
+
+    fn keys_grow(heap: &Heap, value: NodeIndex, map: NodeIndex) -> bool {
+        let locator = heap.locator();
+        let f = check(&heap.facts(&locator, value, map)).expect("a library collection");
+        let Explanation::LibraryCollection { keys_grow, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        keys_grow
+    }
+
+    #[test]
+    fn records_under_string_keys_in_one_shared_object_grow_by_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (heap, value, map) = keyed_map(dir.path(), "Object");
+        assert!(keys_grow(&heap, value, map));
+    }
+
+    #[test]
+    fn groups_under_string_keys_are_not_keys_growing() {
+        // A room per name, each a Set of members: the program joins groups, and leaving
+        // them is the fix.
+        let dir = tempfile::tempdir().unwrap();
+        let (heap, value, map) = keyed_map(dir.path(), "Set");
+        assert!(!keys_grow(&heap, value, map));
+    }
+
     #[test]
     fn removal_inherited_from_nodes_classes_is_not_offered() {
         // Without its own `eject`, the Manager has only generated routes and, a level up,
@@ -521,6 +579,7 @@ mod tests {
             shared_by: None,
             values_have_class: true,
             returned_removal: None,
+            keys_grow: false,
         };
         let f = check(&heap.facts(&locator, storage, list)).expect("a library collection");
         assert_eq!(f.pattern, Pattern::UnboundedCollection);

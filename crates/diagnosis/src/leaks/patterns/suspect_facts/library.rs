@@ -41,6 +41,15 @@ pub struct Entry<'a> {
     kind: NodeKind,
 }
 
+impl Entry<'_> {
+    /// A record or a string: not a function, and not a collection of its own (a room's
+    /// Set of members is a group the program joins, not a value it passes).
+    pub fn is_data(&self) -> bool {
+        matches!(self.kind, NodeKind::Other | NodeKind::String)
+            && !["Map", "Set", "Array", "WeakMap", "WeakSet"].contains(&self.class)
+    }
+}
+
 /// Entries sampled from a collection: enough to tell its usual class, bounded so a list
 /// of millions costs no more than a few thousand edges.
 const ENTRY_SAMPLE: usize = 4096;
@@ -372,6 +381,26 @@ impl<'a> SuspectFacts<'a> {
             Some(variable) => format!("{variable}.{function}"),
             None => function.to_string(),
         })
+    }
+
+    /// Whether the collection at `index` is keyed by strings: a dictionary object (its
+    /// property names), or a Map whose hash table holds string keys (sampled from its first
+    /// slots).
+    pub fn keyed_by_strings(&self, index: usize) -> bool {
+        const SAMPLE: usize = 64;
+        let p = &self.nodes[index];
+        if p.class == "Object" {
+            return self.is_dictionary(index);
+        }
+        if p.class != "Map" {
+            return false;
+        }
+        let g = self.graph();
+        g.edges_of(p.node)
+            .filter(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("table"))
+            .map(|e| g.edge_target(e))
+            .flat_map(|table| g.edges_of(table).take(SAMPLE))
+            .any(|e| g.node_type(g.edge_target(e)).is_string())
     }
 
     /// The name a path node reads by in code: a function's own name, else its class.
