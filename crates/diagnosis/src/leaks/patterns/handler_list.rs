@@ -11,7 +11,10 @@
 //! it) and fixed by registering once or removing it. Otherwise the fix is taking entries back
 //! out with the library's own removal methods (found on the prototypes on the path), creating
 //! the object once, or giving each request its own instance of the library object the
-//! program shares.
+//! program shares. When the library's function that adds an entry returns its own undo
+//! (`subscribe` returning `unsubscribe`), that call is named: the program gets the undo back
+//! and drops it. A collection keyed by data (label values per user) grows by its keys: the
+//! fix bounds what the program passes.
 
 use leakhunt_findings::Explanation;
 
