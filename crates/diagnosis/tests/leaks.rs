@@ -61,6 +61,8 @@ fn listener_added_per_user_and_never_removed() {
             emitter_class: "EventEmitter".into(),
             event: Some("notification".into()),
             event_names_grow: false,
+            handler: None,
+            removal: Some("notificationBus.off('notification', listener)".into()),
         }
     );
     let text = leakhunt_printer::prose::explanation(&r.suspects[0]);

@@ -118,6 +118,15 @@ pub enum Explanation {
         /// `_events` gains names, not listeners per name.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         event_names_grow: bool,
+        /// The listener's name (a named function, or the variable it was assigned to), when
+        /// it has one: the program can pass it back to remove it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handler: Option<String>,
+        /// The call that removes one listener, written with the program's names:
+        /// `bus.off('message', onMessage)` (`listener` standing for an unnamed handler),
+        /// when the emitter's name and the event are known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        removal: Option<String>,
     },
     /// Timers started and never cleared.
     Timer {
@@ -182,6 +191,11 @@ pub enum Explanation {
         /// (`InterceptorManager.eject`); empty when the library has none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removal: Vec<String>,
+        /// The call that adds an entry, as the program makes it (`flags.subscribe`), when
+        /// the library's code for it returns a function that takes the entry back out:
+        /// the undo the program drops.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        returned_removal: Option<String>,
     },
     /// A collection that a library (or Node itself) keeps and fills on each call the program
     /// makes: a metrics registry, rooms, a query cache, Node's list of enabled
@@ -208,6 +222,15 @@ pub enum Explanation {
         /// Node's), which the program could create once and reuse, rather than built-ins.
         #[serde(default)]
         values_have_class: bool,
+        /// As in `HandlerList`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        returned_removal: Option<String>,
+        /// The collection is keyed by data (a dictionary object's property names, a Map's
+        /// string keys) and its values are plain records or strings: it gains a key per
+        /// distinct value the program passes (a label value per user id), inside one
+        /// long-lived object.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        keys_grow: bool,
     },
     /// None of the patterns: the first holder on the path.
     Other {

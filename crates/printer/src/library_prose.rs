@@ -77,6 +77,15 @@ pub fn explanation(s: &Suspect) -> Option<String> {
 /// What to change, for the explanations this file words; `None` for the others.
 pub fn fix(s: &Suspect) -> Option<String> {
     match &s.explanation {
+        Explanation::HandlerList {
+            returned_removal: Some(call),
+            ..
+        } => Some(format!(
+            "`{call}(…)` returns a function that removes the handler again, and the code that \
+             registers it drops that: keep what it returns and call it when the request ends \
+             (`const undo = {call}(…)`, later `undo()`), or register the handler once, at startup \
+             (module scope), not in code that runs per request."
+        )),
         Explanation::HandlerList { removal, .. } => {
             let remove = if removal.is_empty() {
                 " No method to remove one was found on the library's objects, so registering once is the fix.".into()
@@ -97,9 +106,35 @@ pub fn fix(s: &Suspect) -> Option<String> {
             removal,
             shared_by,
             values_have_class,
+            returned_removal,
+            keys_grow,
             ..
         } => {
+            if *keys_grow {
+                // One long-lived object keyed by what the program passes: bounding those
+                // values (or taking each key out) is the fix; a new object per request is not.
+                let remove = if removal.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", or take each key's entry back out when its user or id is done: {}",
+                        methods(removal)
+                    )
+                };
+                return Some(format!(
+                    "Its keys are data, one per distinct value your code passes (a user id, a \
+                     URL), so they grow without bound: pass values from a small fixed set \
+                     instead (a route, a status, a tier rather than a user id){remove}."
+                ));
+            }
             let mut parts = Vec::new();
+            // The library's own undo, which the program already gets back and drops.
+            if let Some(call) = returned_removal {
+                parts.push(format!(
+                    "`{call}(…)` returns a function that takes the entry back out: keep it and \
+                     call it when the request or user the entry belongs to is done."
+                ));
+            }
             // Objects the program creates per call (a metric, a storage) are made once and
             // reused; then taking entries out; then an instance per request.
             if *values_have_class && shared_by.is_none() {

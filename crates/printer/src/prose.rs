@@ -65,6 +65,7 @@ pub fn explanation(s: &Suspect) -> String {
             emitter_class,
             event,
             event_names_grow,
+            ..
         } => {
             let emitter = match &s.owner {
                 Some(o) if o.kind == OwnerKind::Process => "`process`".to_string(),
@@ -282,6 +283,21 @@ pub fn fix(s: &Suspect) -> String {
               them with the id in the payload — emit('notification', { id, … }) and one listener \
               that looks the id up — so the names do not grow with your users."
             .into(),
+        Explanation::EventListener {
+            removal: Some(call),
+            handler,
+            ..
+        } => {
+            // The program's own names: the handler it already has in hand, or keeping it.
+            let keep = match handler {
+                Some(_) => "",
+                None => "keep the handler in a variable (`listener`) and ",
+            };
+            format!(
+                "Remove the listener when the work it belongs to ends: {keep}call `{call}`, or \
+                 register it with once() or an AbortSignal so it goes away by itself."
+            )
+        }
         Explanation::EventListener { .. } => {
             "Remove the listener when the work it belongs to ends: keep the handler in a variable and \
              call off/removeListener (removeEventListener for an EventTarget) with it, or register it \

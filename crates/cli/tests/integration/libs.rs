@@ -236,13 +236,40 @@ fn prom_client_metric_created_once_is_clean() {
     assert_clean(&hunt("prom-client", "fixed.js", "GET /jobs/j{{seq}}"));
 }
 
+/// prom-client: one histogram at module scope, labelled with the user id: the metric's
+/// `hashMap` gains a key per user. The fix is bounding the label values (or removing a
+/// user's series), not creating the metric per request.
+#[test]
+fn prom_client_label_value_per_user() {
+    let h = hunt("prom-client", "labels.js", "GET /u/u{{seq}}");
+    let top = suspect(&h, "unbounded-collection", "library-collection");
+    assert_eq!(top["owner"]["path"], "Histogram.hashMap");
+    assert_eq!(top["explanation"]["shared_by"], "latency");
+    assert_eq!(top["explanation"]["keys_grow"], true, "{top:#}");
+    assert!(removal(top).contains(&"latency.remove"), "{top:#}");
+    let fix = fix_line(&h);
+    assert!(fix.contains("pass values from a small fixed set"), "{fix}");
+    assert!(fix.contains("`latency.remove`"), "{fix}");
+    assert!(!fix.contains("create it per request"), "{fix}");
+}
+
+#[test]
+fn prom_client_bounded_label_values_are_clean() {
+    assert_clean(&hunt("prom-client", "labels-fixed.js", "GET /u/u{{seq}}"));
+}
+
 /// AsyncLocalStorage created per request and never disabled: Node's async_hooks keep every
 /// enabled instance in `storageList` (Node 20; Node 24's AsyncContextFrame keeps none).
 #[test]
 fn async_local_storage_never_disabled() {
     let h = hunt("async-local-storage", "leaky.js", "GET /r/{{seq}}");
     let top = suspect(&h, "unbounded-collection", "library-collection");
-    assert_eq!(top["class"], "AsyncLocalStorage");
+    // Found as new storages under the list, or as the list's entries growing (then the
+    // suspect's class is the list's): the same values either way.
+    assert_eq!(
+        top["explanation"]["value_class"], "AsyncLocalStorage",
+        "{top:#}"
+    );
     assert_eq!(top["owner"]["path"], "storageList");
     // Node's own code keeps the list: no library class.
     assert!(top["explanation"]["holder_class"].is_null(), "{top:#}");
@@ -313,4 +340,49 @@ fn tanstack_query_client_per_request_is_clean() {
         "fixed.js",
         "GET /products/p{{seq}}",
     ));
+}
+
+/// zustand: a store made once, subscribed to per request; `subscribe` returns the function
+/// that unsubscribes and the handler drops it: the store's `listeners` set keeps every
+/// request's listener. The fix names the call whose return value undoes it.
+#[test]
+fn zustand_subscription_never_unsubscribed() {
+    let h = hunt("zustand-subscribe", "leaky.js", "GET /f/{{seq}}");
+    let top = suspect(&h, "event-listener", "handler-list");
+    assert_at_leak_line(top, &fixture_file("zustand-subscribe", "leaky.js"));
+    assert_eq!(
+        top["explanation"]["returned_removal"], "flags.subscribe",
+        "{top:#}"
+    );
+    let fix = fix_line(&h);
+    assert!(
+        fix.contains("`flags.subscribe(…)` returns a function"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn zustand_subscription_undone_is_clean() {
+    assert_clean(&hunt("zustand-subscribe", "fixed.js", "GET /f/{{seq}}"));
+}
+
+/// Node's EventEmitter with a named handler per request: the fix is the call that removes
+/// it, in the program's own names.
+#[test]
+fn named_listener_never_removed_is_removed_by_name() {
+    let h = hunt("node-events", "leaky.js", "GET /q/{{seq}}");
+    let top = suspect(&h, "event-listener", "event-listener");
+    assert_eq!(top["owner"]["path"], "prices");
+    assert_eq!(top["explanation"]["handler"], "onPrice", "{top:#}");
+    assert_eq!(
+        top["explanation"]["removal"], "prices.off('price', onPrice)",
+        "{top:#}"
+    );
+    let fix = fix_line(&h);
+    assert!(fix.contains("call `prices.off('price', onPrice)`"), "{fix}");
+}
+
+#[test]
+fn named_listener_removed_is_clean() {
+    assert_clean(&hunt("node-events", "fixed.js", "GET /q/{{seq}}"));
 }

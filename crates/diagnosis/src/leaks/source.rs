@@ -6,9 +6,13 @@
 use std::io::Read;
 use std::path::Path;
 
+mod inline;
 mod tokens;
+mod undo;
 
+pub use inline::is_call_argument;
 use tokens::{Kind, Tokens};
+pub use undo::returns_undo;
 
 /// Scripts larger than this are not read. The file is named by the snapshot, which may come
 /// from anyone, and is read whole to find one line. Hand-written modules are kilobytes and

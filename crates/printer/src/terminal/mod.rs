@@ -106,6 +106,8 @@ mod tests {
                 emitter_class: "EventEmitter".into(),
                 event: Some("message".into()),
                 event_names_grow: false,
+                handler: None,
+                removal: None,
             },
             path: RetainerPath {
                 object: HeapObject {

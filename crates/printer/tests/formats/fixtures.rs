@@ -77,6 +77,8 @@ pub fn listener() -> Suspect {
             emitter_class: "EventEmitter".into(),
             event: Some("message".into()),
             event_names_grow: false,
+            handler: None,
+            removal: None,
         },
         path: RetainerPath {
             object: HeapObject {

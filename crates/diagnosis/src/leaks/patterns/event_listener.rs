@@ -65,6 +65,15 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
     // The growth accumulates right under `_events` (not under one name's listener array):
     // every listener brings a name of its own.
     let names_grow = is_emitter && f.growth == j;
+    // The listener's own name: V8 names a function by its declaration, or by the variable
+    // or property it was first assigned to, so the program has it in hand to pass back.
+    let handler = f.callback_name().filter(|n| is_identifier(n));
+    let removal = removal_call(
+        owner.as_ref(),
+        event.as_deref(),
+        handler.as_deref(),
+        is_emitter,
+    );
     Some(Finding {
         pattern: Pattern::EventListener,
         location: f.callback().or(f.closure_above()).cloned(),
@@ -74,28 +83,83 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             emitter_class: emitter_class.to_string(),
             event,
             event_names_grow: names_grow,
+            handler,
+            removal,
         },
     })
 }
 
+/// `bus.off('message', onMessage)`: the call that removes one listener, in the program's
+/// names, when the emitter has a name the program can write (a variable, a property path,
+/// `process`) and the event name is a plain string. An EventTarget's call is
+/// `removeEventListener`; an unnamed handler is written `listener`.
+fn removal_call(
+    owner: Option<&Owner>,
+    event: Option<&str>,
+    handler: Option<&str>,
+    is_emitter: bool,
+) -> Option<String> {
+    let owner = owner?;
+    // Names the program writes: its variables, a module's exports, `process`. (A property
+    // owner reads `Class.prop`, a class's name for an instance the program may not have.)
+    let emitter = match owner.kind {
+        OwnerKind::ModuleExport => owner.path.strip_prefix("exports.").unwrap_or(&owner.path),
+        OwnerKind::ModuleVariable | OwnerKind::ClosureVariable | OwnerKind::Process => {
+            owner.path.as_str()
+        }
+        _ => return None,
+    };
+    if !emitter.split('.').all(is_identifier) {
+        return None;
+    }
+    let event = event.filter(|e| !e.contains(['\'', '\\', '\n']) && !e.starts_with("<symbol"))?;
+    let method = if is_emitter {
+        "off"
+    } else {
+        "removeEventListener"
+    };
+    let handler = handler.unwrap_or("listener");
+    Some(format!("{emitter}.{method}('{event}', {handler})"))
+}
+
+/// A JavaScript identifier as code writes it (`onMessage`, `$handler`), not a name V8 makes
+/// up (`bound onMessage`, `get value`) or a private field.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
 #[cfg(test)]
 mod tests {
-    use leakhunt_engine::{EdgeType, NodeType};
+    use std::path::Path;
+
+    use leakhunt_engine::{EdgeType, NodeIndex, NodeType};
 
     use super::*;
-    use crate::leaks::patterns::testing::Builder;
+    use crate::leaks::patterns::testing::{Builder, Heap};
 
-    #[test]
-    fn fires_for_a_closure_in_an_emitters_listener_array() {
+    /// `bus._events.message` holds a listener named `name` (empty: an arrow function passed
+    /// inline), a function of the program's `server.js`.
+    fn bus_with_listener(name: &str) -> (Heap, NodeIndex, NodeIndex) {
         let mut h = Builder::new();
+        h.script(1, Path::new("/srv/app/server.js"));
         let bus = h.var("bus", NodeType::Object, "EventEmitter", 40);
         let events = h.node(NodeType::Object, "Object", 40);
         let list = h.node(NodeType::Object, "Array", 32);
-        let listener = h.node(NodeType::Closure, "onMessage", 32);
+        let listener = h.node(NodeType::Closure, name, 32);
+        h.b.location(listener, 1, 11, 2);
         h.edge(bus, EdgeType::Property, "_events", events);
         h.edge(events, EdgeType::Property, "message", list);
         h.edge(list, EdgeType::Element, "0", listener);
-        let heap = h.build();
+        (h.build(), listener, list)
+    }
+
+    #[test]
+    fn fires_for_a_closure_in_an_emitters_listener_array() {
+        let (heap, listener, list) = bus_with_listener("onMessage");
         let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
         assert_eq!(f.pattern, Pattern::EventListener);
         assert_eq!(
@@ -104,9 +168,89 @@ mod tests {
                 emitter_class: "EventEmitter".into(),
                 event: Some("message".into()),
                 event_names_grow: false,
+                handler: Some("onMessage".into()),
+                removal: Some("bus.off('message', onMessage)".into()),
             }
         );
         assert_eq!(f.owner.unwrap().path, "bus");
+    }
+
+    #[test]
+    fn an_unnamed_handler_is_written_as_a_placeholder() {
+        let (heap, listener, list) = bus_with_listener("");
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
+        let Explanation::EventListener {
+            handler, removal, ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(handler, None);
+        assert_eq!(removal.as_deref(), Some("bus.off('message', listener)"));
+    }
+
+    #[test]
+    fn a_named_function_written_inline_is_not_in_hand() {
+        // `bus.on('message', function onMessage(m) {…})`: the name is only the function's own.
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("server.js");
+        let line = "  bus.on('message', function onMessage(m) { seen.push(m); });\n";
+        std::fs::write(&app, format!("{}{line}", "\n".repeat(11))).unwrap();
+        let mut h = Builder::new();
+        h.script(1, &app);
+        let bus = h.var("bus", NodeType::Object, "EventEmitter", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let listener = h.node(NodeType::Closure, "onMessage", 32);
+        h.b.location(listener, 1, 11, 38);
+        h.edge(bus, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "message", list);
+        h.edge(list, EdgeType::Element, "0", listener);
+        let heap = h.build();
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
+        let Explanation::EventListener {
+            handler, removal, ..
+        } = f.explanation
+        else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(handler, None);
+        assert_eq!(removal.as_deref(), Some("bus.off('message', listener)"));
+    }
+
+    #[test]
+    fn a_name_v8_makes_up_is_not_the_programs() {
+        // A bound function: the program holds no `bound onMessage`.
+        let (heap, listener, list) = bus_with_listener("bound onMessage");
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
+        let Explanation::EventListener { handler, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(handler, None);
+    }
+
+    #[test]
+    fn an_emitter_with_no_name_the_program_writes_gets_no_call() {
+        // Reached through an instance's property: `Hub.bus` is a class's name, not a
+        // variable the program can call `off` on.
+        let mut h = Builder::new();
+        let hubs = h.var("hubs", NodeType::Object, "Array", 32);
+        let hub = h.node(NodeType::Object, "Hub", 40);
+        let bus = h.node(NodeType::Object, "EventEmitter", 40);
+        let events = h.node(NodeType::Object, "Object", 40);
+        let list = h.node(NodeType::Object, "Array", 32);
+        let listener = h.node(NodeType::Closure, "onMessage", 32);
+        h.edge(hubs, EdgeType::Element, "0", hub);
+        h.edge(hub, EdgeType::Property, "bus", bus);
+        h.edge(bus, EdgeType::Property, "_events", events);
+        h.edge(events, EdgeType::Property, "message", list);
+        h.edge(list, EdgeType::Element, "0", listener);
+        let heap = h.build();
+        let f = check(&heap.facts(&heap.locator(), listener, list)).expect("an event listener");
+        let Explanation::EventListener { removal, .. } = f.explanation else {
+            panic!("{:?}", f.explanation)
+        };
+        assert_eq!(removal, None);
     }
 
     #[test]
@@ -130,6 +274,8 @@ mod tests {
                 emitter_class: "EventEmitter".into(),
                 event: Some("user:0".into()),
                 event_names_grow: true,
+                handler: None,
+                removal: Some("hub.off('user:0', listener)".into()),
             }
         );
     }

@@ -11,24 +11,34 @@
 //! it) and fixed by registering once or removing it. Otherwise the fix is taking entries back
 //! out with the library's own removal methods (found on the prototypes on the path), creating
 //! the object once, or giving each request its own instance of the library object the
-//! program shares.
+//! program shares. When the library's function that adds an entry returns its own undo
+//! (`subscribe` returning `unsubscribe`), that call is named: the program gets the undo back
+//! and drops it. A collection keyed by data (label values per user) grows by its keys: the
+//! fix bounds what the program passes.
 
 use leakhunt_findings::Explanation;
 
-use super::suspect_facts::{Keeper, NodeKind, SuspectFacts};
+use super::suspect_facts::{is_library_file, Keeper, NodeKind, SuspectFacts};
 use super::unbounded_collection::{COLLECTION_CLASSES, GROW_METHODS};
 use super::{Finding, Pattern};
 
 pub fn check(f: &SuspectFacts) -> Option<Finding> {
-    // The first holder above the object that is not storage is the collection, as for
-    // `unbounded-collection`.
-    let (index, holder) = f.holders().find(|(_, h)| h.kind != NodeKind::Storage)?;
+    // The collection: the first holder above the object that is not storage, as for
+    // `unbounded-collection`; or, when what grows is the list's entries (the suspect is the
+    // collection itself), the object. One leak comes out either way depending on how many
+    // new objects the snapshots show under the list; both read the same from here on.
+    let (index, holder) = if f.is_collection {
+        (0, f.object())
+    } else {
+        f.holders().find(|(_, h)| h.kind != NodeKind::Storage)?
+    };
     if !COLLECTION_CLASSES.contains(&holder.class)
         || (holder.class == "Object" && !f.is_dictionary(index))
     {
         return None;
     }
     let keeper = f.keeper(index)?;
+    let entry = f.entry()?;
     let library_line = f.growth_site(index, &GROW_METHODS);
     let keeper_name = match &keeper {
         Keeper::Library(name) => Some(name.clone()),
@@ -38,7 +48,13 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
         Keeper::Library(ref name) => f.removal_methods(index + 1, name),
         Keeper::Runtime => Vec::new(),
     };
-    if let Some((handler_at, in_record)) = f.handler(library_line.as_ref().map(|l| l.file.as_str()))
+    // The program's variable that shares the library object across requests.
+    let shared = f.program_variable_above(index + 1);
+    let returned_removal = library_line
+        .as_ref()
+        .and_then(|site| f.returned_removal(index, site, shared.as_ref().map(|v| v.name.as_str())));
+    if let Some((handler_at, in_record)) =
+        f.handler(&entry, library_line.as_ref().map(|l| l.file.as_str()))
     {
         return Some(Finding {
             pattern: Pattern::EventListener,
@@ -49,286 +65,56 @@ pub fn check(f: &SuspectFacts) -> Option<Finding> {
             captured: Vec::new(),
             explanation: Explanation::HandlerList {
                 holder_class: keeper_name.unwrap_or_else(|| "Node".into()),
-                record_class: in_record.then(|| f.object().class.to_string()),
+                record_class: in_record.then(|| entry.class.to_string()),
                 removal: holder_removal,
+                returned_removal,
             },
         });
     }
-    // The program's variable that shares the library object across requests, and what
-    // takes entries back out: on that object first (what the program calls), then on the
-    // collection's keeper, then on the values themselves.
-    let shared = f.program_variable_above(index + 1);
+    // What takes entries back out: on the shared object first (what the program calls),
+    // then on the collection's keeper, then on the values themselves.
     let mut removal = shared
         .as_ref()
-        .map(|(j, name)| f.removal_methods(*j, name))
+        .map(|v| f.removal_methods(v.at, &v.name))
         .unwrap_or_default();
     if removal.is_empty() {
         removal = holder_removal;
     }
-    if removal.is_empty() && f.has_class_code(0) {
-        removal = f.removal_methods(0, f.object().class);
+    let values_have_class = f.has_class_code(&entry);
+    if removal.is_empty() && values_have_class {
+        removal = f.entry_removal_methods(&entry);
     }
+    // The library's line that grows it; else where the program makes the object it shares
+    // (its variable's declaration). A closure above on the path is only the program's place
+    // when it is the program's own code: a library's function there (a render's
+    // `createElement`) is how the search happened to reach the collection, not where it
+    // grows.
+    let location = library_line
+        .or_else(|| shared.as_ref().and_then(|v| f.declaration(v)))
+        .or_else(|| {
+            f.closure_above()
+                .filter(|l| !is_library_file(&l.file))
+                .cloned()
+        });
     Some(Finding {
         pattern: Pattern::UnboundedCollection,
-        location: library_line.or_else(|| f.closure_above().cloned()),
+        location,
         owner: f.owner(index),
         captured: Vec::new(),
         explanation: Explanation::LibraryCollection {
             collection_class: holder.class.to_string(),
-            value_class: Some(f.object().class.to_string()),
+            value_class: Some(entry.class.to_string()),
             holder_class: keeper_name,
             removal,
-            shared_by: shared.map(|(_, name)| name),
-            values_have_class: f.has_class_code(0),
+            shared_by: shared.map(|v| v.name),
+            values_have_class,
+            returned_removal,
+            // A key per distinct value the program passes: records or strings under data
+            // keys, not objects the program makes per call.
+            keys_grow: !values_have_class && entry.is_data() && f.keyed_by_strings(index),
         },
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use leakhunt_engine::{EdgeType, NodeIndex, NodeType};
-    use leakhunt_findings::SourceLocation;
-
-    use super::*;
-    use crate::leaks::patterns::testing::Builder;
-
-    /// Registers `file` as script `id`, as a snapshot does: a function of it whose shared
-    /// info points at the script.
-    fn script(h: &mut Builder, id: u32, file: &Path) {
-        let f = h.node(NodeType::Closure, "", 32);
-        let shared = h.node(NodeType::Code, "system / SharedFunctionInfo", 32);
-        let script = h.node(NodeType::Code, file.to_str().unwrap(), 32);
-        h.edge(f, EdgeType::Internal, "shared", shared);
-        h.edge(shared, EdgeType::Internal, "script_or_debug_info", script);
-        h.b.location(f, id, 0, 0);
-    }
-
-    /// A library's file under `dir/node_modules/<package>/`, with `text`.
-    fn library_file(dir: &Path, package: &str, text: &str) -> std::path::PathBuf {
-        let file = dir.join("node_modules").join(package).join("lib.js");
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, text).unwrap();
-        file
-    }
-
-    const MANAGER: &str = "function Manager() { this.handlers = []; }\n\
-                           Manager.prototype.use = function (f) {\n  this.handlers.push({ fulfilled: f });\n};\n\
-                           Manager.prototype.eject = function (id) { this.handlers[id] = null; };\n";
-
-    /// `client.interceptors` (a `Manager` of the library in `manager_file`) keeps `{
-    /// fulfilled }` records in `handlers`; the record's function is in `handler_file` at line
-    /// 10. Returns the builder, the record and the list.
-    fn interceptors(manager_file: &Path, handler_file: &Path) -> (Builder, NodeIndex, NodeIndex) {
-        interceptors_with(manager_file, handler_file, true)
-    }
-
-    /// As [`interceptors`], the Manager's prototype with or without its own `eject`.
-    fn interceptors_with(
-        manager_file: &Path,
-        handler_file: &Path,
-        with_eject: bool,
-    ) -> (Builder, NodeIndex, NodeIndex) {
-        let mut h = Builder::new();
-        script(&mut h, 1, manager_file);
-        script(&mut h, 2, handler_file);
-        let client = h.var("client", NodeType::Object, "Client", 40);
-        let manager = h.node(NodeType::Object, "Manager", 40);
-        h.b.location(manager, 1, 0, 9);
-        let proto = h.node(NodeType::Object, "Object", 40);
-        let eject = h.node(NodeType::Closure, "", 32);
-        h.b.location(eject, 1, 4, 26);
-        let use_ = h.node(NodeType::Closure, "", 32);
-        h.b.location(use_, 1, 1, 24);
-        let list = h.node(NodeType::Object, "Array", 32);
-        let record = h.node(NodeType::Object, "Object", 32);
-        let handler = h.node(NodeType::Closure, "", 32);
-        h.b.location(handler, 2, 9, 4);
-        h.edge(client, EdgeType::Property, "interceptors", manager);
-        h.edge(manager, EdgeType::Property, "__proto__", proto);
-        if with_eject {
-            h.edge(proto, EdgeType::Property, "eject", eject);
-        }
-        h.edge(proto, EdgeType::Property, "use", use_);
-        // A parent class of Node's (EventEmitter) with its own removal methods: they take
-        // out listeners, not handlers.
-        script(&mut h, 4, Path::new("node:events"));
-        let emitter = h.node(NodeType::Object, "EventEmitter", 40);
-        let remove_listener = h.node(NodeType::Closure, "removeListener", 32);
-        h.b.location(remove_listener, 4, 500, 2);
-        h.edge(proto, EdgeType::Property, "__proto__", emitter);
-        h.edge(
-            emitter,
-            EdgeType::Property,
-            "removeListener",
-            remove_listener,
-        );
-        // Methods generated from one function literal, one per HTTP method (`delete`
-        // routes DELETE requests): not a removal.
-        for verb in ["get", "post", "delete"] {
-            let route = h.node(NodeType::Closure, "", 32);
-            h.b.location(route, 1, 6, 2);
-            h.edge(proto, EdgeType::Property, verb, route);
-        }
-        h.edge(manager, EdgeType::Property, "handlers", list);
-        h.edge(list, EdgeType::Element, "0", record);
-        h.edge(record, EdgeType::Property, "fulfilled", handler);
-        (h, record, list)
-    }
-
-    #[test]
-    fn fires_for_records_of_the_programs_functions_in_a_list_a_library_grows() {
-        let dir = tempfile::tempdir().unwrap();
-        let lib = library_file(dir.path(), "client", MANAGER);
-        let app = dir.path().join("server.js");
-        let (h, record, list) = interceptors(&lib, &app);
-        let heap = h.build();
-        let locator = heap.locator();
-        let f = check(&heap.facts(&locator, record, list)).expect("a handler list");
-        assert_eq!(f.pattern, Pattern::EventListener);
-        assert_eq!(
-            f.location,
-            Some(SourceLocation {
-                file: app.to_str().unwrap().into(),
-                line: 10,
-                column: 5,
-                function: None
-            }),
-            "the program's line, not the library's"
-        );
-        assert_eq!(f.owner.unwrap().path, "Manager.handlers");
-        assert_eq!(
-            f.explanation,
-            Explanation::HandlerList {
-                holder_class: "Manager".into(),
-                record_class: Some("Object".into()),
-                removal: vec!["Manager.eject".into()],
-            },
-            "`eject`, not the generated `delete`"
-        );
-    }
-
-    #[test]
-    fn removal_inherited_from_nodes_classes_is_not_offered() {
-        // Without its own `eject`, the Manager has only generated routes and, a level up,
-        // EventEmitter's `removeListener` (node:events): nothing to offer.
-        let dir = tempfile::tempdir().unwrap();
-        let lib = library_file(dir.path(), "client", MANAGER);
-        let (h, record, list) = interceptors_with(&lib, &dir.path().join("server.js"), false);
-        let heap = h.build();
-        let locator = heap.locator();
-        let f = check(&heap.facts(&locator, record, list)).expect("a handler list");
-        let Explanation::HandlerList { removal, .. } = f.explanation else {
-            panic!("{:?}", f.explanation)
-        };
-        assert!(removal.is_empty(), "{removal:?}");
-    }
-
-    #[test]
-    fn quiet_for_a_list_the_program_grows_itself() {
-        // The same shapes in the program's own files: its collection, its fix (an LRU,
-        // removing entries) is another rule's.
-        let dir = tempfile::tempdir().unwrap();
-        let own = dir.path().join("manager.js");
-        std::fs::write(&own, MANAGER).unwrap();
-        let (h, record, list) = interceptors(&own, &dir.path().join("server.js"));
-        let heap = h.build();
-        let locator = heap.locator();
-        assert!(check(&heap.facts(&locator, record, list)).is_none());
-    }
-
-    #[test]
-    fn a_librarys_own_functions_on_its_entries_are_not_handlers() {
-        // A metric object with its bound methods, kept in its library's registry: a
-        // collection of the library's objects, not a handler list.
-        let dir = tempfile::tempdir().unwrap();
-        let lib = library_file(dir.path(), "client", MANAGER);
-        let (h, record, list) = interceptors(&lib, &lib);
-        let heap = h.build();
-        let locator = heap.locator();
-        let f = check(&heap.facts(&locator, record, list)).expect("a library collection");
-        assert_eq!(f.pattern, Pattern::UnboundedCollection);
-        let Explanation::LibraryCollection {
-            holder_class,
-            removal,
-            ..
-        } = f.explanation
-        else {
-            panic!("{:?}", f.explanation)
-        };
-        assert_eq!(holder_class.as_deref(), Some("Manager"));
-        assert_eq!(removal, ["Manager.eject"]);
-    }
-
-    #[test]
-    fn fires_for_instances_kept_in_a_list_of_nodes_own_code() {
-        // Node's async_hooks keep every enabled AsyncLocalStorage in a variable of their
-        // module scope, which no function of the program shares.
-        let mut h = Builder::new();
-        script(&mut h, 3, Path::new("node:async_hooks"));
-        let hooks = h.node(NodeType::Closure, "AsyncResource", 32);
-        h.b.location(hooks, 3, 162, 13);
-        let scope = h.scope;
-        h.edge(hooks, EdgeType::Internal, "context", scope);
-        let list = h.var("storageList", NodeType::Object, "Array", 32);
-        let storage = h.node(NodeType::Object, "AsyncLocalStorage", 40);
-        h.b.location(storage, 3, 284, 13);
-        let proto = h.node(NodeType::Object, "AsyncLocalStorage", 40);
-        let disable = h.node(NodeType::Closure, "disable", 32);
-        let run = h.node(NodeType::Closure, "run", 32);
-        h.edge(list, EdgeType::Element, "0", storage);
-        h.edge(storage, EdgeType::Property, "__proto__", proto);
-        h.edge(proto, EdgeType::Property, "disable", disable);
-        h.edge(proto, EdgeType::Property, "run", run);
-        let heap = h.build();
-        let locator = heap.locator();
-        let f = check(&heap.facts(&locator, storage, list)).expect("a library collection");
-        assert_eq!(f.pattern, Pattern::UnboundedCollection);
-        assert_eq!(
-            f.explanation,
-            Explanation::LibraryCollection {
-                collection_class: "Array".into(),
-                value_class: Some("AsyncLocalStorage".into()),
-                holder_class: None,
-                removal: vec!["AsyncLocalStorage.disable".into()],
-                shared_by: None,
-                values_have_class: true,
-            }
-        );
-    }
-
-    #[test]
-    fn quiet_for_a_scope_no_function_of_nodes_uses() {
-        // A scope whose functions have no known position is nobody's in particular: other
-        // rules' business.
-        let mut h = Builder::new();
-        let list = h.var("samples", NodeType::Object, "Array", 32);
-        let item = h.node(NodeType::Object, "Item", 40);
-        h.edge(list, EdgeType::Element, "0", item);
-        let heap = h.build();
-        let locator = heap.locator();
-        assert!(check(&heap.facts(&locator, item, list)).is_none());
-    }
-
-    #[test]
-    fn quiet_for_a_collection_in_the_programs_module_scope() {
-        let dir = tempfile::tempdir().unwrap();
-        let app = dir.path().join("server.js");
-        let mut h = Builder::new();
-        script(&mut h, 2, &app);
-        // A function of the program's module uses the scope.
-        let handler = h.node(NodeType::Closure, "handle", 32);
-        h.b.location(handler, 2, 3, 0);
-        let scope = h.scope;
-        h.edge(handler, EdgeType::Internal, "context", scope);
-        let map = h.var("userCache", NodeType::Object, "Map", 40);
-        let table = h.node(NodeType::Array, "", 64);
-        let user = h.node(NodeType::Object, "User", 64);
-        h.edge(map, EdgeType::Internal, "table", table);
-        h.edge(table, EdgeType::Internal, "3", user);
-        let heap = h.build();
-        let locator = heap.locator();
-        assert!(check(&heap.facts(&locator, user, map)).is_none());
-    }
-}
+mod tests;

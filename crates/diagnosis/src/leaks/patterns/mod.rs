@@ -76,7 +76,7 @@ pub const RULES: [Rule; 10] = [
     },
     Rule {
         name: "handler-list",
-        subject: Subject::Objects,
+        subject: Subject::Both,
         check: handler_list::check,
     },
     Rule {

@@ -21,7 +21,7 @@ use crate::leaks::facts::numbers_store;
 use crate::leaks::growth::Growth;
 
 use crate::locator::Locator;
-pub use library::{is_library_file, Keeper};
+pub use library::{is_library_file, Entry, Keeper, SharedVariable};
 
 /// What kind of node a path node is, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +189,22 @@ impl<'a> SuspectFacts<'a> {
                 user_location(self.locator, closure)
             })
             .as_ref()
+    }
+
+    /// The callback's own name ([`SuspectFacts::callback`]), when the program can name it
+    /// to pass it back: a declared function or one assigned to a variable, not a named
+    /// function written inline as a call's argument (read from its script, when readable).
+    pub fn callback_name(&self) -> Option<String> {
+        let at = self.callback()?;
+        let name = at.function.clone()?;
+        let inline = crate::leaks::source::read_script(&at.file).is_some_and(|text| {
+            let position = crate::leaks::source::LineColumn {
+                line: at.line,
+                column: at.column,
+            };
+            crate::leaks::source::is_call_argument(&text, position)
+        });
+        (!inline).then_some(name)
     }
 
     /// The object's first property holding an object of one of `classes`: the property's

@@ -36,6 +36,18 @@ impl Builder {
         n
     }
 
+    /// Registers `file` as script `id`, as a snapshot does: a function of it whose shared
+    /// info points at the script. Nodes placed in script `id` ([`GraphBuilder::location`])
+    /// are then in `file`.
+    pub fn script(&mut self, id: u32, file: &std::path::Path) {
+        let f = self.node(NodeType::Closure, "", 32);
+        let shared = self.node(NodeType::Code, "system / SharedFunctionInfo", 32);
+        let script = self.node(NodeType::Code, file.to_str().unwrap(), 32);
+        self.edge(f, EdgeType::Internal, "shared", shared);
+        self.edge(shared, EdgeType::Internal, "script_or_debug_info", script);
+        self.b.location(f, id, 0, 0);
+    }
+
     pub fn node(&mut self, t: NodeType, class: &str, size: u64) -> NodeIndex {
         self.b.node(t, class, size)
     }

@@ -7,8 +7,19 @@ use leakhunt_engine::graph::{EdgeType, NodeType};
 use leakhunt_engine::NodeIndex;
 use leakhunt_findings::SourceLocation;
 
-use super::{user_location, NodeKind, SuspectFacts};
+use super::{node_kind, user_location, NodeKind, SuspectFacts};
 use crate::leaks::patterns::unbounded_collection::GROW_METHODS;
+use crate::leaks::source;
+
+/// The program's variable holding a library object it shares across requests.
+#[derive(Debug, Clone)]
+pub struct SharedVariable {
+    /// The object's position on the path.
+    pub at: usize,
+    pub name: String,
+    /// The scope that declares it.
+    scope: NodeIndex,
+}
 
 /// Who keeps a collection that the program's own code does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +29,30 @@ pub enum Keeper {
     /// An object (or a module) of a library: its class or function name.
     Library(String),
 }
+
+/// One value a library's collection keeps: the suspect's object, or, when the suspect is
+/// the collection growing by itself, its newest entry of the most common class. Both
+/// shapes of one leak (new objects gathering under the list, the list's entries counted)
+/// then read the same.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    node: NodeIndex,
+    pub class: &'a str,
+    kind: NodeKind,
+}
+
+impl Entry<'_> {
+    /// A record or a string: not a function, and not a collection of its own (a room's
+    /// Set of members is a group the program joins, not a value it passes).
+    pub fn is_data(&self) -> bool {
+        matches!(self.kind, NodeKind::Other | NodeKind::String)
+            && !["Map", "Set", "Array", "WeakMap", "WeakSet"].contains(&self.class)
+    }
+}
+
+/// Entries sampled from a collection: enough to tell its usual class, bounded so a list
+/// of millions costs no more than a few thousand edges.
+const ENTRY_SAMPLE: usize = 4096;
 
 /// Verbs that name a call taking an entry back out: `remove`, `removeQueries`, `eject`,
 /// `leave`, `disable` … (English words for undoing, not any one library's names).
@@ -82,7 +117,7 @@ fn package_of(file: &str) -> Option<String> {
     })
 }
 
-impl SuspectFacts<'_> {
+impl<'a> SuspectFacts<'a> {
     /// Who keeps the collection at `index`, when it is not the program: a variable of Node's
     /// own code, or a library whose code grows it (its `.push(`/`.set(`/… is in a file under
     /// `node_modules`). A collection the program grows, even when it hangs off a library
@@ -143,22 +178,25 @@ impl SuspectFacts<'_> {
     /// another package's (`app.use(bodyParser())`); functions of the keeper's own package on
     /// its entries (bound methods) are not handlers. `keeper_file` is where the keeper grows
     /// the list, when known.
-    pub fn handler(&self, keeper_file: Option<&str>) -> Option<(SourceLocation, bool)> {
+    pub fn handler(
+        &self,
+        entry: &Entry,
+        keeper_file: Option<&str>,
+    ) -> Option<(SourceLocation, bool)> {
         let keeper_package = keeper_file.and_then(package_of);
         let outside = |n: NodeIndex| {
             let at = user_location(self.locator, n)?;
             let package = package_of(&at.file);
             (package.is_none() || package != keeper_package).then_some(at)
         };
-        let object = self.object();
-        if object.kind == NodeKind::Closure {
-            return outside(object.node).map(|at| (at, false));
+        if entry.kind == NodeKind::Closure {
+            return outside(entry.node).map(|at| (at, false));
         }
-        if object.kind != NodeKind::Other {
+        if entry.kind != NodeKind::Other {
             return None;
         }
         let g = self.graph();
-        g.edges_of(object.node)
+        g.edges_of(entry.node)
             .filter(|&e| g.edge_type(e) == EdgeType::Property)
             .filter(|&e| !matches!(g.edge_name(e), Some("__proto__" | "constructor")))
             .map(|e| g.edge_target(e))
@@ -167,19 +205,79 @@ impl SuspectFacts<'_> {
             .map(|at| (at, true))
     }
 
-    /// The program's variable above `from` on the path through which it reaches a library
-    /// object: a variable of one of the program's modules (not a library's, not Node's).
-    /// Its position on the path and its name.
-    pub fn program_variable_above(&self, from: usize) -> Option<(usize, String)> {
-        (from..self.nodes.len().saturating_sub(1)).find_map(|j| {
-            let held = self.nodes[j].held_as?;
-            let scope = &self.nodes[j + 1];
-            if held.kind != EdgeType::Context || scope.kind != NodeKind::Scope {
-                return None;
+    /// The program's variable through which it shares the library object above `from` on
+    /// the path: the object's position on the path and the variable's name.
+    ///
+    /// The object nearest the collection that a variable of one of the program's modules
+    /// (not a library's, not Node's) holds, whichever way the snapshot's search reached it:
+    /// the shortest path may run through what a render or a timer left behind, while the
+    /// program keeps the object in its own variable. Objects only (a variable holding a
+    /// library's function, `const h = createElement`, holds the library's code, whose scope
+    /// reaches anything the library kept from its last call, not an instance the program
+    /// made), and not a module's exports. Two scans: the modules, the scopes' variables.
+    pub fn program_variable_above(&self, from: usize) -> Option<SharedVariable> {
+        let g = self.graph();
+        let mut objects: Vec<(usize, NodeIndex)> = (from..self.nodes.len())
+            .filter(|&k| self.nodes[k].kind == NodeKind::Other)
+            .map(|k| (k, self.nodes[k].node))
+            .collect();
+        // A module's exports (`const client = require('prom-client')`) is the library
+        // itself, which every program shares, not an instance the program made.
+        for v in 0..g.node_count() as NodeIndex {
+            if g.node_type(v) == NodeType::Object && g.node_name(v) == "Module" {
+                for e in g.edges_of(v) {
+                    if g.edge_name(e) == Some("exports") {
+                        objects.retain(|&(_, n)| n != g.edge_target(e));
+                    }
+                }
             }
-            let file = self.scope_file(scope)?;
-            let name = held.name?;
-            (!is_library_file(&file)).then(|| (j, name.to_string()))
+        }
+        if objects.is_empty() {
+            return None;
+        }
+        let mut best: Option<SharedVariable> = None;
+        for v in 0..g.node_count() as NodeIndex {
+            if node_kind(g, v) != NodeKind::Scope {
+                continue;
+            }
+            for e in g
+                .edges_of(v)
+                .filter(|&e| g.edge_type(e) == EdgeType::Context)
+            {
+                let target = g.edge_target(e);
+                let Some(&(at, _)) = objects.iter().find(|&&(_, n)| n == target) else {
+                    continue;
+                };
+                if best.as_ref().is_some_and(|b| b.at <= at) {
+                    continue;
+                }
+                let (Some(name), Some(file)) = (g.edge_name(e), self.scope_file_of(v)) else {
+                    continue;
+                };
+                if !is_library_file(&file) {
+                    best = Some(SharedVariable {
+                        at,
+                        name: name.to_string(),
+                        scope: v,
+                    });
+                }
+            }
+        }
+        best
+    }
+
+    /// Where the program declares the shared variable (`const queryClient = new
+    /// QueryClient()`), read from its module's text: the line that makes the one object
+    /// every request shares.
+    pub fn declaration(&self, shared: &SharedVariable) -> Option<SourceLocation> {
+        let file = self.scope_file_of(shared.scope)?;
+        let text = source::read_script(&file)?;
+        let at = source::find_declaration(&text, &shared.name, None)?;
+        Some(SourceLocation {
+            file,
+            line: at.line,
+            column: at.column,
+            function: None,
         })
     }
 
@@ -187,8 +285,17 @@ impl SuspectFacts<'_> {
     /// out, named `name.method`: the nearest class level that has any (a class's own
     /// `leave` before the `off` it inherits from EventEmitter).
     pub fn removal_methods(&self, index: usize, name: &str) -> Vec<String> {
+        self.removal_methods_of(self.nodes[index].node, name)
+    }
+
+    /// [`SuspectFacts::removal_methods`] for an entry's own class.
+    pub fn entry_removal_methods(&self, entry: &Entry) -> Vec<String> {
+        self.removal_methods_of(entry.node, entry.class)
+    }
+
+    fn removal_methods_of(&self, object: NodeIndex, name: &str) -> Vec<String> {
         let g = self.graph();
-        let mut object = self.nodes[index].node;
+        let mut object = object;
         // An object of Node's own (an AsyncLocalStorage) takes Node's methods.
         let own_is_runtime = self
             .locator
@@ -245,6 +352,57 @@ impl SuspectFacts<'_> {
         Vec::new()
     }
 
+    /// The call that adds to the collection at `index`, as the program makes it
+    /// (`flags.subscribe` through the program's variable `shared`, else the bare function
+    /// name), when the library function that grows it at `site` returns a function that
+    /// takes the entry back out ([`source::returns_undo`]): the program can keep that and
+    /// call it, and does not.
+    pub fn returned_removal(
+        &self,
+        index: usize,
+        site: &SourceLocation,
+        shared: Option<&str>,
+    ) -> Option<String> {
+        let function = site.function.as_deref()?;
+        let held_as = self.nodes[index].held_as?;
+        let receiver = match held_as.kind {
+            EdgeType::Context => source::Receiver::Variable(held_as.name?),
+            EdgeType::Property => source::Receiver::Property(held_as.name?),
+            _ => return None,
+        };
+        let text = source::read_script(&site.file)?;
+        let at = source::LineColumn {
+            line: site.line,
+            column: site.column,
+        };
+        // Taking out: a removal verb, or an array's own ways (`splice`, `x = x.filter(…)`).
+        let is_undo = |m: &str| removal_rank(m).is_some() || m == "splice" || m == "filter";
+        source::returns_undo(&text, at, receiver, is_undo).then(|| match shared {
+            Some(variable) => format!("{variable}.{function}"),
+            None => function.to_string(),
+        })
+    }
+
+    /// Whether the collection at `index` is keyed by strings: a dictionary object (its
+    /// property names), or a Map whose hash table holds string keys (sampled from its first
+    /// slots).
+    pub fn keyed_by_strings(&self, index: usize) -> bool {
+        const SAMPLE: usize = 64;
+        let p = &self.nodes[index];
+        if p.class == "Object" {
+            return self.is_dictionary(index);
+        }
+        if p.class != "Map" {
+            return false;
+        }
+        let g = self.graph();
+        g.edges_of(p.node)
+            .filter(|&e| g.edge_type(e) == EdgeType::Internal && g.edge_name(e) == Some("table"))
+            .map(|e| g.edge_target(e))
+            .flat_map(|table| g.edges_of(table).take(SAMPLE))
+            .any(|e| g.node_type(g.edge_target(e)).is_string())
+    }
+
     /// The name a path node reads by in code: a function's own name, else its class.
     pub fn code_name(&self, index: usize) -> String {
         let p = &self.nodes[index];
@@ -256,12 +414,75 @@ impl SuspectFacts<'_> {
         }
     }
 
-    /// Whether the node at `index` is an instance of a class defined in code (the program's,
-    /// a library's or Node's JavaScript), not a built-in such as Set or Array.
-    pub fn has_class_code(&self, index: usize) -> bool {
-        self.locator
-            .script_location(self.nodes[index].node)
-            .is_some()
+    /// Whether the entry is an instance of a class defined in code (the program's, a
+    /// library's or Node's JavaScript), not a built-in such as Set or Array.
+    pub fn has_class_code(&self, entry: &Entry) -> bool {
+        self.locator.script_location(entry.node).is_some()
+    }
+
+    /// The value the collection keeps (see [`Entry`]): the suspect's object, or for a
+    /// collection growing by itself, one of its own entries.
+    pub fn entry(&self) -> Option<Entry<'a>> {
+        let object = self.object();
+        if !self.is_collection {
+            return Some(Entry {
+                node: object.node,
+                class: object.class,
+                kind: object.kind,
+            });
+        }
+        self.newest_entry(object.node)
+    }
+
+    /// The collection's newest entry of its most common class: its values are reached
+    /// through its own elements or through the storage V8 keeps them in (an array's
+    /// backing store, a Map's hash table), where later slots are newer. Strings and numbers
+    /// (a Map's keys) are not values of a class.
+    fn newest_entry(&self, collection: NodeIndex) -> Option<Entry<'a>> {
+        let g = self.graph();
+        let values = |n: NodeIndex| {
+            g.edges_of(n)
+                .filter(|&e| {
+                    matches!(
+                        g.edge_type(e),
+                        EdgeType::Element | EdgeType::Internal | EdgeType::Hidden
+                    ) && !matches!(g.edge_name(e), Some("map" | "__proto__"))
+                })
+                .map(move |e| g.edge_target(e))
+        };
+        let mut entries: Vec<NodeIndex> = Vec::new();
+        for v in values(collection) {
+            if entries.len() >= ENTRY_SAMPLE {
+                break;
+            }
+            match node_kind(g, v) {
+                NodeKind::Storage => {
+                    entries.extend(values(v).take(ENTRY_SAMPLE.saturating_sub(entries.len())))
+                }
+                _ => entries.push(v),
+            }
+        }
+        entries.retain(|&v| {
+            matches!(g.node_type(v), NodeType::Object | NodeType::Closure)
+                && matches!(node_kind(g, v), NodeKind::Other | NodeKind::Closure)
+        });
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for &v in &entries {
+            let class = self.locator.class_of(v);
+            match counts.iter_mut().find(|(c, _)| *c == class) {
+                Some((_, k)) => *k += 1,
+                None => counts.push((class, 1)),
+            }
+        }
+        let (class, _) = counts.iter().max_by_key(|&&(_, k)| k).copied()?;
+        let node = *entries
+            .iter()
+            .rfind(|&&v| self.locator.class_of(v) == class)?;
+        Some(Entry {
+            node,
+            class,
+            kind: node_kind(g, node),
+        })
     }
 }
 

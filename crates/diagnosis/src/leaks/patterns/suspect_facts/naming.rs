@@ -296,7 +296,11 @@ impl<'a> SuspectFacts<'a> {
     /// scan of every closure, so answers are kept (in the locator, which lives for the whole
     /// diagnosis) for the next suspect held in the same scope.
     pub(super) fn scope_file(&self, scope: &PathNode) -> Option<String> {
-        let context = scope.node;
+        self.scope_file_of(scope.node)
+    }
+
+    /// [`SuspectFacts::scope_file`] for any scope, on the path or not.
+    pub(super) fn scope_file_of(&self, context: NodeIndex) -> Option<String> {
         self.locator.scope_file(context, || {
             let g = self.graph();
             (0..g.node_count() as NodeIndex)
