@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-mod tokens;
+pub(super) mod tokens;
 
 use tokens::{Kind, Tokens};
 
