@@ -61,10 +61,7 @@ pub fn find(source: &str, start: LineColumn, needle: &Needle) -> Option<LineColu
     // A function's position starts code (its name or parameters), so reading from there
     // splits no string or comment.
     let t = Tokens::new(&source[from..]);
-    let body = Body {
-        t: &t,
-        end: function_end(&t),
-    };
+    let body = function_body(&t);
     let at = match needle {
         Needle::Call(name) => body.call(name, true),
         Needle::AnyMethod(methods) => methods.iter().filter_map(|m| body.call(m, false)).min(),
@@ -75,15 +72,18 @@ pub fn find(source: &str, start: LineColumn, needle: &Needle) -> Option<LineColu
         Needle::ArrayLiteral => body.literal("["),
         // The function's own parameters come first: look inside its body.
         Needle::Function => body
-            .tokens_after(body.opening())
+            .tokens_after(body.opening)
             .find(|&k| t.is(k, "=>") || t.is_ident(k, "function")),
     }?;
     Some(line_column(source, from + t.list[at].start()))
 }
 
-/// The tokens of one function, read from its position: `end` is one past its last token.
+/// The tokens of one function, read from its position.
 struct Body<'t, 'a> {
     t: &'t Tokens<'a>,
+    /// Just past its parameters and the `{` or `=>` after them.
+    opening: usize,
+    /// One past its last token.
     end: usize,
 }
 
@@ -91,14 +91,6 @@ impl Body<'_, '_> {
     /// The indices of the function's tokens from `from`.
     fn tokens_after(&self, from: usize) -> std::ops::Range<usize> {
         from.min(self.end)..self.end
-    }
-
-    /// Just past the function's opening `{` or `=>` (where its parameters end).
-    fn opening(&self) -> usize {
-        let t = self.t;
-        self.tokens_after(0)
-            .find(|&k| t.is(k, "{") || t.is(k, "=>"))
-            .map_or(self.end, |k| k + 1)
     }
 
     /// `name(` as a call: as a method (`.name(`) or, with `plain_too`, a plain call. The
@@ -141,9 +133,9 @@ impl Body<'_, '_> {
     }
 }
 
-/// One past the function's last token: past its parameters to the end of a braced body,
-/// or for an expression body, to the end of its line.
-fn function_end(t: &Tokens) -> usize {
+/// The function's extent: past its parameters to the end of a braced body, or for an
+/// expression body, to the end of its line.
+fn function_body<'t, 'a>(t: &'t Tokens<'a>) -> Body<'t, 'a> {
     let n = t.len();
     let first_line_end = t.text.find('\n').unwrap_or(t.text.len());
     // A name, then the parameters (or a lone parameter, then `=>`).
@@ -161,12 +153,21 @@ fn function_end(t: &Tokens) -> usize {
         k += 1;
     }
     if t.is(k, "{") {
-        return t.partner(k).map_or(n, |close| close + 1);
+        let end = t.partner(k).map_or(n, |close| close + 1);
+        return Body {
+            t,
+            opening: k + 1,
+            end,
+        };
     }
     // An expression body: to the end of its line.
     let from = t.list.get(k).map_or(t.text.len(), |tok| tok.start());
     let line_end = t.text[from..].find('\n').map_or(t.text.len(), |e| from + e);
-    t.at_or_after(line_end)
+    Body {
+        t,
+        opening: k.min(n),
+        end: t.at_or_after(line_end),
+    }
 }
 
 fn offset_of(source: &str, at: LineColumn) -> Option<usize> {
@@ -240,6 +241,12 @@ const handle = (req) => {
             Some(at(10, 11))
         );
         assert_eq!(find(APP, handler, &Needle::Function), Some(at(12, 18)));
+        // A destructured parameter is not an object literal of the body.
+        let destructuring = "const h = ({ id }) => {\n  return keep({ id });\n};\n";
+        assert_eq!(
+            find(destructuring, at(1, 11), &Needle::ObjectLiteral),
+            Some(at(2, 15))
+        );
         // Nothing past the function's end: makeRecord holds no `new Session(`.
         assert_eq!(find(APP, make, &Needle::New("Session".into())), None);
         // A function's own declaration is not a call of it.
