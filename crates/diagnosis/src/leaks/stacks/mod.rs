@@ -3,10 +3,24 @@
 //! allocation instrumentation).
 //!
 //! A suspect's leaked objects (its leak roots new since the first snapshot; for a collection
-//! growing by itself, its new storage and entries) are grouped by the stack V8 recorded
-//! for them and counted. Frames name functions; each frame's line is turned into the
-//! statement it stands for (the call of the next frame, or in the innermost frame the
-//! creation of the object) by reading the function's text, then mapped through source maps.
+//! growing by itself, its new storage and entries) are grouped by the first frame of their
+//! stack in the program's own code, the suspect's own class first (see [`ranking`]), and
+//! counted. Frames name functions; each frame's line is turned into the statement it stands
+//! for (the call of the next frame, or in the innermost frame the creation of the object) by
+//! reading the function's text, then mapped through source maps.
+//!
+//! Which objects carry a trace: V8 records a stack for each allocation it sees while
+//! tracking, by address. Optimized code hides two things from it: allocation-site
+//! pretenuring puts objects that tend to survive (a leak's) straight into the old generation
+//! unseen, and those objects then show the stale trace of a dead object that had their
+//! address (a socket's, a parser's); inlining drops the inlined function's frame. `hunt`
+//! turns both off in the target when it connects (`crates/hunt/src/tracking.rs`); then V8
+//! keeps a trace for nearly every object made while tracking (197 of 200 in a handler V8
+//! had optimized, against 1 before), so tracking the tail of the last round is enough.
+//! Snapshots recorded without that (`node --track-heap-objects` on optimized code) may carry
+//! stale traces, which the own-class order and the runtime-noise rule keep out of the top.
+//! V8's sampling heap profiler was not used as a second source: its samples name no heap
+//! object, so they cannot be told apart by suspect.
 //!
 //! The statement in the first frame of the user's own code (not `node_modules`, not the
 //! runtime's `node:` scripts) becomes the suspect's `location` when the rules found no place

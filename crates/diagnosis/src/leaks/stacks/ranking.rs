@@ -69,7 +69,10 @@ pub fn rank(
     let mut keys: FastMap<u32, Option<GroupKey>> = FastMap::default();
     let mut groups: FastMap<GroupKey, Tally> = FastMap::default();
     for o in objects {
-        let key = keys.entry(o.trace).or_insert_with(|| key_of(o.trace)).clone();
+        let key = keys
+            .entry(o.trace)
+            .or_insert_with(|| key_of(o.trace))
+            .clone();
         let runtime_only = key.is_none();
         let t = groups
             .entry(key.unwrap_or(GroupKey::Trace(o.trace)))
@@ -159,7 +162,10 @@ mod tests {
         let key = |t: u32| program(t * 10, "");
         let groups = rank(&objects, 3, key);
         assert_eq!(groups[0].trace, 2, "{groups:?}");
-        assert_eq!(groups[1].trace, 1, "neighbours still shown after: {groups:?}");
+        assert_eq!(
+            groups[1].trace, 1,
+            "neighbours still shown after: {groups:?}"
+        );
         // With no own object anywhere, bytes decide.
         let strings = traced(1, 40, false, 30);
         assert_eq!(rank(&strings, 3, key)[0].trace, 1);
