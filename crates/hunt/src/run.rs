@@ -285,6 +285,10 @@ fn rounds_and_snapshots(
 ) -> Result<Ladder, HuntError> {
     let scenario = &config.scenario;
     let per_round = scenario.iterations;
+    if config.allocation_stacks {
+        // Before any load, so that everything the load makes V8 optimize keeps its stacks.
+        crate::tracking::keep_stacks_whole(&mut service.session);
+    }
     let warmup = config.warmup_iterations.unwrap_or(per_round);
     let mut next_iteration = 0u64;
     let mut load = Vec::new();

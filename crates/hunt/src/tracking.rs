@@ -6,9 +6,44 @@
 //! The load runs on worker threads and the inspector on this one, so the tracking starts at
 //! a gate: the workers that reach the first tracked iteration wait there until this thread
 //! has turned tracking on, and no tracked iteration runs untracked.
+//!
+//! V8's optimizing compilers hide what the tracker needs, so a hunt with stacks asks V8, as
+//! soon as it connects, to compile without two of their tricks (see [`keep_stacks_whole`]).
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
+
+use leakhunt_inspector::Session;
+
+/// V8 flags for code compiled from now on:
+/// - `--no-allocation-site-pretenuring`: optimized code otherwise allocates objects that
+///   tend to survive (a leak's objects, exactly) straight in the old generation, and those
+///   allocations reach no allocation tracker: the leaked objects made while tracking had no
+///   trace, and the memory they took still carried the traces of earlier, dead objects (a
+///   socket's, a parser's), so the stacks named the runtime (measured on a handler keeping
+///   an object per request, 800 iterations: 1 of 200 tracked objects kept its own trace;
+///   with the flag 197);
+/// - `--no-turbo-inlining --no-maglev-inlining`: the tracker records each physical frame's
+///   function, so a helper inlined into its caller vanished from the stack, and the
+///   statement was looked for in the wrong function.
+///
+/// The heap the hunt measures stays the same (what is reachable does not depend on where it
+/// was allocated); the service runs somewhat slower (`bench/stacks.sh`).
+const WHOLE_STACKS_FLAGS: &str =
+    "--no-allocation-site-pretenuring --no-turbo-inlining --no-maglev-inlining";
+
+/// Sets [`WHOLE_STACKS_FLAGS`] in the target through `v8.setFlagsFromString`. A runtime
+/// without it (not Node) is left alone: its stacks are what they are.
+pub fn keep_stacks_whole(session: &mut Session) {
+    let expression = format!(
+        "(() => {{ const v8 = process.getBuiltinModule?.('v8') \
+         ?? process.mainModule?.require?.('v8'); \
+         if (!v8?.setFlagsFromString) return false; \
+         v8.setFlagsFromString('{WHOLE_STACKS_FLAGS}'); return true; }})()"
+    );
+    // Best effort: the stacks are a help, never a reason to fail the hunt.
+    let _ = session.evaluate(&expression);
+}
 
 /// The last round's tracked tail: a quarter of it, at least this many iterations (all of a
 /// shorter round).

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 mod inline;
-mod tokens;
+pub(super) mod tokens;
 mod undo;
 
 pub use inline::is_call_argument;

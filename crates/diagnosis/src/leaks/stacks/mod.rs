@@ -3,10 +3,24 @@
 //! allocation instrumentation).
 //!
 //! A suspect's leaked objects (its leak roots new since the first snapshot; for a collection
-//! growing by itself, its new storage and entries) are grouped by the stack V8 recorded
-//! for them and counted. Frames name functions; each frame's line is turned into the
-//! statement it stands for (the call of the next frame, or in the innermost frame the
-//! creation of the object) by reading the function's text, then mapped through source maps.
+//! growing by itself, its new storage and entries) are grouped by the first frame of their
+//! stack in the program's own code, the suspect's own class first (see [`ranking`]), and
+//! counted. Frames name functions; each frame's line is turned into the statement it stands
+//! for (the call of the next frame, or in the innermost frame the creation of the object) by
+//! reading the function's text, then mapped through source maps.
+//!
+//! Which objects carry a trace: V8 records a stack for each allocation it sees while
+//! tracking, by address. Optimized code hides two things from it: allocation-site
+//! pretenuring puts objects that tend to survive (a leak's) straight into the old generation
+//! unseen, and those objects then show the stale trace of a dead object that had their
+//! address (a socket's, a parser's); inlining drops the inlined function's frame. `hunt`
+//! turns both off in the target when it connects (`crates/hunt/src/tracking.rs`); then V8
+//! keeps a trace for nearly every object made while tracking (197 of 200 in a handler V8
+//! had optimized, against 1 before), so tracking the tail of the last round is enough.
+//! Snapshots recorded without that (`node --track-heap-objects` on optimized code) may carry
+//! stale traces, which the own-class order and the runtime-noise rule keep out of the top.
+//! V8's sampling heap profiler was not used as a second source: its samples name no heap
+//! object, so they cannot be told apart by suspect.
 //!
 //! The statement in the first frame of the user's own code (not `node_modules`, not the
 //! runtime's `node:` scripts) becomes the suspect's `location` when the rules found no place
@@ -14,6 +28,7 @@
 //! there (the collection's storage grew inside a library function), that library's
 //! statement is `library_location`.
 
+mod ranking;
 mod statement;
 
 use std::cell::RefCell;
@@ -31,6 +46,7 @@ use super::facts::Facts;
 use super::source::{read_script, LineColumn};
 use crate::hash::FastMap;
 use crate::locator::Locator;
+use ranking::{GroupKey, Traced};
 use statement::Needle;
 
 /// Stacks shown per suspect.
@@ -181,22 +197,21 @@ impl<'l, 'a> StackReader<'l, 'a> {
         let a = leaked.last;
         let g = &a.graph;
         let objects = leaked.of_suspect(anchor, object, is_collection);
-        // By stack (a trace node is one exact stack): objects and retained bytes.
-        let mut groups: FastMap<u32, (u64, u64)> = FastMap::default();
-        for &n in &objects {
-            let bytes = if is_collection {
-                g.self_size(n)
-            } else {
-                a.dominators.retained[n as usize]
-            };
-            let e = groups.entry(g.trace_node_id(n)).or_default();
-            e.0 += 1;
-            e.1 += bytes;
-        }
-        let mut groups: Vec<(u32, (u64, u64))> = groups.into_iter().collect();
-        groups.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let own_class = self.own_class(a, object, &objects, is_collection);
+        let traced: Vec<Traced> = objects
+            .iter()
+            .map(|&n| Traced {
+                trace: g.trace_node_id(n),
+                bytes: bytes_held(a, n),
+                own: self.locator.class_of(n) == own_class,
+            })
+            .collect();
+        let groups = ranking::rank(&traced, TOP_STACKS, |trace| {
+            self.group_key(trace, &self.frames(g, trace))
+        });
         let mut findings = StackFindings::default();
-        for (i, &(trace, (count, bytes))) in groups.iter().take(TOP_STACKS).enumerate() {
+        for (i, group) in groups.iter().enumerate() {
+            let (trace, count, bytes) = (group.trace, group.count, group.bytes);
             let frames = self.frames(g, trace);
             // The innermost frame created the object: its statement is the creation.
             let creating = if is_collection {
@@ -240,6 +255,64 @@ impl<'l, 'a> StackReader<'l, 'a> {
             findings.library_location = self.library_holder(a, object);
         }
         findings
+    }
+
+    /// The class the suspect's growth is made of: the representative object's, or for a
+    /// collection (whose own class does not grow) the class holding most of the new bytes in
+    /// it. Objects of other classes among the leaked ones are neighbours (keys, headers).
+    fn own_class(
+        &self,
+        a: &Analysis,
+        object: NodeIndex,
+        objects: &[NodeIndex],
+        is_collection: bool,
+    ) -> &'a str {
+        if !is_collection {
+            return self.locator.class_of(object);
+        }
+        let mut by_class: FastMap<&str, u64> = FastMap::default();
+        for &n in objects.iter().filter(|&&n| !is_storage(&a.graph, n)) {
+            *by_class.entry(self.locator.class_of(n)).or_default() += bytes_held(a, n);
+        }
+        by_class
+            .into_iter()
+            .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(x.0)))
+            .map_or("", |(class, _)| class)
+    }
+
+    /// The group a trace's stack falls in (see [`ranking`]): its first frame in the
+    /// program's code, as source maps place it (a bundle's frame may be a library's), and
+    /// the function that frame calls; `None` when every frame is the runtime's.
+    fn group_key(&self, trace: u32, frames: &[Frame]) -> Option<GroupKey> {
+        let shown: Vec<SourceLocation> = frames
+            .iter()
+            .take(MAX_FRAMES)
+            .map(|f| {
+                self.locator.display(SourceLocation {
+                    file: f.script.clone(),
+                    line: f.at.line,
+                    column: f.at.column,
+                    function: None,
+                })
+            })
+            .collect();
+        if shown.iter().all(SourceLocation::is_runtime) {
+            return None;
+        }
+        let Some(u) = shown
+            .iter()
+            .position(|f| !f.is_runtime() && !in_library(&f.file))
+        else {
+            return Some(GroupKey::Trace(trace));
+        };
+        let calls = u.checked_sub(1).map(|inner| frames[inner].function.clone());
+        let at = &shown[u];
+        Some(GroupKey::Program {
+            script: at.file.clone(),
+            line: at.line,
+            column: at.column,
+            calls: calls.unwrap_or_default(),
+        })
     }
 
     /// The first holder on the object's path that is an object of a library's class and
@@ -360,6 +433,16 @@ pub fn apply(found: StackFindings, suspect: &mut Suspect) {
         suspect.location = Some(location);
     }
     suspect.library_location = found.library_location;
+}
+
+/// The bytes a leaked object accounts for: what it retains, but for a collection's storage
+/// only itself (it retains the entries, counted on their own).
+fn bytes_held(a: &Analysis, n: NodeIndex) -> u64 {
+    if is_storage(&a.graph, n) {
+        a.graph.self_size(n)
+    } else {
+        a.dominators.retained[n as usize]
+    }
 }
 
 /// A library's code: a package installed under `node_modules`.

@@ -1,9 +1,11 @@
 //! The statement inside a function that a stack frame stands for. V8's allocation stacks name
 //! functions (their own position), not call sites; the line to show is the one inside the
 //! function that calls the next frame, or, in the innermost frame, that creates the object.
-//! Found by reading the function's text: its extent by matching braces, with strings and
-//! comments blanked out so that nothing inside them matches.
+//! Found by reading the function's tokens (the source reader's tokenizer): its extent by
+//! the partner of its body's brace, so that nothing inside strings, templates, regular
+//! expressions or comments matches.
 
+use super::super::source::tokens::{Kind, Tokens};
 use super::super::source::LineColumn;
 
 /// What to look for inside the function.
@@ -56,202 +58,116 @@ fn is_ident_char(c: char) -> bool {
 /// `start` (1-based; the `(` of its parameters, or its name), or `None`.
 pub fn find(source: &str, start: LineColumn, needle: &Needle) -> Option<LineColumn> {
     let from = offset_of(source, start)?;
-    let code = blank_strings_and_comments(&source[from..]);
-    let extent = function_extent(&code);
-    let body = &code[..extent];
+    // A function's position starts code (its name or parameters), so reading from there
+    // splits no string or comment.
+    let t = Tokens::new(&source[from..]);
+    let body = function_body(&t);
     let at = match needle {
-        Needle::Call(name) => find_call(body, name, true),
-        Needle::AnyMethod(methods) => methods
-            .iter()
-            .filter_map(|m| find_call(body, m, false))
-            .min(),
-        Needle::New(class) => find_word(body, "new", |rest| {
-            let rest = rest.trim_start();
-            rest.starts_with(class.as_str()) && !rest[class.len()..].starts_with(is_ident_char)
-        }),
-        Needle::ObjectLiteral => find_literal(body, b'{'),
-        Needle::ArrayLiteral => find_literal(body, b'['),
-        Needle::Function => {
-            // The function's own parameters come first; look past them.
-            let skip = body.find(['{', '>']).map_or(0, |i| i + 1);
-            [
-                body[skip..].find("=>"),
-                find_word(&body[skip..], "function", |_| true),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|i| i + skip)
-        }
+        Needle::Call(name) => body.call(name, true),
+        Needle::AnyMethod(methods) => methods.iter().filter_map(|m| body.call(m, false)).min(),
+        Needle::New(class) => body
+            .tokens_after(0)
+            .find(|&k| t.is_ident(k, "new") && t.is_ident(k + 1, class)),
+        Needle::ObjectLiteral => body.literal("{"),
+        Needle::ArrayLiteral => body.literal("["),
+        // The function's own parameters come first: look inside its body.
+        Needle::Function => body
+            .tokens_after(body.opening)
+            .find(|&k| t.is(k, "=>") || t.is_ident(k, "function")),
     }?;
-    Some(line_column(source, from + at))
+    Some(line_column(source, from + t.list[at].start()))
 }
 
-/// `name(` as a call: a whole identifier followed by `(`, as a method (`.name(`) or, with
-/// `plain_too`, a plain call. The function's own name (a declaration) is not a call.
-fn find_call(body: &str, name: &str, plain_too: bool) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = body[from..].find(name).map(|i| i + from) {
-        from = i + name.len();
-        let before = body[..i].chars().next_back();
-        if before.is_some_and(is_ident_char) {
-            continue;
-        }
-        let after = body[from..].trim_start();
-        if !after.starts_with('(') || body[from..].starts_with(is_ident_char) {
-            continue;
-        }
-        let prefix = body[..i].trim_end();
-        let member = prefix.ends_with('.') || prefix.ends_with("?.");
-        let declared = prefix.ends_with("function") || prefix.ends_with("function*");
-        if declared || (!member && !plain_too) {
-            continue;
-        }
-        return Some(i);
-    }
-    None
+/// The tokens of one function, read from its position.
+struct Body<'t, 'a> {
+    t: &'t Tokens<'a>,
+    /// Just past its parameters and the `{` or `=>` after them.
+    opening: usize,
+    /// One past its last token.
+    end: usize,
 }
 
-/// The keyword `word` as a whole word, where `rest` (the text after it) fits.
-fn find_word(body: &str, word: &str, rest_fits: impl Fn(&str) -> bool) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = body[from..].find(word).map(|i| i + from) {
-        from = i + word.len();
-        let before = body[..i].chars().next_back();
-        if before.is_some_and(is_ident_char) || body[from..].starts_with(is_ident_char) {
-            continue;
-        }
-        if rest_fits(&body[from..]) {
-            return Some(i);
-        }
+impl Body<'_, '_> {
+    /// The indices of the function's tokens from `from`.
+    fn tokens_after(&self, from: usize) -> std::ops::Range<usize> {
+        from.min(self.end)..self.end
     }
-    None
+
+    /// `name(` as a call: as a method (`.name(`) or, with `plain_too`, a plain call. The
+    /// function's own name (a declaration) is not a call.
+    fn call(&self, name: &str, plain_too: bool) -> Option<usize> {
+        let t = self.t;
+        self.tokens_after(0).find(|&k| {
+            if !t.is_ident(k, name) || !t.is(k + 1, "(") {
+                return false;
+            }
+            let before = k.checked_sub(1);
+            let is = |i: Option<usize>, s: &str| i.is_some_and(|i| t.is(i, s));
+            let member = is(before, ".") || is(before, "?.");
+            let declared = is(before, "function")
+                || is(before, "*") && is(before.and_then(|b| b.checked_sub(1)), "function");
+            !declared && (member || plain_too)
+        })
+    }
+
+    /// The first `{` or `[` that opens a literal, after an operator that takes a value
+    /// (`=`, `(`, `,`, `:`, `?`, `[`, `||`, `&&`, `??`, `return`): not a block after `)`
+    /// or `=>`, not an index after a name. The function's own body brace is skipped.
+    fn literal(&self, open: &str) -> Option<usize> {
+        let t = self.t;
+        let first_brace = self.tokens_after(0).find(|&k| t.is(k, "{"));
+        let from = first_brace.map_or(0, |k| k + 1);
+        self.tokens_after(from.max(1)).find(|&k| {
+            if !t.is(k, open) {
+                return false;
+            }
+            let before = t.str(k - 1);
+            match t.list[k - 1].kind {
+                Kind::Ident => before == "return",
+                Kind::Punct => {
+                    before != "=>" && before.ends_with(['=', '(', ',', ':', '?', '[', '|', '&'])
+                }
+                Kind::Literal => false,
+            }
+        })
+    }
 }
 
-/// The first `{` or `[` that opens a literal: after `=`, `(`, `,`, `:`, `?`, `[`, `return`,
-/// `||`, `&&`, `??` (not a block after `)` or `=>`, not an index after a name).
-fn find_literal(body: &str, open: u8) -> Option<usize> {
-    let bytes = body.as_bytes();
-    // Skip the function's own opening brace (its body).
-    let first_brace = bytes.iter().position(|&b| b == b'{').unwrap_or(0);
-    for i in first_brace + 1..bytes.len() {
-        if bytes[i] != open {
-            continue;
-        }
-        let prefix = body[..i].trim_end();
-        let fits = prefix.ends_with(['=', '(', ',', ':', '?', '[', '|', '&'])
-            && !prefix.ends_with("=>")
-            || prefix.ends_with("return") && !prefix[..prefix.len() - 6].ends_with(is_ident_char);
-        if fits {
-            return Some(i);
-        }
+/// The function's extent: past its parameters to the end of a braced body, or for an
+/// expression body, to the end of its line.
+fn function_body<'t, 'a>(t: &'t Tokens<'a>) -> Body<'t, 'a> {
+    let n = t.len();
+    let first_line_end = t.text.find('\n').unwrap_or(t.text.len());
+    // A name, then the parameters (or a lone parameter, then `=>`).
+    let mut k = 0;
+    while k < n
+        && t.list[k].start() < first_line_end
+        && !["(", "{", "=", "=>"].iter().any(|s| t.is(k, s))
+    {
+        k += 1;
     }
-    None
-}
-
-/// How far the function reaches from its position: past its parameters to the end of a
-/// braced body, or for an expression body, to the end of the line.
-fn function_extent(code: &str) -> usize {
-    let bytes = code.as_bytes();
-    let mut i = 0;
-    // Parameters (or a name, then parameters).
-    while i < bytes.len() && bytes[i] != b'(' && bytes[i] != b'{' && bytes[i] != b'=' {
-        if bytes[i] == b'\n' {
-            break;
-        }
-        i += 1;
+    if t.is(k, "(") {
+        k = t.partner(k).map_or(n, |close| close + 1);
     }
-    if i < bytes.len() && bytes[i] == b'(' {
-        i = matching(bytes, i).map_or(bytes.len(), |e| e + 1);
+    if t.is(k, "=>") {
+        k += 1;
     }
-    // `=>` or white space, then a body.
-    let rest = &code[i..];
-    let skipped = rest.len() - rest.trim_start().len();
-    let mut j = i + skipped;
-    if code[j..].starts_with("=>") {
-        j += 2;
-        let rest = &code[j..];
-        j += rest.len() - rest.trim_start().len();
-    }
-    if j < bytes.len() && bytes[j] == b'{' {
-        return matching(bytes, j).map_or(bytes.len(), |e| e + 1);
+    if t.is(k, "{") {
+        let end = t.partner(k).map_or(n, |close| close + 1);
+        return Body {
+            t,
+            opening: k + 1,
+            end,
+        };
     }
     // An expression body: to the end of its line.
-    code[j..].find('\n').map_or(bytes.len(), |e| j + e)
-}
-
-/// The index of the bracket closing the one at `open` (strings and comments are blank).
-fn matching(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, &b) in bytes.iter().enumerate().skip(open) {
-        match b {
-            b'(' | b'{' | b'[' => depth += 1,
-            b')' | b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
+    let from = t.list.get(k).map_or(t.text.len(), |tok| tok.start());
+    let line_end = t.text[from..].find('\n').map_or(t.text.len(), |e| from + e);
+    Body {
+        t,
+        opening: k.min(n),
+        end: t.at_or_after(line_end),
     }
-    None
-}
-
-/// The text with the contents of strings, template literals and comments replaced by
-/// spaces (same length, new lines kept), so positions stay the same. `${…}` inside a
-/// template is blanked too: good enough to find statements, which it rarely holds.
-fn blank_strings_and_comments(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let blank = |b: u8| if b == b'\n' { b'\n' } else { b' ' };
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'"' | b'\'' | b'`' => {
-                out.push(b);
-                i += 1;
-                while i < bytes.len() && bytes[i] != b {
-                    if bytes[i] == b'\\' && i + 1 < bytes.len() {
-                        out.push(b' ');
-                        i += 1;
-                    }
-                    if b != b'`' && bytes[i] == b'\n' {
-                        break; // an unterminated string: stop at the line's end
-                    }
-                    out.push(blank(bytes[i]));
-                    i += 1;
-                }
-                if i < bytes.len() {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    out.push(b' ');
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |e| i + 2 + e + 2);
-                while i < end {
-                    out.push(blank(bytes[i]));
-                    i += 1;
-                }
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    // Only ASCII bytes were replaced, by ASCII: still UTF-8 except where a multi-byte
-    // character inside a string was blanked byte by byte, which is ASCII too.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 fn offset_of(source: &str, at: LineColumn) -> Option<usize> {
@@ -325,12 +241,28 @@ const handle = (req) => {
             Some(at(10, 11))
         );
         assert_eq!(find(APP, handler, &Needle::Function), Some(at(12, 18)));
+        // A destructured parameter is not an object literal of the body.
+        let destructuring = "const h = ({ id }) => {\n  return keep({ id });\n};\n";
+        assert_eq!(
+            find(destructuring, at(1, 11), &Needle::ObjectLiteral),
+            Some(at(2, 15))
+        );
         // Nothing past the function's end: makeRecord holds no `new Session(`.
         assert_eq!(find(APP, make, &Needle::New("Session".into())), None);
         // A function's own declaration is not a call of it.
         assert_eq!(
             find(APP, at(3, 1), &Needle::calling("makeRecord").unwrap()),
             None
+        );
+    }
+
+    #[test]
+    fn regular_expressions_and_templates_do_not_end_the_function() {
+        // A `}` in a regular expression, a `{` in a template's text: neither is a bracket.
+        let src = "function tidy(s) {\n  const t = s.replace(/}/g, '') + `{${s}`;\n  return keep(t);\n}\n";
+        assert_eq!(
+            find(src, at(1, 14), &Needle::calling("keep").unwrap()),
+            Some(at(3, 10))
         );
     }
 
