@@ -202,6 +202,9 @@ fn hunt_in(config: &HuntConfig, observer: &dyn Observer) -> Result<HuntReport, H
         // session would stop the tracking too; this says so at once.)
         let _ = service.session.stop_allocation_tracking();
     }
+    if config.allocation_stacks && !service.is_launched() && !service.gone() {
+        crate::tracking::restore_optimizations(&mut service.session);
+    }
     let Ladder {
         load,
         heap_after_gc,

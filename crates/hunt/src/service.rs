@@ -35,6 +35,11 @@ pub struct Death {
 }
 
 impl Service {
+    /// Whether leakhunt started this service (and stops it at the end), rather than attached.
+    pub fn is_launched(&self) -> bool {
+        self.launched.is_some()
+    }
+
     /// Reads the inspector for up to `wait` (the target's events), then tells whether the
     /// service is gone: its program ended (Node waits for us to disconnect then), the
     /// connection broke, or the process we started exited.

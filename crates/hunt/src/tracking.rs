@@ -32,14 +32,28 @@ use leakhunt_inspector::Session;
 const WHOLE_STACKS_FLAGS: &str =
     "--no-allocation-site-pretenuring --no-turbo-inlining --no-maglev-inlining";
 
+/// V8's defaults for the same optimizations, set again in a service the hunt attached to
+/// (it keeps running after the hunt, and should run as fast as before).
+const DEFAULT_OPTIMIZATION_FLAGS: &str =
+    "--allocation-site-pretenuring --turbo-inlining --maglev-inlining";
+
 /// Sets [`WHOLE_STACKS_FLAGS`] in the target through `v8.setFlagsFromString`. A runtime
 /// without it (not Node) is left alone: its stacks are what they are.
 pub fn keep_stacks_whole(session: &mut Session) {
+    set_v8_flags(session, WHOLE_STACKS_FLAGS);
+}
+
+/// Puts V8's default optimizations back (for code compiled from now on).
+pub fn restore_optimizations(session: &mut Session) {
+    set_v8_flags(session, DEFAULT_OPTIMIZATION_FLAGS);
+}
+
+fn set_v8_flags(session: &mut Session, flags: &str) {
     let expression = format!(
         "(() => {{ const v8 = process.getBuiltinModule?.('v8') \
          ?? process.mainModule?.require?.('v8'); \
          if (!v8?.setFlagsFromString) return false; \
-         v8.setFlagsFromString('{WHOLE_STACKS_FLAGS}'); return true; }})()"
+         v8.setFlagsFromString('{flags}'); return true; }})()"
     );
     // Best effort: the stacks are a help, never a reason to fail the hunt.
     let _ = session.evaluate(&expression);
