@@ -1,6 +1,8 @@
 //! Helpers for tests that drive real Node servers.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod runner;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
