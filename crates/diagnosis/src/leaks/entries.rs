@@ -136,9 +136,17 @@ impl<'g> EntryCounter<'g> {
             if g.edge_type(e) != EdgeType::Internal || w == n || !is_storage(g, w) {
                 continue;
             }
-            let k = self.storage_entry_edges(w);
-            total += k;
             let name = self.learn_name(e);
+            let table_words = if self.is_table.get(name) {
+                table_entry_words(g.node_name(n))
+            } else {
+                None
+            };
+            let k = match table_words.and_then(|words| self.hash_table_entries(w, words)) {
+                Some(k) => k,
+                None => self.storage_entry_edges(w),
+            };
+            total += k;
             if self.is_elements.get(name)
                 || (self.is_table.get(name)
                     && table_entry_words(g.node_name(n)).is_some()
@@ -151,6 +159,36 @@ impl<'g> EntryCounter<'g> {
             return (total, None);
         }
         (0, store)
+    }
+
+    /// The entries of a Map's or Set's hash table whose keys or values are objects. V8 shows
+    /// them as the table's internal slots, named by their index, an entry's key and value
+    /// side by side (then its chain link, a small integer without an edge): counting the
+    /// edges would count a Map's entries twice, or once, depending on what its keys are.
+    /// A slot right after the one before it is that entry's value. `None` when no slot is
+    /// named by its index (not one of V8's tables).
+    fn hash_table_entries(&mut self, table: NodeIndex, entry_words: u64) -> Option<u64> {
+        let g = self.g;
+        let mut entries = 0;
+        let mut previous: Option<u64> = None;
+        let mut named = false;
+        for e in g.edges_of(table) {
+            self.edges_read += 1;
+            if g.edge_type(e) != EdgeType::Internal {
+                continue;
+            }
+            let Some(slot) = g.edge_name(e).and_then(|n| n.parse::<u64>().ok()) else {
+                continue;
+            };
+            named = true;
+            // Only a Map's entries have a value beside the key.
+            let value_of_previous = entry_words == 3 && previous.is_some_and(|p| p + 1 == slot);
+            if !value_of_previous {
+                entries += 1;
+            }
+            previous = Some(slot);
+        }
+        named.then_some(entries)
     }
 
     /// Whether a hash table refers to nothing but its own hidden class: every key and value
@@ -230,6 +268,45 @@ mod tests {
         assert_eq!(c.entries(set), 512);
         assert_eq!(c.entries(map), 512);
         assert_eq!(c.numbers_store(names), None);
+    }
+
+    #[test]
+    fn a_maps_entries_are_counted_once_whatever_its_keys_and_values() {
+        // V8 shows a table's keys and values as internal slots named by their index: 256
+        // buckets, then entries of three words (key, value, link) from slot 3 + 256 on.
+        // (Storage is folded into its owner: the table's own size reads 0.)
+        let table_size = 0;
+        let mut b = GraphBuilder::new();
+        let both = b.node(NodeType::Object, "Map", 32);
+        let both_table = b.node(NodeType::Array, "", table_size);
+        b.edge(both, EdgeType::Internal, "table", both_table);
+        let values_only = b.node(NodeType::Object, "Map", 32);
+        let values_table = b.node(NodeType::Array, "", table_size);
+        b.edge(values_only, EdgeType::Internal, "table", values_table);
+        for i in 0..200u64 {
+            let key_slot = 259 + 3 * i;
+            let k = b.node(NodeType::String, "(concatenated string)", 32);
+            let v = b.node(NodeType::Object, "Job", 48);
+            b.edge(both_table, EdgeType::Internal, &key_slot.to_string(), k);
+            b.edge(
+                both_table,
+                EdgeType::Internal,
+                &(key_slot + 1).to_string(),
+                v,
+            );
+            // A small-integer key has no edge: only the value shows.
+            let v = b.node(NodeType::Object, "Job", 48);
+            b.edge(
+                values_table,
+                EdgeType::Internal,
+                &(key_slot + 1).to_string(),
+                v,
+            );
+        }
+        let g = b.build();
+        let mut c = EntryCounter::new(&g);
+        assert_eq!(c.entries(both), 200);
+        assert_eq!(c.entries(values_only), 200);
     }
 
     #[test]
