@@ -254,7 +254,17 @@ pub fn native_note(h: &HuntReport) -> Option<String> {
              (`process.getActiveResourcesInfo()`).",
         );
     } else {
-        let kept: Vec<String> = holders.iter().map(native_holder).collect();
+        let mut kept: Vec<String> = holders
+            .iter()
+            .take(NATIVE_HOLDERS_SHOWN)
+            .map(native_holder)
+            .collect();
+        if holders.len() > NATIVE_HOLDERS_SHOWN {
+            kept.push(format!(
+                "and {} more (in the JSON report)",
+                holders.len() - NATIVE_HOLDERS_SHOWN
+            ));
+        }
         note.push_str(&format!(
             "New ArrayBuffer backing stores (`system / JSArrayBufferData`) since the warm-up, \
              by what keeps their Buffers: {}. Next: find where those Buffers are added and \
@@ -265,6 +275,9 @@ pub fn native_note(h: &HuntReport) -> Option<String> {
     }
     Some(note)
 }
+
+/// Holders of native memory named in the note (largest first); the JSON report has them all.
+const NATIVE_HOLDERS_SHOWN: usize = 5;
 
 /// `` `uploads` (Array @1234): 200 backing stores, 2.0 MB ``.
 pub fn native_holder(n: &NativeHolder) -> String {

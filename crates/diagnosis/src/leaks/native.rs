@@ -3,9 +3,10 @@
 //! V8 shows the bytes behind every ArrayBuffer (and so behind every Buffer and typed array)
 //! as a `system / JSArrayBufferData` node of the size of the bytes, held by its ArrayBuffer
 //! through `backing_store`. Those new since the first snapshot are counted by what keeps
-//! their ArrayBuffer: the nearest object above them in the dominator tree that is none of
-//! the views (Buffer, typed arrays, DataView) or buffers themselves, past internal storage:
-//! the array, Map or object a program keeps its Buffers in.
+//! their ArrayBuffer: the nearest object above them in the dominator tree that was already
+//! there in the first snapshot and is none of the views (Buffer, typed arrays, DataView) or
+//! buffers themselves, past internal storage: the array, Map or object a program keeps its
+//! Buffers in.
 
 use leakhunt_engine::fold::is_storage;
 use leakhunt_engine::graph::{HeapGraph, NodeIndex, NodeType};
@@ -66,8 +67,15 @@ pub fn holders(
         if array_buffer == HeapGraph::ROOT || first.has_id(g.node_id(array_buffer)) {
             continue;
         }
+        // Up to what was there before the load: a record made per request around each
+        // Buffer (`{ name, data }`) is part of what leaks, not what keeps it, and counting by
+        // it would list every Buffer on its own.
         let mut h = array_buffer;
-        while h != HeapGraph::ROOT && (is_storage(g, h) || VIEWS.contains(&locator.class_of(h))) {
+        while h != HeapGraph::ROOT
+            && (is_storage(g, h)
+                || VIEWS.contains(&locator.class_of(h))
+                || !first.has_id(g.node_id(h)))
+        {
             h = idom[h as usize];
         }
         if h == HeapGraph::ROOT {
@@ -107,7 +115,8 @@ mod tests {
     use crate::leaks::anchors::AnchoredKeys;
     use crate::source_map::SourceMaps;
 
-    /// A module scope whose `uploads` array holds `kept` Buffers, each over 10 kB of bytes.
+    /// A module scope whose `uploads` array holds `kept` records of a Buffer, each over 10 kB
+    /// of bytes.
     /// The Buffers and ArrayBuffers keep their ids from one snapshot to the next; the
     /// backing stores are numbered from `store_ids` on, afresh in every snapshot, as V8 does.
     fn heap(kept: u32, store_ids: u32) -> Analysis {
@@ -121,10 +130,13 @@ mod tests {
         let store = b.node(NodeType::Array, "(object elements)", 64);
         b.edge(uploads, EdgeType::Internal, "elements", store);
         for i in 0..kept {
+            // Each Buffer in a record of its own, made per request.
+            let record = b.node_with_id(NodeType::Object, "Object", 24, 1000 + 4 * i);
             let buffer = b.node_with_id(NodeType::Object, "Buffer", 96, 1001 + 4 * i);
             let array_buffer = b.node_with_id(NodeType::Object, "ArrayBuffer", 80, 1003 + 4 * i);
             let bytes = b.node_with_id(NodeType::Native, BACKING_STORE, 10_240, store_ids + 2 * i);
-            b.edge(store, EdgeType::Element, &i.to_string(), buffer);
+            b.edge(store, EdgeType::Element, &i.to_string(), record);
+            b.edge(record, EdgeType::Property, "data", buffer);
             b.edge(buffer, EdgeType::Internal, "buffer", array_buffer);
             b.edge(array_buffer, EdgeType::Internal, "backing_store", bytes);
         }

@@ -125,3 +125,23 @@ fn native_memory_is_named_in_every_format() {
     let flat = markdown::render(&Findings::Hunt(&leaky_hunt()));
     assert!(!flat.contains("Native memory"), "{flat}");
 }
+
+/// Many holders (a Buffer kept by each of many objects) are not all listed: the note stays
+/// a paragraph, the JSON report keeps every one.
+#[test]
+fn a_long_list_of_native_holders_is_cut_short() {
+    let mut native = buffer_hunt();
+    let one = native.leaks.native_memory[0].clone();
+    native.leaks.native_memory = (0..1000u32)
+        .map(|i| {
+            let mut h = one.clone();
+            h.holder.id = 10_000 + i;
+            h
+        })
+        .collect();
+    let text = terminal::hunt(&native, Style::plain());
+    assert!(text.contains("and 995 more"), "{text}");
+    assert!(text.len() < 20_000, "{} characters", text.len());
+    let json = serde_json::to_value(&native).unwrap();
+    assert_eq!(json["native_memory"].as_array().unwrap().len(), 1000);
+}
