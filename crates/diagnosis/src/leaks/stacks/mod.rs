@@ -225,8 +225,13 @@ impl<'l, 'a> StackReader<'l, 'a> {
             let shown = self.statements(&frames, creating);
             if i == 0 {
                 let (user, library) = user_and_library(&shown);
-                findings.location = user.cloned();
-                findings.library_location = library.cloned();
+                // A stack of neighbours only (a URL parsed beside the leaked objects, a
+                // request's headers, a framework's elements) says where those were made,
+                // not the leak: it is shown, never the place.
+                if group.own_bytes > 0 {
+                    findings.location = user.cloned();
+                    findings.library_location = library.cloned();
+                }
             }
             findings.stacks.push(AllocationStack {
                 count,

@@ -46,6 +46,8 @@ pub struct Group {
     pub trace: u32,
     pub count: u64,
     pub bytes: u64,
+    /// The bytes of the suspect's own objects among them (0: only neighbours).
+    pub own_bytes: u64,
 }
 
 /// A runtime-only stack is shown when it holds at least this share (1/N) of the objects.
@@ -100,6 +102,7 @@ pub fn rank(
                 trace,
                 count: t.count,
                 bytes: t.bytes,
+                own_bytes: t.own_bytes,
             };
             (t.own_bytes, group)
         })
@@ -147,7 +150,8 @@ mod tests {
             Group {
                 trace: 2,
                 count: 7,
-                bytes: 700
+                bytes: 700,
+                own_bytes: 700
             }
         );
         assert_eq!(groups[1].count, 5);
@@ -165,6 +169,10 @@ mod tests {
         assert_eq!(
             groups[1].trace, 1,
             "neighbours still shown after: {groups:?}"
+        );
+        assert_eq!(
+            groups[1].own_bytes, 0,
+            "neighbours are told apart: {groups:?}"
         );
         // With no own object anywhere, bytes decide.
         let strings = traced(1, 40, false, 30);
