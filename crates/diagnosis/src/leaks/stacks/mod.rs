@@ -222,13 +222,13 @@ impl<'l, 'a> StackReader<'l, 'a> {
                     None => Needle::ObjectLiteral,
                 }
             };
-            let shown = self.statements(&frames, creating);
+            let shown = self.statements(&frames, creating.clone());
             if i == 0 {
                 let (user, library) = user_and_library(&shown);
                 // A stack of neighbours only (a URL parsed beside the leaked objects, a
                 // request's headers, a framework's elements) says where those were made,
                 // not the leak: it is shown, never the place.
-                if group.own_bytes > 0 {
+                if group.own_bytes > 0 && self.makes(&frames, &creating) {
                     findings.location = user.cloned();
                     findings.library_location = library.cloned();
                 }
@@ -381,6 +381,29 @@ impl<'l, 'a> StackReader<'l, 'a> {
 
     /// Each frame as the statement it stands for, as people read it: the innermost finds
     /// `creating`, the others the call of the frame inside them.
+    /// Whether a stack can have made an object of the suspect's class: for a class made
+    /// with `new`, its constructor is among the innermost frames (a base class's
+    /// constructor allocates, the derived one calls it) or the innermost statement says
+    /// `new Class(`. V8 keeps a trace by address, so an object allocated where it did not
+    /// look can carry the trace of an earlier object at the same address: such a stack
+    /// names code that never made one.
+    fn makes(&self, frames: &[Frame], creating: &Needle) -> bool {
+        const CONSTRUCTOR_DEPTH: usize = 4;
+        let Needle::New(class) = creating else {
+            return true;
+        };
+        let Some(innermost) = frames.first() else {
+            return false;
+        };
+        frames
+            .iter()
+            .take(CONSTRUCTOR_DEPTH)
+            .any(|f| f.function == *class)
+            || self
+                .find(&innermost.script, innermost.at, creating)
+                .is_some()
+    }
+
     fn statements(&self, frames: &[Frame], creating: Needle) -> Vec<SourceLocation> {
         let mut out = Vec::with_capacity(frames.len().min(MAX_FRAMES + 1));
         for (i, f) in frames.iter().enumerate().take(MAX_FRAMES + 1) {

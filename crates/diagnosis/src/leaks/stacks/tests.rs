@@ -35,3 +35,42 @@ fn the_users_frame_is_the_first_outside_libraries_and_the_runtime() {
     assert!(in_library("/srv/node_modules/express/router.js"));
     assert!(!in_library("src/my_node_modules_notes.js"));
 }
+
+#[test]
+fn a_stack_that_never_makes_the_class_is_not_its_maker() {
+    use crate::source_map::SourceMaps;
+    use leakhunt_engine::{AnalysisOptions, GraphBuilder, NodeType};
+
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("app.js");
+    std::fs::write(
+        &script,
+        "function requestId(req) {\n  return req.get('x-request-id');\n}\n\
+         function track(req) {\n  const h = new Histogram({ name: req.path });\n  return h;\n}\n",
+    )
+    .unwrap();
+    let script = script.display().to_string();
+    let mut b = GraphBuilder::new();
+    let n = b.node(NodeType::Object, "Histogram", 10);
+    b.edge(b.root(), EdgeType::Shortcut, "h", n);
+    let a = Analysis::new(b.build(), &AnalysisOptions::default());
+    let locator = Locator::new(&a, SourceMaps::default(), None);
+    let reader = StackReader::new(&locator);
+    let frame = |function: &str, line: u32| Frame {
+        function: function.into(),
+        script: script.clone(),
+        at: LineColumn { line, column: 1 },
+    };
+    let histogram = Needle::New("Histogram".into());
+    // Its statement says `new Histogram(`: the maker.
+    assert!(reader.makes(&[frame("track", 4)], &histogram));
+    // Its constructor among the innermost frames (a base class allocating): the maker.
+    assert!(reader.makes(
+        &[frame("Metric", 1), frame("Histogram", 1), frame("track", 4)],
+        &histogram
+    ));
+    // A trace left at the address by another object: code that makes no Histogram.
+    assert!(!reader.makes(&[frame("requestId", 1)], &histogram));
+    // Literals and closures have no constructor to check.
+    assert!(reader.makes(&[frame("requestId", 1)], &Needle::ObjectLiteral));
+}
