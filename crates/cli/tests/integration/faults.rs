@@ -141,8 +141,11 @@ impl Run {
     /// Waits until the service wrote `name` next to its pid file; returns its content.
     fn wait_for_file(&mut self, name: &str) -> String {
         let path = self.path(name);
+        // Until it has content: the service creates the file, then writes to it, and a read
+        // in between finds it empty.
+        let written = || std::fs::metadata(&path).is_ok_and(|m| m.len() > 0);
         let ok = poll_until(DEADLINE, || {
-            path.exists() || matches!(self.child.try_wait(), Ok(Some(_)))
+            written() || matches!(self.child.try_wait(), Ok(Some(_)))
         });
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
